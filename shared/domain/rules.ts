@@ -1,0 +1,215 @@
+import type { Decision, DecisionPullRequest, RuleReason } from './decision';
+import type { HookEvent, PullRequest, PullRequestEvent, PushEvent, RefChange } from './events';
+import { firstMatch } from './glob';
+import { type ProjectSettings, skipMarkersOf } from './settings';
+import { triggerIdOf } from './trigger-id';
+
+/** An open pull request as Hookgate last saw it. */
+export interface OpenPullRequest {
+  id: number;
+  sourceBranch: string;
+  /** The last source commit seen; Cloud PR events carry 12 characters of it. */
+  sourceCommit?: string;
+  /** Opened from a fork: its branch is not a branch of this repository. */
+  fromFork?: boolean;
+  draft?: boolean;
+}
+
+export interface PullRequestSnapshot {
+  openPullRequests: readonly OpenPullRequest[];
+}
+
+export interface RuleContext {
+  /** The project id trigger ids are scoped to; defaults to the repository id. */
+  projectId?: string;
+  defaultBranch: string;
+  settings: ProjectSettings;
+  state: PullRequestSnapshot;
+}
+
+/**
+ * Applies DESIGN §4 to one normalised event: one decision per ref change (in payload order), one
+ * per pull-request event, one for anything else. Pure: no I/O, no clock, no environment.
+ */
+export function decide(event: HookEvent, context: RuleContext): Decision[] {
+  switch (event.kind) {
+    case 'push':
+      return decidePush(event, context);
+    case 'pull-request':
+      return [decidePullRequest(event, context)];
+    case 'repository-updated':
+      return [
+        {
+          action: 'ignore',
+          reason: 'repository-updated',
+          message: event.previousFullName
+            ? `repository renamed or moved from ${event.previousFullName} to ${event.repository.fullName}; nothing to build`
+            : `repository ${event.repository.fullName} was updated; nothing to build`,
+        },
+      ];
+    case 'ping':
+      return [{ action: 'ignore', reason: 'ping', message: 'connection test from Bitbucket; nothing to build' }];
+    case 'unused':
+      return [notUsed(`"${event.eventKey}" events do not start builds`)];
+  }
+}
+
+/** Decisions for a push: each entry of `changes[]` on its own. */
+export function decidePush(event: PushEvent, context: RuleContext): Decision[] {
+  if (event.changes.length === 0) {
+    return [
+      notUsed(
+        event.refLimitExceeded
+          ? 'the mirror exceeded its ref limit and sent no ref changes; nothing to build'
+          : 'the push carried no ref changes; nothing to build',
+      ),
+    ];
+  }
+  const projectId = context.projectId ?? event.repository.id ?? event.repository.fullName;
+  return event.changes.map((change) => decideRefChange(change, projectId, context));
+}
+
+function decideRefChange(change: RefChange, projectId: string, context: RuleContext): Decision {
+  const { settings, defaultBranch } = context;
+  const ref = { type: change.refType, name: change.name } as const;
+  const label = `${change.refType} "${change.name}"`;
+  const commit = change.commit;
+  if (!commit) {
+    return { action: 'skip', reason: 'ref-deleted', message: `${label} was deleted; nothing to build`, ref };
+  }
+  const base = { ref, commit: { ...commit } };
+  const skip = (reason: RuleReason, message: string): Decision => ({ action: 'skip', reason, message, ...base });
+  const trigger = (reason: RuleReason, message: string): Decision => ({
+    action: 'trigger',
+    reason,
+    message,
+    ...base,
+    triggerId: triggerIdOf(projectId, ref.type, ref.name, commit.sha),
+    trust: 'trusted',
+    secretsAllowed: true,
+  });
+
+  const marker = findSkipMarker(commit.message, skipMarkersOf(settings));
+  if (marker) return skip('skip-marker', `head commit message of ${label} contains "${marker}"`);
+
+  if (change.refType === 'tag') {
+    if (!settings.buildTags) return skip('tags-disabled', `tag builds are off (buildTags is false) for ${label}`);
+    const pattern = firstMatch(change.name, settings.tagPatterns);
+    return pattern
+      ? trigger('tag-push', `${label} matches tag pattern "${pattern}"`)
+      : skip('tags-disabled', `${label} matches none of tagPatterns ${JSON.stringify(settings.tagPatterns)}`);
+  }
+
+  if (change.name === defaultBranch) {
+    return trigger('default-branch', `"${change.name}" is the default branch, which is always built`);
+  }
+  const ignored = firstMatch(change.name, settings.ignoreBranches);
+  if (ignored) return skip('branch-ignored', `${label} matches ignoreBranches pattern "${ignored}"`);
+  const always = firstMatch(change.name, settings.alwaysBuildBranches);
+  if (always) return trigger('always-build-branch', `${label} matches alwaysBuildBranches pattern "${always}"`);
+
+  if (settings.onlyBuildPullRequests) {
+    const open = context.state.openPullRequests.filter((pr) => pr.sourceBranch === change.name && !pr.fromFork);
+    const buildable = settings.buildDraftPullRequests ? open : open.filter((pr) => !pr.draft);
+    const first = buildable[0];
+    if (first) return trigger('pr-branch-push', `${label} has open pull request #${first.id}`);
+    if (open.length > 0) {
+      return skip('draft', `${label} has only draft pull requests and buildDraftPullRequests is off`);
+    }
+    return skip('no-open-pull-request', `only pull requests are built and ${label} has no open pull request`);
+  }
+  return trigger('branch-push', `push to ${label}`);
+}
+
+/** The decision for one pull-request event. */
+export function decidePullRequest(event: PullRequestEvent, context: RuleContext): Decision {
+  const pr = event.pullRequest;
+  const { settings } = context;
+  const ref = { type: 'pull-request', name: `pull-requests/${pr.id}` } as const;
+  const base = { ref, commit: { ...pr.source.commit }, pullRequest: summary(pr) };
+  const label = `pull request #${pr.id}`;
+  const skip = (reason: RuleReason, message: string): Decision => ({ action: 'skip', reason, message, ...base });
+
+  switch (event.action) {
+    case 'closed':
+      return skip('pr-closed', `${label} was ${pr.state === 'open' ? 'closed' : pr.state}; nothing to build`);
+    case 'metadata':
+      return skip('pr-metadata', `${label} changed its title, description or target, not its commits`);
+    case 'updated': {
+      // Cloud fires pullrequest:updated for a destination or title change too: only a source
+      // commit different from the last one seen means new commits (protocol brief §1.6).
+      const last = context.state.openPullRequests.find((open) => open.id === pr.id)?.sourceCommit;
+      if (last && sameCommit(last, pr.source.commit.sha)) {
+        return skip('pr-metadata', `${label} was updated but its source commit is unchanged`);
+      }
+      break;
+    }
+    case 'opened':
+    case 'source-moved':
+      break;
+  }
+
+  const opened = event.action === 'opened';
+  let reason: RuleReason;
+  let message: string;
+  if (pr.fromFork) {
+    if (!settings.buildForkedPullRequests) {
+      return skip(
+        'forks-disabled',
+        `${label} comes from fork ${pr.source.repository.fullName} and buildForkedPullRequests is off`,
+      );
+    }
+    reason = 'forked-pr';
+    message = `${label} comes from fork ${pr.source.repository.fullName}; built untrusted${
+      settings.passSecretsToForkedPullRequests ? ' with secrets' : ', secrets withheld'
+    }`;
+  } else if (opened && settings.onlyBuildPullRequests) {
+    reason = 'pr-opened';
+    message = `${label} was opened and only pull requests are built`;
+  } else {
+    return skip('covered-by-push', `${label}: the push to branch "${pr.source.branch}" decides its build`);
+  }
+  if (pr.draft && !settings.buildDraftPullRequests) {
+    return skip('draft', `${label} is a draft and buildDraftPullRequests is off`);
+  }
+  const projectId = context.projectId ?? event.repository.id ?? event.repository.fullName;
+  const untrusted = pr.fromFork;
+  return {
+    action: 'trigger',
+    reason,
+    message,
+    ...base,
+    triggerId: triggerIdOf(projectId, ref.type, ref.name, pr.source.commit.sha),
+    trust: untrusted ? 'untrusted' : 'trusted',
+    secretsAllowed: untrusted ? settings.passSecretsToForkedPullRequests : true,
+  };
+}
+
+function summary(pr: PullRequest): DecisionPullRequest {
+  return {
+    id: pr.id,
+    title: pr.title,
+    sourceBranch: pr.source.branch,
+    destinationBranch: pr.destination.branch,
+    fromFork: pr.fromFork,
+    sourceRepository: pr.source.repository.fullName,
+  };
+}
+
+function notUsed(message: string): Decision {
+  return { action: 'ignore', reason: 'event-not-used', message };
+}
+
+function findSkipMarker(message: string | undefined, markers: readonly string[]): string | undefined {
+  if (!message) return undefined;
+  const text = message.toLowerCase();
+  return markers.find((marker) => text.includes(marker.toLowerCase()));
+}
+
+/** Equal commits, allowing for one side being Cloud's 12-character abbreviation. */
+export function sameCommit(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (!x || !y) return false;
+  return x.length <= y.length ? y.startsWith(x) : x.startsWith(y);
+}

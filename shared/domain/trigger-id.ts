@@ -1,0 +1,13 @@
+import { createHash } from 'node:crypto';
+import type { DecisionRefType } from './decision';
+
+/**
+ * The trigger id: the same commit on the same ref of the same project is one trigger, however
+ * many deliveries mention it (retries, duplicate hooks, DC cluster double-sends). 64 hex
+ * characters, within SQS's 128-character deduplication id.
+ */
+export function triggerIdOf(projectId: string, refType: DecisionRefType, refName: string, sha: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['hookgate.trigger/v1', projectId, refType, refName, sha.toLowerCase()]))
+    .digest('hex');
+}
