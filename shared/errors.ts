@@ -27,3 +27,31 @@ export class ValidationError extends HookgateError {
   override readonly status = 400;
   override readonly code = 'invalid-request';
 }
+
+/** A delivery id already recorded: carries the first record's status for the repeat's answer. */
+export class DuplicateDeliveryError extends HookgateError {
+  override name = 'DuplicateDeliveryError';
+  override readonly status = 202;
+  override readonly code = 'duplicate-delivery';
+  constructor(
+    readonly deliveryId: string,
+    readonly firstStatus: string,
+    readonly firstReceivedAt: string | undefined,
+  ) {
+    super(`delivery ${deliveryId} was already received`);
+  }
+}
+
+/** A delivery is not in the state an operation needs (decisions already made, say). */
+export class DeliveryStateError extends HookgateError {
+  override name = 'DeliveryStateError';
+  override readonly status = 409;
+  override readonly code = 'delivery-state';
+}
+
+/** A storage, queue or secrets fault. Bitbucket retries on 5xx, so the delivery stays retryable. */
+export class DependencyError extends HookgateError {
+  override name = 'DependencyError';
+  override readonly status = 503;
+  override readonly code = 'unavailable';
+}
