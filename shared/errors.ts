@@ -55,3 +55,29 @@ export class DependencyError extends HookgateError {
   override readonly status = 503;
   override readonly code = 'unavailable';
 }
+
+export class PayloadTooLargeError extends HookgateError {
+  override name = 'PayloadTooLargeError';
+  override readonly status = 413;
+  override readonly code = 'payload-too-large';
+}
+
+export class NotFoundError extends HookgateError {
+  override name = 'NotFoundError';
+  override readonly status = 404;
+  override readonly code = 'not-found';
+}
+
+/** A deleted integration: its URL answers 410 so admins see why deliveries stopped. */
+export class GoneError extends HookgateError {
+  override name = 'GoneError';
+  override readonly status = 410;
+  override readonly code = 'gone';
+}
+
+/** Missing or wrong `X-Hub-Signature`. The message never says which secret was tried. */
+export class SignatureError extends HookgateError {
+  override name = 'SignatureError';
+  override readonly status = 401;
+  override readonly code = 'invalid-signature';
+}

@@ -44,7 +44,11 @@ export interface Evaluation {
 export function evaluateDelivery(input: EvaluateInput): Evaluation {
   const settings = validate(ProjectSettingsSchema, input.settings ?? {}, 'settings');
   const state: PullRequestSnapshot = validate(PullRequestSnapshotSchema, input.state ?? {}, 'state');
-  const event = normaliseDelivery({ eventKey: input.eventKey, body: input.payload, provider: input.provider });
+  const event = normaliseDelivery({
+    eventKey: input.eventKey,
+    body: input.payload,
+    provider: input.provider,
+  });
   const decisions = decide(event, {
     defaultBranch: input.defaultBranch,
     settings,
@@ -72,4 +76,3 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
     })
     .join('; ');
 }
-

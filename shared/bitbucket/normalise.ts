@@ -15,8 +15,8 @@ import {
   type CloudActor,
   CloudOtherEventSchema,
   CloudPullRequestSchema,
-  type CloudRepository,
   CloudRepoPushSchema,
+  type CloudRepository,
   CloudRepoUpdatedSchema,
 } from './cloud-schemas';
 import {
@@ -47,13 +47,19 @@ const ZERO_SHA = /^0+$/;
 export function normaliseDelivery({ eventKey, body, provider }: Delivery): HookEvent {
   const platform = provider ?? inferProvider(eventKey, body);
   if (isPing(eventKey, body)) {
-    return { kind: 'ping', provider: platform ?? 'bitbucket-data-center', eventKey: eventKey ?? 'diagnostics:ping' };
+    return {
+      kind: 'ping',
+      provider: platform ?? 'bitbucket-data-center',
+      eventKey: eventKey ?? 'diagnostics:ping',
+    };
   }
   if (!eventKey) throw new InvalidPayloadError('the X-Event-Key header is missing');
   if (!platform) {
     throw new UnknownProviderError(`cannot tell which Bitbucket sent "${eventKey}"; name the provider`);
   }
-  return platform === 'bitbucket-cloud' ? normaliseCloud(eventKey, body) : normaliseDataCenter(eventKey, body);
+  return platform === 'bitbucket-cloud'
+    ? normaliseCloud(eventKey, body)
+    : normaliseDataCenter(eventKey, body);
 }
 
 function parse<S extends z.ZodMiniType>(schema: S, body: unknown, eventKey: string): z.infer<S> {
@@ -61,7 +67,9 @@ function parse<S extends z.ZodMiniType>(schema: S, body: unknown, eventKey: stri
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const where = issue?.path.length ? issue.path.join('.') : 'body';
-  throw new InvalidPayloadError(`${eventKey} payload is not valid at ${where}: ${issue?.message ?? 'invalid'}`);
+  throw new InvalidPayloadError(
+    `${eventKey} payload is not valid at ${where}: ${issue?.message ?? 'invalid'}`,
+  );
 }
 
 const CLOUD_PR_ACTIONS: Record<string, PullRequestAction> = {
@@ -93,7 +101,10 @@ function normaliseCloud(eventKey: string, body: unknown): HookEvent {
             action: deleted ? 'deleted' : change.old ? 'updated' : 'created',
             forced: change.forced === true,
             truncated: change.truncated === true,
-            commit: !deleted && change.new?.target ? commitOf(change.new.target.hash, change.new.target.message) : null,
+            commit:
+              !deleted && change.new?.target
+                ? commitOf(change.new.target.hash, change.new.target.message)
+                : null,
             ...(change.old?.target ? { previousSha: change.old.target.hash } : {}),
           },
         ];
@@ -105,7 +116,9 @@ function normaliseCloud(eventKey: string, body: unknown): HookEvent {
     const payload = parse(CloudPullRequestSchema, body, eventKey);
     const pr = payload.pullrequest;
     const destinationRepository = cloudRepository(pr.destination.repository ?? payload.repository);
-    const sourceRepository = pr.source.repository ? cloudRepository(pr.source.repository) : destinationRepository;
+    const sourceRepository = pr.source.repository
+      ? cloudRepository(pr.source.repository)
+      : destinationRepository;
     return {
       kind: 'pull-request',
       provider,
@@ -185,7 +198,8 @@ function normaliseDataCenter(eventKey: string, body: unknown): HookEvent {
         const name = change.ref?.displayId ?? refId.replace(/^refs\/(heads|tags)\//, '');
         if (!name) return [];
         const deleted = change.type === 'DELETE' || (!!change.toHash && ZERO_SHA.test(change.toHash));
-        const refType: RefType = change.ref?.type === 'TAG' || refId.startsWith('refs/tags/') ? 'tag' : 'branch';
+        const refType: RefType =
+          change.ref?.type === 'TAG' || refId.startsWith('refs/tags/') ? 'tag' : 'branch';
         let commit: Commit | null = null;
         if (!deleted && change.toHash) {
           // toCommit is the peeled head of a one-change push (for an annotated tag, the tagged
@@ -257,7 +271,9 @@ function normaliseDataCenter(eventKey: string, body: unknown): HookEvent {
     };
   }
   const other = DcOtherEventSchema.safeParse(body);
-  const repository = other.success ? (other.data.repository ?? other.data.pullRequest?.toRef?.repository) : undefined;
+  const repository = other.success
+    ? (other.data.repository ?? other.data.pullRequest?.toRef?.repository)
+    : undefined;
   return {
     kind: 'unused',
     provider,
@@ -273,7 +289,8 @@ function commitOf(sha: string, message?: string | null): Commit {
 
 function pullRequestState(state: string | null | undefined, eventKey: string): PullRequestState {
   if (eventKey.endsWith('fulfilled') || eventKey === 'pr:merged') return 'merged';
-  if (eventKey.endsWith('rejected') || eventKey === 'pr:declined' || eventKey === 'pr:deleted') return 'declined';
+  if (eventKey.endsWith('rejected') || eventKey === 'pr:declined' || eventKey === 'pr:deleted')
+    return 'declined';
   if (eventKey.endsWith('superseded')) return 'superseded';
   switch (state) {
     case 'MERGED':

@@ -48,7 +48,9 @@ export function decide(event: HookEvent, context: RuleContext): Decision[] {
         },
       ];
     case 'ping':
-      return [{ action: 'ignore', reason: 'ping', message: 'connection test from Bitbucket; nothing to build' }];
+      return [
+        { action: 'ignore', reason: 'ping', message: 'connection test from Bitbucket; nothing to build' },
+      ];
     case 'unused':
       return [notUsed(`"${event.eventKey}" events do not start builds`)];
   }
@@ -78,7 +80,12 @@ function decideRefChange(change: RefChange, projectId: string, context: RuleCont
     return { action: 'skip', reason: 'ref-deleted', message: `${label} was deleted; nothing to build`, ref };
   }
   const base = { ref, commit: { ...commit } };
-  const skip = (reason: RuleReason, message: string): Decision => ({ action: 'skip', reason, message, ...base });
+  const skip = (reason: RuleReason, message: string): Decision => ({
+    action: 'skip',
+    reason,
+    message,
+    ...base,
+  });
   const trigger = (reason: RuleReason, message: string): Decision => ({
     action: 'trigger',
     reason,
@@ -93,7 +100,8 @@ function decideRefChange(change: RefChange, projectId: string, context: RuleCont
   if (marker) return skip('skip-marker', `head commit message of ${label} contains "${marker}"`);
 
   if (change.refType === 'tag') {
-    if (!settings.buildTags) return skip('tags-disabled', `tag builds are off (buildTags is false) for ${label}`);
+    if (!settings.buildTags)
+      return skip('tags-disabled', `tag builds are off (buildTags is false) for ${label}`);
     const pattern = firstMatch(change.name, settings.tagPatterns);
     return pattern
       ? trigger('tag-push', `${label} matches tag pattern "${pattern}"`)
@@ -106,10 +114,13 @@ function decideRefChange(change: RefChange, projectId: string, context: RuleCont
   const ignored = firstMatch(change.name, settings.ignoreBranches);
   if (ignored) return skip('branch-ignored', `${label} matches ignoreBranches pattern "${ignored}"`);
   const always = firstMatch(change.name, settings.alwaysBuildBranches);
-  if (always) return trigger('always-build-branch', `${label} matches alwaysBuildBranches pattern "${always}"`);
+  if (always)
+    return trigger('always-build-branch', `${label} matches alwaysBuildBranches pattern "${always}"`);
 
   if (settings.onlyBuildPullRequests) {
-    const open = context.state.openPullRequests.filter((pr) => pr.sourceBranch === change.name && !pr.fromFork);
+    const open = context.state.openPullRequests.filter(
+      (pr) => pr.sourceBranch === change.name && !pr.fromFork,
+    );
     const buildable = settings.buildDraftPullRequests ? open : open.filter((pr) => !pr.draft);
     const first = buildable[0];
     if (first) return trigger('pr-branch-push', `${label} has open pull request #${first.id}`);
@@ -128,7 +139,12 @@ export function decidePullRequest(event: PullRequestEvent, context: RuleContext)
   const ref = { type: 'pull-request', name: `pull-requests/${pr.id}` } as const;
   const base = { ref, commit: { ...pr.source.commit }, pullRequest: summary(pr) };
   const label = `pull request #${pr.id}`;
-  const skip = (reason: RuleReason, message: string): Decision => ({ action: 'skip', reason, message, ...base });
+  const skip = (reason: RuleReason, message: string): Decision => ({
+    action: 'skip',
+    reason,
+    message,
+    ...base,
+  });
 
   switch (event.action) {
     case 'closed':

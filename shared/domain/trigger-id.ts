@@ -6,7 +6,12 @@ import type { DecisionRefType } from './decision';
  * many deliveries mention it (retries, duplicate hooks, DC cluster double-sends). 64 hex
  * characters, within SQS's 128-character deduplication id.
  */
-export function triggerIdOf(projectId: string, refType: DecisionRefType, refName: string, sha: string): string {
+export function triggerIdOf(
+  projectId: string,
+  refType: DecisionRefType,
+  refName: string,
+  sha: string,
+): string {
   return createHash('sha256')
     .update(JSON.stringify(['hookgate.trigger/v1', projectId, refType, refName, sha.toLowerCase()]))
     .digest('hex');

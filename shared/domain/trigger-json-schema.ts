@@ -7,7 +7,8 @@ export function triggerJsonSchemaText(): string {
     ...z.toJSONSchema(TriggerMessageSchema),
     $id: 'https://hookgate.dev/schemas/trigger-v1.schema.json',
     title: TRIGGER_SCHEMA,
-    description: 'One pipeline to start, as put on triggers.fifo by Hookgate. Generated from shared/domain/trigger-message.ts.',
+    description:
+      'One pipeline to start, as put on triggers.fifo by Hookgate. Generated from shared/domain/trigger-message.ts.',
   };
   return `${JSON.stringify(schema, null, 2)}\n`;
 }

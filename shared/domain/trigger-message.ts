@@ -50,7 +50,9 @@ export const TriggerMessageSchema = z.looseObject({
   secretsAllowed: z.boolean(),
   checkout: z.looseObject({ deployKeySecretId: z.string(), knownHosts: z.array(z.string()) }),
   delivery: z.looseObject({ id: z.string(), eventKey: z.string(), receivedAt: z.iso.datetime() }),
-  actor: z.optional(z.looseObject({ name: z.string(), login: z.optional(z.string()), id: z.optional(z.string()) })),
+  actor: z.optional(
+    z.looseObject({ name: z.string(), login: z.optional(z.string()), id: z.optional(z.string()) }),
+  ),
 });
 
 export type TriggerMessage = z.infer<typeof TriggerMessageSchema>;

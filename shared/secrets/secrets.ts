@@ -9,7 +9,9 @@ export interface SecretStore {
 
 /** Secret ids (DESIGN §7): one prefix per stage so IAM can grant each function its kinds. */
 export const secretIds = {
-  webhookSecret: (stage: string, integration: string) => `hookgate/${stage}/integrations/${integration}/webhook-secret`,
-  credentials: (stage: string, integration: string) => `hookgate/${stage}/integrations/${integration}/credentials`,
+  webhookSecret: (stage: string, integration: string) =>
+    `hookgate/${stage}/integrations/${integration}/webhook-secret`,
+  credentials: (stage: string, integration: string) =>
+    `hookgate/${stage}/integrations/${integration}/credentials`,
   deployKey: (stage: string, projectId: string) => `hookgate/${stage}/projects/${projectId}/deploy-key`,
 };

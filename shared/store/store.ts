@@ -12,6 +12,8 @@ export interface IntegrationRecord {
   labels: string[];
   description: string;
   baseUrl?: string;
+  /** known_hosts lines for a Data Center SSH endpoint (Cloud's are built in). */
+  sshKnownHosts?: string[];
   /** Secrets Manager id of the webhook secret document (see shared/secrets). */
   webhookSecretId: string;
   credentialsSecretId?: string;
@@ -100,7 +102,13 @@ export interface Store {
   saveDecisions(
     integration: string,
     deliveryId: string,
-    outcome: { status: 'decided' | 'invalid'; decisions: Decision[]; projectId?: string; error?: string; at: string },
+    outcome: {
+      status: 'decided' | 'invalid';
+      decisions: Decision[];
+      projectId?: string;
+      error?: string;
+      at: string;
+    },
   ): Promise<void>;
   markProcessed(integration: string, deliveryId: string, at: string): Promise<void>;
 
@@ -109,7 +117,10 @@ export interface Store {
   putProject(project: ProjectRecord): Promise<void>;
   findProjectByRepository(integration: string, repositoryId: string): Promise<ProjectRecord | undefined>;
   /** Follows a rename or move: the stored full name and clone URLs. */
-  updateProjectRepository(id: string, repository: { fullName: string; cloneUrls: CloneUrls; at: string }): Promise<void>;
+  updateProjectRepository(
+    id: string,
+    repository: { fullName: string; cloneUrls: CloneUrls; at: string },
+  ): Promise<void>;
 
   listOpenPullRequests(projectId: string): Promise<OpenPullRequest[]>;
   /** Stores a PR's state; an open PR is findable by source branch, a closed one no longer is. */
@@ -119,6 +130,9 @@ export interface Store {
    * Claims a trigger id before sending it: `claimed` the first time, `pending` if an earlier
    * claim was never confirmed sent (a crash between claim and send), `sent` once it was.
    */
-  claimTrigger(triggerId: string, claim: { projectId: string; deliveryId: string; at: string }): Promise<TriggerClaim>;
+  claimTrigger(
+    triggerId: string,
+    claim: { projectId: string; deliveryId: string; at: string },
+  ): Promise<TriggerClaim>;
   markTriggerSent(triggerId: string, at: string): Promise<void>;
 }

@@ -1,0 +1,23 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createLogger, createMetrics, powertoolsTelemetry } from '../../shared/aws/powertools';
+import { SqsQueue } from '../../shared/queue/sqs-queue';
+import { DynamoStore } from '../../shared/store/dynamo-store';
+import { createProcessorHandler } from './app';
+import { config } from './config';
+
+// Built once per container; constructing a client opens no connection.
+const logger = createLogger();
+const metrics = createMetrics();
+
+export const handler = createProcessorHandler({
+  store: new DynamoStore(new DynamoDBClient({}), config.tableName),
+  triggers: new SqsQueue(new SQSClient({}), config.triggersQueueUrl),
+  now: () => new Date(),
+  log: logger,
+  telemetry: powertoolsTelemetry(metrics),
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

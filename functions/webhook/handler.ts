@@ -1,0 +1,28 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createLogger, createMetrics, powertoolsTelemetry } from '../../shared/aws/powertools';
+import { SqsQueue } from '../../shared/queue/sqs-queue';
+import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
+import { DynamoStore } from '../../shared/store/dynamo-store';
+import { createWebhookHandler, webhookDeps } from './app';
+import { config } from './config';
+
+// Built once per container; constructing a client opens no connection.
+const logger = createLogger();
+const metrics = createMetrics();
+const deps = webhookDeps({
+  store: new DynamoStore(new DynamoDBClient({}), config.tableName),
+  deliveries: new SqsQueue(new SQSClient({}), config.deliveriesQueueUrl),
+  secretStore: new SecretsManagerStore(new SecretsManagerClient({})),
+  log: logger,
+  telemetry: powertoolsTelemetry(metrics),
+  integrationCacheMs: config.integrationCacheMs,
+  secretCacheMs: config.secretCacheMs,
+});
+
+export const handler = createWebhookHandler(deps)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

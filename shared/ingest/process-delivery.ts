@@ -1,0 +1,276 @@
+import { gunzipSync } from 'node:zlib';
+import { normaliseDelivery } from '../bitbucket/normalise';
+import type { Decision } from '../domain/decision';
+import type { HookEvent, PullRequestEvent } from '../domain/events';
+import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../domain/known-hosts';
+import { decide } from '../domain/rules';
+import { DEFAULT_SETTINGS } from '../domain/settings';
+import { buildTriggerMessage, type TriggerMessage, TriggerMessageSchema } from '../domain/trigger-message';
+import { HookgateError, NotFoundError } from '../errors';
+import type { Log, Telemetry } from '../observability';
+import type { Queue } from '../queue/queue';
+import type { DeliveryRecord, IntegrationRecord, ProjectRecord, Store } from '../store/store';
+import type { DeliveryMessage } from './delivery-message';
+
+export interface ProcessDeliveryDeps {
+  store: Store;
+  triggers: Queue;
+  now: () => Date;
+  log: Log;
+  telemetry: Telemetry;
+  /**
+   * Local mode only: connects a repository the first time it is seen. Never set on AWS, where
+   * an unknown repository is recorded as `unknown-repository`.
+   */
+  connectUnknownRepository?: (
+    integration: IntegrationRecord,
+    event: HookEvent,
+  ) => Promise<ProjectRecord | undefined>;
+  /** Called for each trigger sent (the local stack prints it). */
+  onTrigger?: (message: TriggerMessage) => void;
+}
+
+export interface ProcessOutcome {
+  status: 'processed' | 'invalid' | 'already-processed';
+  decisions: Decision[];
+  triggersSent: number;
+  duplicateTriggers: number;
+}
+
+/**
+ * The processor path (DESIGN §2): decide once, send each trigger exactly once, update PR state
+ * and renames, record the outcome. Every step is idempotent, so a redelivery after a crash at
+ * any point finishes the job without losing or doubling a trigger:
+ * 1. decisions are stored first (`decided`) and reused on redelivery, so a later PR-state
+ *    update cannot change what a retry decides;
+ * 2. each trigger id is claimed, then sent with the id as SQS deduplication id, then marked
+ *    sent. A crash between claim and send leaves the claim `pending`, and the retry sends it;
+ *    a crash between send and mark is absorbed by SQS deduplication;
+ * 3. PR state and renames are applied; 4. the delivery is marked `processed`.
+ * Throws on storage or queue faults so SQS retries the message.
+ */
+export async function processDelivery(
+  deps: ProcessDeliveryDeps,
+  message: DeliveryMessage,
+): Promise<ProcessOutcome> {
+  const { store } = deps;
+  const record = await store.getDelivery(message.integration, message.deliveryId);
+  if (!record)
+    throw new NotFoundError(`delivery ${message.deliveryId} of ${message.integration} is not stored`);
+  if (record.status === 'processed' || record.status === 'invalid') {
+    return {
+      status: 'already-processed',
+      decisions: record.decisions ?? [],
+      triggersSent: 0,
+      duplicateTriggers: 0,
+    };
+  }
+
+  let event: HookEvent;
+  try {
+    event = normaliseDelivery({
+      eventKey: record.eventKey,
+      body: JSON.parse(gunzipSync(record.bodyGzip).toString('utf8')),
+      provider: record.provider,
+    });
+  } catch (error) {
+    if (!(error instanceof HookgateError || error instanceof SyntaxError)) throw error;
+    // A payload that cannot be read never will be: record why instead of retrying it.
+    const reason = (error as Error).message;
+    await store.saveDecisions(record.integration, record.deliveryId, {
+      status: 'invalid',
+      decisions: [],
+      error: reason,
+      at: deps.now().toISOString(),
+    });
+    deps.log.warn('delivery payload could not be read', { reason });
+    deps.telemetry.count('Deliveries', 1, { outcome: 'invalid' });
+    return { status: 'invalid', decisions: [], triggersSent: 0, duplicateTriggers: 0 };
+  }
+
+  const project = await findProject(deps, record, event);
+  const decisions =
+    record.status === 'decided' && record.decisions
+      ? record.decisions
+      : await decideOnce(deps, record, event, project);
+
+  let triggersSent = 0;
+  let duplicateTriggers = 0;
+  if (project) {
+    const integration = await store.getIntegration(record.integration);
+    for (const decision of decisions) {
+      if (decision.action !== 'trigger') continue;
+      const sent = await sendTrigger(deps, { decision, record, event, project, integration });
+      if (sent) triggersSent += 1;
+      else duplicateTriggers += 1;
+    }
+    await applyState(deps, project, event);
+  }
+
+  await store.markProcessed(record.integration, record.deliveryId, deps.now().toISOString());
+  deps.telemetry.count('Triggers', triggersSent);
+  if (duplicateTriggers) deps.telemetry.count('DuplicateTriggers', duplicateTriggers);
+  deps.telemetry.milliseconds('ProcessingLatency', deps.now().getTime() - Date.parse(record.receivedAt));
+  deps.log.info('delivery processed', {
+    projectId: project?.id,
+    decisions: decisions.map((d) => `${d.action}:${d.reason}${d.ref ? `:${d.ref.name}` : ''}`),
+  });
+  return { status: 'processed', decisions, triggersSent, duplicateTriggers };
+}
+
+async function findProject(
+  deps: ProcessDeliveryDeps,
+  record: DeliveryRecord,
+  event: HookEvent,
+): Promise<ProjectRecord | undefined> {
+  const repositoryId = 'repository' in event ? event.repository?.id : undefined;
+  if (!repositoryId) return undefined;
+  const known = await deps.store.findProjectByRepository(record.integration, repositoryId);
+  if (known || !deps.connectUnknownRepository || event.kind === 'unused') return known;
+  const integration = await deps.store.getIntegration(record.integration);
+  return integration ? deps.connectUnknownRepository(integration, event) : undefined;
+}
+
+async function decideOnce(
+  deps: ProcessDeliveryDeps,
+  record: DeliveryRecord,
+  event: HookEvent,
+  project: ProjectRecord | undefined,
+): Promise<Decision[]> {
+  let decisions: Decision[];
+  if (project) {
+    const openPullRequests = await deps.store.listOpenPullRequests(project.id);
+    decisions = decide(event, {
+      projectId: project.id,
+      defaultBranch: project.defaultBranch,
+      settings: project.settings,
+      state: { openPullRequests },
+    });
+  } else if (event.kind === 'unused' || event.kind === 'ping') {
+    decisions = decide(event, {
+      defaultBranch: '',
+      settings: DEFAULT_SETTINGS,
+      state: { openPullRequests: [] },
+    });
+  } else {
+    const name =
+      'repository' in event && event.repository
+        ? event.repository.fullName || event.repository.id
+        : 'unknown';
+    decisions = [
+      {
+        action: 'ignore',
+        reason: 'unknown-repository',
+        message: `no project is connected to repository ${name} on integration "${record.integration}"`,
+      },
+    ];
+  }
+  await deps.store.saveDecisions(record.integration, record.deliveryId, {
+    status: 'decided',
+    decisions,
+    ...(project ? { projectId: project.id } : {}),
+    at: deps.now().toISOString(),
+  });
+  return decisions;
+}
+
+interface TriggerContext {
+  decision: Decision;
+  record: DeliveryRecord;
+  event: HookEvent;
+  project: ProjectRecord;
+  integration: IntegrationRecord | undefined;
+}
+
+/** Claims, sends and confirms one trigger. Returns false when it had already been sent. */
+async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): Promise<boolean> {
+  const { decision, record, project, event, integration } = context;
+  const triggerId = decision.triggerId as string;
+  const at = deps.now().toISOString();
+  const claim = await deps.store.claimTrigger(triggerId, {
+    projectId: project.id,
+    deliveryId: record.deliveryId,
+    at,
+  });
+  if (claim === 'sent') {
+    deps.log.info('trigger already sent', { triggerId });
+    return false;
+  }
+  const cloneUrl = project.cloneUrls.ssh ?? project.cloneUrls.https;
+  if (!cloneUrl) throw new Error(`project ${project.id} has no clone URL`);
+  const message = TriggerMessageSchema.parse(
+    buildTriggerMessage({
+      decision,
+      integration: record.integration,
+      provider: record.provider,
+      project: {
+        id: project.id,
+        fullName: project.fullName,
+        repositoryId: project.repositoryId,
+        cloneUrl,
+        ...(project.cloneUrls.https ? { httpsUrl: project.cloneUrls.https } : {}),
+        defaultBranch: project.defaultBranch,
+        deployKeySecretId: project.deployKeySecretId,
+        knownHosts:
+          record.provider === 'bitbucket-cloud'
+            ? BITBUCKET_CLOUD_KNOWN_HOSTS
+            : (integration?.sshKnownHosts ?? []),
+      },
+      delivery: { id: record.deliveryId, eventKey: record.eventKey, receivedAt: record.receivedAt },
+      ...(event.actor ? { actor: event.actor } : {}),
+      createdAt: at,
+    }),
+  );
+  await deps.triggers.send({
+    body: JSON.stringify(message),
+    groupId: project.id,
+    deduplicationId: triggerId,
+  });
+  await deps.store.markTriggerSent(triggerId, deps.now().toISOString());
+  deps.onTrigger?.(message);
+  deps.log.info('trigger sent', { triggerId, reason: decision.reason, ref: decision.ref?.name });
+  return true;
+}
+
+/** Records PR state and follows renames. Idempotent: puts of the same values. */
+async function applyState(
+  deps: ProcessDeliveryDeps,
+  project: ProjectRecord,
+  event: HookEvent,
+): Promise<void> {
+  const at = deps.now().toISOString();
+  if (event.kind === 'pull-request') await recordPullRequest(deps, project, event, at);
+  if ('repository' in event && event.repository) {
+    const { fullName, cloneUrls } = event.repository;
+    const urlsChanged =
+      (cloneUrls.ssh && cloneUrls.ssh !== project.cloneUrls.ssh) ||
+      (cloneUrls.https && cloneUrls.https !== project.cloneUrls.https);
+    if (fullName && (fullName !== project.fullName || urlsChanged)) {
+      await deps.store.updateProjectRepository(project.id, {
+        fullName,
+        cloneUrls: { ...project.cloneUrls, ...cloneUrls },
+        at,
+      });
+      deps.log.info('repository renamed or moved', { from: project.fullName, to: fullName });
+    }
+  }
+}
+
+async function recordPullRequest(
+  deps: ProcessDeliveryDeps,
+  project: ProjectRecord,
+  event: PullRequestEvent,
+  at: string,
+): Promise<void> {
+  const pr = event.pullRequest;
+  await deps.store.recordPullRequest(project.id, {
+    id: pr.id,
+    state: event.action === 'closed' ? 'closed' : 'open',
+    sourceBranch: pr.source.branch,
+    sourceRepository: pr.source.repository.fullName,
+    sourceCommit: pr.source.commit.sha,
+    fromFork: pr.fromFork,
+    draft: pr.draft,
+    updatedAt: at,
+  });
+}
