@@ -50,7 +50,9 @@ export async function readJson(path: string, what: string): Promise<unknown> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${what} file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`);
+    throw new UsageError(
+      `cannot read ${what} file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`,
+    );
   }
   try {
     return JSON.parse(text);
