@@ -1,0 +1,377 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseDelivery } from '../../shared/bitbucket/normalise';
+import type { Decision } from '../../shared/domain/decision';
+import type { HookEvent, PullRequestEvent, PushEvent } from '../../shared/domain/events';
+import { decide, type OpenPullRequest } from '../../shared/domain/rules';
+import { type ProjectSettingsInput, ProjectSettingsSchema } from '../../shared/domain/settings';
+import { triggerIdOf } from '../../shared/domain/trigger-id';
+import { readFixtureJson } from '../support/fixtures';
+
+function event(file: string, eventKey: string, edit?: (payload: any) => void): HookEvent {
+  const payload = readFixtureJson(file);
+  edit?.(payload);
+  return normaliseDelivery({ eventKey, body: payload });
+}
+
+function run(
+  hook: HookEvent,
+  options: { settings?: ProjectSettingsInput; defaultBranch?: string; open?: OpenPullRequest[] } = {},
+): Decision[] {
+  return decide(hook, {
+    defaultBranch: options.defaultBranch ?? 'main',
+    settings: ProjectSettingsSchema.parse(options.settings ?? {}),
+    state: { openPullRequests: options.open ?? [] },
+  });
+}
+
+function only(decisions: Decision[]): Decision {
+  expect(decisions).toHaveLength(1);
+  return decisions[0] as Decision;
+}
+
+const cloudBranchCreate = () => event('cloud/jenkins-bbsource__branch_created.json', 'repo:push'); // feature/test
+const cloudMainUpdate = () => event('cloud/jenkins-bbsource__updatePayload.json', 'repo:push'); // main
+
+describe('push rules', () => {
+  it('skips a deleted branch and a deleted tag with ref-deleted', () => {
+    const branch = only(run(event('cloud/drone-go-scm__push_branch_delete.json', 'repo:push')));
+    expect(branch).toMatchObject({
+      action: 'skip',
+      reason: 'ref-deleted',
+      ref: { type: 'branch', name: 'develop' },
+    });
+    const tag = only(run(event('server/jenkins-bbsource__tag_deleted.json', 'repo:refs_changed')));
+    expect(tag).toMatchObject({
+      action: 'skip',
+      reason: 'ref-deleted',
+      ref: { type: 'tag', name: 'simple-tag' },
+    });
+    expect(tag.commit).toBeUndefined();
+  });
+
+  it('skips a push whose head commit message carries a skip marker, even on the default branch', () => {
+    const hook = event('cloud/jenkins-bbsource__updatePayload.json', 'repo:push', (p) => {
+      p.push.changes[0].new.target.message = 'Fix typo [SKIP CI]\n';
+    });
+    expect(only(run(hook))).toMatchObject({ action: 'skip', reason: 'skip-marker' });
+    expect(only(run(hook)).message).toContain('[skip ci]');
+  });
+
+  it('honours a custom skip-marker list and can turn markers off', () => {
+    const hook = event('cloud/jenkins-bbsource__branch_created.json', 'repo:push', (p) => {
+      p.push.changes[0].new.target.message = 'wip [no build]';
+    });
+    expect(only(run(hook, { settings: { skipMarkers: ['[no build]'] } })).reason).toBe('skip-marker');
+    expect(only(run(hook)).reason).toBe('branch-push');
+    const marked = event('cloud/jenkins-bbsource__branch_created.json', 'repo:push', (p) => {
+      p.push.changes[0].new.target.message = '[ci skip] docs';
+    });
+    expect(only(run(marked, { settings: { skipMarkers: false } })).reason).toBe('branch-push');
+  });
+
+  it('skips tags unless buildTags is on and the name matches tagPatterns', () => {
+    const hook = event('cloud/jenkins-bbsource__tag_created.json', 'repo:push'); // simple-tag
+    expect(only(run(hook))).toMatchObject({ action: 'skip', reason: 'tags-disabled' });
+    expect(only(run(hook, { settings: { buildTags: true } }))).toMatchObject({
+      action: 'trigger',
+      reason: 'tag-push',
+      ref: { type: 'tag', name: 'simple-tag' },
+      commit: { sha: '7ef5981d59145c3ed300b1ab77b93907d33abe59', abbreviated: false },
+    });
+    const unmatched = only(run(hook, { settings: { buildTags: true, tagPatterns: ['v*'] } }));
+    expect(unmatched).toMatchObject({ action: 'skip', reason: 'tags-disabled' });
+    expect(unmatched.message).toContain('v*');
+  });
+
+  it('matches tag patterns across slashes with the default pattern', () => {
+    const hook = event('cloud/drone-go-scm__push_tag_create.json', 'repo:push'); // feature/x
+    expect(only(run(hook, { settings: { buildTags: true } })).reason).toBe('tag-push');
+  });
+
+  it('always builds the default branch, whatever else is set', () => {
+    const decision = only(
+      run(cloudMainUpdate(), { settings: { onlyBuildPullRequests: true, ignoreBranches: ['*'] } }),
+    );
+    expect(decision).toMatchObject({ action: 'trigger', reason: 'default-branch', trust: 'trusted' });
+  });
+
+  it('skips a branch that matches ignoreBranches', () => {
+    const decision = only(run(cloudBranchCreate(), { settings: { ignoreBranches: ['feature/*'] } }));
+    expect(decision).toMatchObject({ action: 'skip', reason: 'branch-ignored' });
+    expect(decision.message).toContain('feature/*');
+  });
+
+  it('builds a branch that matches alwaysBuildBranches even when only pull requests are built', () => {
+    const decision = only(
+      run(cloudBranchCreate(), {
+        settings: { onlyBuildPullRequests: true, alwaysBuildBranches: ['feature/**'] },
+      }),
+    );
+    expect(decision).toMatchObject({ action: 'trigger', reason: 'always-build-branch' });
+  });
+
+  it('lets ignoreBranches win over alwaysBuildBranches', () => {
+    const settings = { ignoreBranches: ['feature/*'], alwaysBuildBranches: ['feature/*'] };
+    expect(only(run(cloudBranchCreate(), { settings })).reason).toBe('branch-ignored');
+  });
+
+  it('builds a push to a branch with an open pull request when only pull requests are built', () => {
+    const decision = only(
+      run(cloudBranchCreate(), {
+        settings: { onlyBuildPullRequests: true },
+        open: [{ id: 7, sourceBranch: 'feature/test' }],
+      }),
+    );
+    expect(decision).toMatchObject({ action: 'trigger', reason: 'pr-branch-push' });
+    expect(decision.message).toContain('#7');
+  });
+
+  it('skips a push to a branch with no open pull request when only-PRs is on', () => {
+    const decision = only(
+      run(cloudBranchCreate(), {
+        settings: { onlyBuildPullRequests: true },
+        open: [{ id: 7, sourceBranch: 'feature/other' }],
+      }),
+    );
+    expect(decision).toMatchObject({ action: 'skip', reason: 'no-open-pull-request' });
+  });
+
+  it("does not count a fork's pull request from a branch of the same name", () => {
+    const decision = only(
+      run(cloudBranchCreate(), {
+        settings: { onlyBuildPullRequests: true },
+        open: [{ id: 9, sourceBranch: 'feature/test', fromFork: true }],
+      }),
+    );
+    expect(decision.reason).toBe('no-open-pull-request');
+  });
+
+  it('skips a push whose only open pull requests are drafts when drafts are not built', () => {
+    const open = [{ id: 7, sourceBranch: 'feature/test', draft: true }];
+    const settings = { onlyBuildPullRequests: true, buildDraftPullRequests: false };
+    expect(only(run(cloudBranchCreate(), { settings, open })).reason).toBe('draft');
+    expect(only(run(cloudBranchCreate(), { settings: { onlyBuildPullRequests: true }, open })).reason).toBe(
+      'pr-branch-push',
+    );
+  });
+
+  it('builds any other branch push by default', () => {
+    expect(only(run(cloudBranchCreate()))).toMatchObject({
+      action: 'trigger',
+      reason: 'branch-push',
+      ref: { type: 'branch', name: 'feature/test' },
+      secretsAllowed: true,
+    });
+  });
+
+  it('decides each change of a multi-change push separately, in payload order', () => {
+    const decisions = run(event('cloud/jenkins-bbsource__multipleChangesPayload.json', 'repo:push'));
+    expect(decisions.map((d) => [d.reason, d.ref?.name])).toEqual([
+      ['default-branch', 'main'],
+      ['branch-push', 'manchu'],
+      ['tags-disabled', 'v0.1'],
+    ]);
+  });
+
+  it('explains an empty push and a mirror that exceeded its ref limit', () => {
+    const empty = only(run(event('cloud/jenkins-bbsource__emptyPayload.json', 'repo:push')));
+    expect(empty).toMatchObject({ action: 'ignore', reason: 'event-not-used' });
+    const mirror = only(
+      run(
+        event(
+          'server/jenkins-bbsource__mirrorSynchronized_refLimitExceeded.json',
+          'mirror:repo_synchronized',
+        ),
+      ),
+    );
+    expect(mirror.message).toContain('ref limit');
+  });
+
+  it('applies the same rules to Data Center pushes', () => {
+    const dc = event('server/jenkins-bbsource__pushPayload_v10.json', 'repo:refs_changed'); // feature/BB-1
+    expect(only(run(dc)).reason).toBe('branch-push');
+    expect(only(run(dc, { defaultBranch: 'feature/BB-1' })).reason).toBe('default-branch');
+    expect(only(run(dc, { settings: { onlyBuildPullRequests: true } })).reason).toBe('no-open-pull-request');
+  });
+});
+
+describe('pull request rules', () => {
+  const forkCreated = () => event('cloud/jenkins-bbsource__createPayloadFork.json', 'pullrequest:created');
+  const sameRepoCreated = () =>
+    event('cloud/jenkins-bbsource__createPayloadOrigin.json', 'pullrequest:created');
+
+  it('skips a forked pull request unless forked builds are on', () => {
+    expect(only(run(forkCreated()))).toMatchObject({ action: 'skip', reason: 'forks-disabled' });
+  });
+
+  it('builds a forked pull request untrusted and without secrets when forked builds are on', () => {
+    const decision = only(run(forkCreated(), { settings: { buildForkedPullRequests: true } }));
+    expect(decision).toMatchObject({
+      action: 'trigger',
+      reason: 'forked-pr',
+      trust: 'untrusted',
+      secretsAllowed: false,
+      ref: { type: 'pull-request', name: 'pull-requests/3' },
+      commit: { sha: '1c48041a96db', abbreviated: true },
+      pullRequest: { id: 3, fromFork: true, sourceRepository: 'stephenc/temp-fork' },
+    });
+    const withSecrets = only(
+      run(forkCreated(), {
+        settings: { buildForkedPullRequests: true, passSecretsToForkedPullRequests: true },
+      }),
+    );
+    expect(withSecrets).toMatchObject({ trust: 'untrusted', secretsAllowed: true });
+  });
+
+  it('builds a forked Data Center pull request the same way', () => {
+    const hook = event('server/woodpecker__HookPullRequestOpenedFromFork.json', 'pr:opened');
+    expect(only(run(hook)).reason).toBe('forks-disabled');
+    expect(only(run(hook, { settings: { buildForkedPullRequests: true } })).reason).toBe('forked-pr');
+  });
+
+  it('leaves a same-repository pull request to the push unless only pull requests are built', () => {
+    expect(only(run(sameRepoCreated()))).toMatchObject({ action: 'skip', reason: 'covered-by-push' });
+    expect(only(run(sameRepoCreated(), { settings: { onlyBuildPullRequests: true } }))).toMatchObject({
+      action: 'trigger',
+      reason: 'pr-opened',
+      trust: 'trusted',
+      secretsAllowed: true,
+    });
+  });
+
+  it('skips a draft pull request that would build when drafts are not built', () => {
+    const draft = event('cloud/jenkins-bbsource__createPayloadOrigin.json', 'pullrequest:created', (p) => {
+      p.pullrequest.draft = true;
+    });
+    const settings = { onlyBuildPullRequests: true, buildDraftPullRequests: false };
+    expect(only(run(draft, { settings })).reason).toBe('draft');
+    expect(only(run(draft, { settings: { onlyBuildPullRequests: true } })).reason).toBe('pr-opened');
+  });
+
+  it('leaves a same-repository source move to the push', () => {
+    const moved = event('server/drone-go-scm__pr_from_ref_updated.json', 'pr:from_ref_updated');
+    expect(only(run(moved, { settings: { onlyBuildPullRequests: true } })).reason).toBe('covered-by-push');
+  });
+
+  it('treats a forked pull request whose source moved as opened', () => {
+    const moved = event('cloud/jenkins-bbsource__updatePayload_newCommit.json', 'pullrequest:updated');
+    const open = [{ id: 3, sourceBranch: 'main', sourceCommit: '1c48041a96db', fromFork: true }];
+    expect(only(run(moved, { open, settings: { buildForkedPullRequests: true } })).reason).toBe('forked-pr');
+    expect(only(run(moved, { open })).reason).toBe('forks-disabled');
+  });
+
+  it('skips pullrequest:updated fired by a destination change: the source commit is unchanged', () => {
+    const moved = event('cloud/jenkins-bbsource__updatePayload_newDestination.json', 'pullrequest:updated');
+    const open = [{ id: 3, sourceBranch: 'main', sourceCommit: '63e3d18dca4c7a3ef9f3ec9b5d62e9a4bcbe6b11' }];
+    const decision = only(run(moved, { open, settings: { buildForkedPullRequests: true } }));
+    expect(decision).toMatchObject({ action: 'skip', reason: 'pr-metadata' });
+  });
+
+  it('treats pullrequest:updated with no recorded commit as a move', () => {
+    const moved = event('cloud/jenkins-bbsource__updatePayload_newDestination.json', 'pullrequest:updated');
+    expect(only(run(moved, { settings: { buildForkedPullRequests: true } })).reason).toBe('forked-pr');
+  });
+
+  it('skips Data Center pr:modified as metadata', () => {
+    const modified = event('server/drone-go-scm__pr_modified_toref.json', 'pr:modified');
+    expect(only(run(modified, { settings: { onlyBuildPullRequests: true } }))).toMatchObject({
+      action: 'skip',
+      reason: 'pr-metadata',
+    });
+  });
+
+  it.each([
+    ['cloud/drone-go-scm__pr_fulfilled.json', 'pullrequest:fulfilled', 'merged'],
+    ['cloud/drone-go-scm__pr_declined.json', 'pullrequest:rejected', 'declined'],
+    ['server/drone-go-scm__pr_merged.json', 'pr:merged', 'merged'],
+    ['server/drone-go-scm__pr_declined.json', 'pr:declined', 'declined'],
+    ['server/jenkins-bbsource__deletePRPayload.json', 'pr:deleted', 'declined'],
+  ])('skips a closed pull request (%s) with pr-closed', (file, key, state) => {
+    const decision = only(run(event(file, key), { settings: { onlyBuildPullRequests: true } }));
+    expect(decision).toMatchObject({ action: 'skip', reason: 'pr-closed' });
+    expect(decision.message).toContain(state);
+  });
+});
+
+describe('events that never build', () => {
+  it.each([
+    ['cloud/go-playground-webhooks__pull-request-approval-removed.json', 'pullrequest:unapproved'],
+    ['cloud/drone-go-scm__pr_comment_created.json', 'pullrequest:comment_created'],
+    ['cloud/drone-go-scm__pipeline_hook_created.json', 'repo:commit_status_created'],
+    ['cloud/go-playground-webhooks__issue-created.json', 'issue:created'],
+    ['server/jx-go-scm__pr_needs_work.json', 'pr:reviewer:needs_work'],
+    ['server/jx-go-scm__pr_needs_work.json', 'pr:reviewer:changes_requested'],
+    ['server/go-playground-webhooks__repo-forked.json', 'repo:forked'],
+  ])('ignores %s as %s with event-not-used', (file, key) => {
+    const decision = only(run(event(file, key)));
+    expect(decision).toMatchObject({ action: 'ignore', reason: 'event-not-used' });
+    expect(decision.message).toContain(key);
+  });
+
+  it('ignores a rename and says where the repository went', () => {
+    const cloud = only(run(event('cloud/go-playground-webhooks__repo-updated.json', 'repo:updated')));
+    expect(cloud).toMatchObject({ action: 'ignore', reason: 'repository-updated' });
+    expect(cloud.message).toContain('teamawesome/repository_name');
+    const dc = only(run(event('server/go-playground-webhooks__repo-modified.json', 'repo:modified')));
+    expect(dc).toMatchObject({ action: 'ignore', reason: 'repository-updated' });
+  });
+
+  it('answers a connection test with ping, with or without an event key', () => {
+    expect(only(run(event('server/jenkins-bbsource__ping.json', 'diagnostics:ping'))).reason).toBe('ping');
+    const keyless = normaliseDelivery({ eventKey: undefined, body: { test: true } });
+    expect(only(run(keyless))).toMatchObject({ action: 'ignore', reason: 'ping' });
+  });
+});
+
+describe('trigger ids', () => {
+  it('are stable for the same project, ref and commit and differ otherwise', () => {
+    const sha = '325d37697849f4b1fe42cb19c20134af08e03a82';
+    const id = triggerIdOf('p1', 'branch', 'main', sha);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(triggerIdOf('p1', 'branch', 'main', sha.toUpperCase())).toBe(id);
+    expect(triggerIdOf('p2', 'branch', 'main', sha)).not.toBe(id);
+    expect(triggerIdOf('p1', 'tag', 'main', sha)).not.toBe(id);
+    expect(triggerIdOf('p1', 'branch', 'dev', sha)).not.toBe(id);
+    expect(triggerIdOf('p1', 'branch', 'main', `${sha.slice(0, 39)}0`)).not.toBe(id);
+  });
+
+  it('give the same commit on the same ref one trigger id across deliveries', () => {
+    const push = cloudMainUpdate() as PushEvent;
+    const first = only(run(push));
+    const again = only(run(cloudMainUpdate()));
+    expect(first.triggerId).toBeDefined();
+    expect(again.triggerId).toBe(first.triggerId);
+    expect(first.triggerId).toBe(
+      triggerIdOf(push.repository.id ?? '', 'branch', 'main', first.commit?.sha ?? ''),
+    );
+  });
+
+  it('are scoped to the project id when one is given', () => {
+    const hook = cloudMainUpdate();
+    const settings = ProjectSettingsSchema.parse({});
+    const a = decide(hook, {
+      projectId: 'a',
+      defaultBranch: 'main',
+      settings,
+      state: { openPullRequests: [] },
+    });
+    const b = decide(hook, {
+      projectId: 'b',
+      defaultBranch: 'main',
+      settings,
+      state: { openPullRequests: [] },
+    });
+    expect(a[0]?.triggerId).not.toBe(b[0]?.triggerId);
+  });
+
+  it('are given to triggers only', () => {
+    const decisions = run(event('cloud/jenkins-bbsource__multipleChangesPayload.json', 'repo:push'));
+    expect(decisions.map((d) => d.triggerId !== undefined)).toEqual([true, true, false]);
+    const pr = only(run(event('cloud/jenkins-bbsource__createPayloadFork.json', 'pullrequest:created')));
+    expect((pr as Decision & { triggerId?: string }).triggerId).toBeUndefined();
+    expect(
+      (event('cloud/jenkins-bbsource__createPayloadFork.json', 'pullrequest:created') as PullRequestEvent)
+        .kind,
+    ).toBe('pull-request');
+  });
+});
