@@ -1,0 +1,975 @@
+import { gunzipSync } from 'node:zlib';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { RequestThrottled, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
+import { signBody } from '../../shared/bitbucket/signature';
+import { MAX_BODY_BYTES } from '../../shared/ingest/accept-delivery';
+import { type Log, noTelemetry } from '../../shared/observability';
+import { SqsQueue } from '../../shared/queue/sqs-queue';
+import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
+import { DynamoStore } from '../../shared/store/dynamo-store';
+import { readFixtureBytes, readFixtureJson } from '../support/fixtures';
+
+const ddb = mockClient(DynamoDBClient);
+const sqs = mockClient(SQSClient);
+const sm = mockClient(SecretsManagerClient);
+
+const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'not-a-real-key' };
+const TABLE = 'hookgate-test';
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/hookgate-deliveries.fifo';
+
+const store = new DynamoStore(new DynamoDBClient({ region: 'us-east-1', credentials }), TABLE);
+const deliveries = new SqsQueue(new SQSClient({ region: 'us-east-1', credentials }), QUEUE_URL);
+const secretStore = new SecretsManagerStore(new SecretsManagerClient({ region: 'us-east-1', credentials }));
+
+// The published known-answer secret (reference/bitbucket-protocol.md §1.3): the real captured
+// signatures in the fixtures' `.headers.json` files are made with it.
+const CLOUD_SECRET = 'Gkvl$k$wyNpQAF42';
+const DC_SECRET = 'dc-secret-Zq81-never-logged';
+const OLD_SECRET = 'old-secret-Pw93-never-logged';
+const ROTATED_SECRET = 'rotated-secret-Lk27-never-logged';
+const ALL_SECRETS = [CLOUD_SECRET, DC_SECRET, OLD_SECRET, ROTATED_SECRET];
+
+const CLOUD = 'cloud-main';
+const DC = 'dc-main';
+const secretIdOf = (integration: string) => `hookgate/test/integrations/${integration}/webhook-secret`;
+
+const cloudPush = readFixtureBytes('cloud/drone-go-scm__push.json');
+const cloudRepoUuid = '{bc771cbf-829e-4c4b-b71f-a0eb3ac2b860}';
+const cloudSigned = readFixtureBytes('cloud/jenkins-bbsource__signed_payload.json');
+const cloudSignedHeaders = readFixtureJson<Record<string, string>>(
+  'cloud/jenkins-bbsource__signed_payload.headers.json',
+);
+const dcSigned = readFixtureBytes('server/jenkins-bbsource__signed_payload.json');
+const dcSignedHeaders = readFixtureJson<Record<string, string>>(
+  'server/jenkins-bbsource__signed_payload.headers.json',
+);
+const dcPing = readFixtureBytes('server/jenkins-bbsource__ping.json');
+
+const START = Date.parse('2025-03-01T10:00:00.000Z');
+let clock = START;
+const now = () => new Date(clock);
+const advance = (ms: number) => {
+  clock += ms;
+};
+
+interface LogLine {
+  level: string;
+  message: string;
+  keys: Record<string, unknown>;
+  extra: unknown[];
+}
+
+/** A Log that keeps every line with the keys in force when it was written. */
+function recordingLog(): Log & { lines: LogLine[] } {
+  const keys: Record<string, unknown> = {};
+  const lines: LogLine[] = [];
+  const write =
+    (level: string) =>
+    (message: string, ...extra: unknown[]) => {
+      lines.push({ level, message, keys: { ...keys }, extra });
+    };
+  return {
+    lines,
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    appendKeys(more) {
+      Object.assign(keys, more);
+    },
+    removeKeys(names) {
+      for (const name of names) delete keys[name];
+    },
+  };
+}
+
+/** A log line as a JSON logger would print it, errors and their causes included. */
+function printed(line: LogLine): string {
+  return JSON.stringify(line, (_key, value: unknown) =>
+    value instanceof Error
+      ? { ...value, name: value.name, message: value.message, stack: value.stack, cause: value.cause }
+      : value,
+  );
+}
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'hookgate-webhook',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:hookgate-webhook',
+  memoryLimitInMB: '256',
+  awsRequestId: '6f1c2a4e-0d7b-4b8e-9a51-3d2c1f0e9b7a',
+  logGroupName: '/aws/lambda/hookgate-webhook',
+  logStreamName: '2025/03/01/[$LATEST]0123456789abcdef',
+  getRemainingTimeInMillis: () => 10_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+interface RequestOptions {
+  integration?: string;
+  body?: Buffer | string;
+  /** Signs the body with this secret unless `signature` is given. */
+  secret?: string;
+  signature?: string | null;
+  eventKey?: string | null;
+  contentType?: string | null;
+  requestUuid?: string;
+  headers?: Record<string, string>;
+  base64?: boolean;
+}
+
+/** An API Gateway HTTP API (payload 2.0) event for `POST /webhooks/{integration}`. */
+function webhookEvent(options: RequestOptions = {}): APIGatewayProxyEventV2 {
+  const integration = options.integration ?? CLOUD;
+  const body = Buffer.isBuffer(options.body) ? options.body : Buffer.from(options.body ?? cloudPush);
+  const headers: Record<string, string> = {
+    'user-agent': 'Bitbucket-Webhooks/2.0',
+    'x-hook-uuid': '{7c3f1a2b-9d4e-4f60-8a1b-2c3d4e5f6a7b}',
+    'x-attempt-number': '1',
+  };
+  if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
+  if (options.eventKey !== null) headers['x-event-key'] = options.eventKey ?? 'repo:push';
+  if (options.requestUuid !== undefined) headers['x-request-uuid'] = options.requestUuid;
+  if (options.signature !== null) {
+    headers['x-hub-signature'] = options.signature ?? signBody(body, options.secret ?? CLOUD_SECRET);
+  }
+  Object.assign(headers, options.headers);
+  const rawPath = `/webhooks/${integration}`;
+  return {
+    version: '2.0',
+    routeKey: 'POST /webhooks/{integration}',
+    rawPath,
+    rawQueryString: '',
+    headers,
+    pathParameters: { integration },
+    body: options.base64 ? body.toString('base64') : body.toString('utf8'),
+    isBase64Encoded: options.base64 ?? false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'a1b2c3d4e5',
+      domainName: 'a1b2c3d4e5.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'a1b2c3d4e5',
+      http: {
+        method: 'POST',
+        path: rawPath,
+        protocol: 'HTTP/1.1',
+        sourceIp: '104.192.136.1',
+        userAgent: 'Bitbucket-Webhooks/2.0',
+      },
+      requestId: 'Xyz123abcDEF=',
+      routeKey: 'POST /webhooks/{integration}',
+      stage: '$default',
+      time: '01/Mar/2025:10:00:00 +0000',
+      timeEpoch: START,
+    },
+  };
+}
+
+const s = (value: string): AttributeValue => ({ S: value });
+const key = (pk: string) => ({ pk: s(pk), sk: s('META') });
+
+/** An integration as DynamoStore writes it: record attributes plus pk/sk. */
+function integrationItem(
+  name: string,
+  provider: 'bitbucket-cloud' | 'bitbucket-data-center',
+  extra: Record<string, AttributeValue> = {},
+): Record<string, AttributeValue> {
+  return {
+    ...key(`INT#${name}`),
+    name: s(name),
+    provider: s(provider),
+    scope: s('default'),
+    labels: { L: [s('team:platform')] },
+    description: s('the main workspace'),
+    webhookSecretId: s(secretIdOf(name)),
+    status: s('active'),
+    version: { N: '3' },
+    createdAt: s('2025-01-01T00:00:00.000Z'),
+    updatedAt: s('2025-02-01T00:00:00.000Z'),
+    ...extra,
+  };
+}
+
+/** A delivery as DynamoStore's createDelivery writes it. */
+function deliveryItem(integration: string, deliveryId: string, status: string, receivedAt: string) {
+  return {
+    ...key(`DLV#${integration}#${deliveryId}`),
+    integration: s(integration),
+    deliveryId: s(deliveryId),
+    provider: s('bitbucket-cloud'),
+    eventKey: s('repo:push'),
+    headers: { M: { 'x-event-key': s('repo:push') } },
+    bodyGzip: { B: new Uint8Array([31, 139]) },
+    repositoryId: s(cloudRepoUuid),
+    receivedAt: s(receivedAt),
+    status: s(status),
+    expiresAt: { N: String(Math.floor(Date.parse(receivedAt) / 1000) + 30 * 86_400) },
+    gsi2pk: s(`DLVI#${integration}`),
+    gsi2sk: s(`${receivedAt}#${deliveryId}`),
+  };
+}
+
+function secretDocument(doc: { current: string; previous?: string; previousValidUntil?: string }) {
+  return { SecretString: JSON.stringify(doc), Name: 'webhook-secret', $metadata: {} };
+}
+
+const awsError = (name: string, message: string) =>
+  Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
+const timeout = () => Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+
+let log: ReturnType<typeof recordingLog>;
+let handler: ReturnType<typeof createWebhookHandler>;
+
+async function send(options: RequestOptions = {}) {
+  const response = (await handler(webhookEvent(options), context)) as APIGatewayProxyStructuredResultV2;
+  return {
+    status: response.statusCode,
+    text: response.body ?? '',
+    body: JSON.parse(response.body ?? 'null') as Record<string, unknown> & {
+      error?: { code: string; message: string };
+    },
+    headers: response.headers,
+  };
+}
+
+function putItems() {
+  return ddb.commandCalls(PutItemCommand).map((call) => call.args[0].input);
+}
+function sentMessages() {
+  return sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+}
+function expectNothingWritten() {
+  expect(ddb).not.toHaveReceivedCommand(PutItemCommand);
+  expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
+  expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+}
+
+beforeEach(() => {
+  clock = START;
+  ddb.reset();
+  sqs.reset();
+  sm.reset();
+  ddb.on(GetItemCommand).resolves({});
+  ddb
+    .on(GetItemCommand, { Key: key(`INT#${CLOUD}`) })
+    .resolves({ Item: integrationItem(CLOUD, 'bitbucket-cloud') });
+  ddb
+    .on(GetItemCommand, { Key: key(`INT#${DC}`) })
+    .resolves({ Item: integrationItem(DC, 'bitbucket-data-center') });
+  ddb.on(PutItemCommand).resolves({});
+  ddb.on(DeleteItemCommand).resolves({});
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1', $metadata: {} });
+  sm.on(GetSecretValueCommand).rejects(
+    new ResourceNotFoundException({ message: 'Secrets Manager can’t find the secret.', $metadata: {} }),
+  );
+  sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
+    secretDocument({ current: CLOUD_SECRET }),
+  );
+  sm.on(GetSecretValueCommand, { SecretId: secretIdOf(DC) }).resolves(secretDocument({ current: DC_SECRET }));
+  log = recordingLog();
+  handler = createWebhookHandler(
+    webhookDeps({ store, deliveries, secretStore, log, telemetry: noTelemetry, now }),
+  );
+});
+
+afterEach(() => {
+  // Whatever a test did, no secret may reach a log line.
+  for (const line of log.lines) {
+    const text = printed(line);
+    for (const secret of ALL_SECRETS) expect(text).not.toContain(secret);
+  }
+});
+
+describe('an accepted delivery', () => {
+  it('answers 202 with the Cloud X-Request-UUID as the delivery id and status received', async () => {
+    const response = await send({ requestUuid: '{a6b0f0e4-2c2d-4c61-9a3e-0d5f0f1b9c11}' });
+
+    expect(response.status).toBe(202);
+    expect(response.headers).toEqual({ 'content-type': 'application/json' });
+    expect(response.body).toEqual({
+      deliveryId: '{a6b0f0e4-2c2d-4c61-9a3e-0d5f0f1b9c11}',
+      status: 'received',
+    });
+  });
+
+  it('records the delivery with one conditional PutItem holding the gzipped raw body', async () => {
+    await send({ requestUuid: 'req-1' });
+
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    const [put] = putItems();
+    expect(put?.TableName).toBe(TABLE);
+    expect(put?.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(put?.Item).toMatchObject({
+      pk: s(`DLV#${CLOUD}#req-1`),
+      sk: s('META'),
+      integration: s(CLOUD),
+      deliveryId: s('req-1'),
+      provider: s('bitbucket-cloud'),
+      eventKey: s('repo:push'),
+      status: s('received'),
+      repositoryId: s(cloudRepoUuid),
+      receivedAt: s('2025-03-01T10:00:00.000Z'),
+      attempt: { N: '1' },
+      // Deliveries expire 30 days after they arrive (DESIGN §7).
+      expiresAt: { N: String(START / 1000 + 30 * 86_400) },
+    });
+    const body = put?.Item?.bodyGzip?.B;
+    expect(body && gunzipSync(body).equals(cloudPush)).toBe(true);
+    // The signature authenticates one request; storing it would only leak material.
+    expect(put?.Item?.headers?.M).not.toHaveProperty('x-hub-signature');
+    expect(put?.Item?.headers?.M?.['x-event-key']).toEqual(s('repo:push'));
+  });
+
+  it('enqueues one message grouped by integration and repository, after recording it', async () => {
+    await send({ requestUuid: 'req-1' });
+
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    const [message] = sentMessages();
+    expect(message).toMatchObject({
+      QueueUrl: QUEUE_URL,
+      MessageGroupId: `${CLOUD}#${cloudRepoUuid}`,
+      MessageDeduplicationId: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(JSON.parse(message?.MessageBody ?? '')).toEqual({ integration: CLOUD, deliveryId: 'req-1' });
+    const put = ddb.commandCalls(PutItemCommand)[0];
+    const enqueue = sqs.commandCalls(SendMessageCommand)[0];
+    expect(put && enqueue && put.calledBefore(enqueue)).toBe(true);
+  });
+
+  it('gives different deliveries different deduplication ids', async () => {
+    await send({ requestUuid: 'req-1' });
+    await send({ requestUuid: 'req-2' });
+
+    const [first, second] = sentMessages();
+    expect(first?.MessageDeduplicationId).not.toBe(second?.MessageDeduplicationId);
+  });
+
+  it('takes the delivery id from X-Request-Id on Data Center and groups by the numeric repository id', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(DC) }).resolves(
+      secretDocument({ current: CLOUD_SECRET }),
+    );
+    const response = await send({
+      integration: DC,
+      body: dcSigned,
+      eventKey: dcSignedHeaders['X-Event-Key'] ?? null,
+      // The real captured signature of this body.
+      signature: dcSignedHeaders['X-Hub-Signature'] ?? null,
+      headers: { 'x-request-id': dcSignedHeaders['X-Request-Id'] ?? '' },
+    });
+
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ deliveryId: '2b15f131-4d3a-436e-bc63-caa9ae92580d', status: 'received' });
+    expect(putItems()[0]?.Item).toMatchObject({
+      pk: s(`DLV#${DC}#2b15f131-4d3a-436e-bc63-caa9ae92580d`),
+      provider: s('bitbucket-data-center'),
+      eventKey: s('repo:refs_changed'),
+      repositoryId: s('2'),
+    });
+    expect(sentMessages()[0]?.MessageGroupId).toBe(`${DC}#2`);
+  });
+
+  it('falls back to a hash of hook id and body when neither request id header is sent', async () => {
+    // The real Cloud capture carries its signature but no X-Request-UUID.
+    const request = {
+      body: cloudSigned,
+      eventKey: cloudSignedHeaders['X-Event-Key'] ?? null,
+      signature: cloudSignedHeaders['X-Hub-Signature'] ?? null,
+    };
+    const first = await send(request);
+    const again = await send(request);
+    const other = await send({ body: cloudPush });
+
+    expect(first.status).toBe(202);
+    expect(first.body.deliveryId).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(again.body.deliveryId).toBe(first.body.deliveryId);
+    expect(other.body.deliveryId).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(other.body.deliveryId).not.toBe(first.body.deliveryId);
+    expect(putItems()[0]?.Item?.pk).toEqual(s(`DLV#${CLOUD}#${first.body.deliveryId}`));
+    expect(sentMessages()[0]?.MessageGroupId).toBe(`${CLOUD}#{3deb8c29-778a-450c-8f69-3e50a18079df}`);
+  });
+
+  it('accepts header names in any case', async () => {
+    const event = webhookEvent({ requestUuid: 'req-case' });
+    const headers = event.headers;
+    event.headers = {
+      'Content-Type': headers['content-type'] ?? '',
+      'X-Event-Key': headers['x-event-key'] ?? '',
+      'X-Hub-Signature': headers['x-hub-signature'] ?? '',
+      'X-Request-UUID': 'req-case',
+    };
+    const response = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
+
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body ?? '')).toEqual({ deliveryId: 'req-case', status: 'received' });
+  });
+
+  it('accepts an event it does not act on, recording it for the processor to ignore', async () => {
+    const response = await send({ eventKey: 'pullrequest:approved', requestUuid: 'req-approved' });
+
+    expect(response.status).toBe(202);
+    expect(putItems()[0]?.Item?.eventKey).toEqual(s('pullrequest:approved'));
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+  });
+
+  it('tags log lines after acceptance with the delivery id and integration', async () => {
+    await send({ requestUuid: 'req-logged' });
+
+    const accepted = log.lines.find((line) => line.message === 'delivery accepted');
+    expect(accepted?.keys).toEqual({ integration: CLOUD, deliveryId: 'req-logged' });
+  });
+
+  it('does not carry one delivery’s log keys into the next invocation', async () => {
+    await send({ requestUuid: 'req-first' });
+    ddb.on(GetItemCommand, { Key: key('INT#other') }).rejects(timeout());
+    await send({ integration: 'other' });
+
+    const fault = log.lines.find((line) => line.message === 'dependency unavailable');
+    expect(fault).toBeDefined();
+    expect(fault?.keys).not.toHaveProperty('deliveryId');
+    expect(fault?.keys).not.toHaveProperty('integration');
+  });
+});
+
+describe('a repeated delivery', () => {
+  const conditionFailed = () =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+  it('answers 202 with the first record’s status and enqueues nothing', async () => {
+    ddb.on(PutItemCommand).rejects(conditionFailed());
+    ddb
+      .on(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-dup`) })
+      .resolves({ Item: deliveryItem(CLOUD, 'req-dup', 'processed', '2025-03-01T09:59:58.000Z') });
+
+    const response = await send({ requestUuid: 'req-dup' });
+
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ deliveryId: 'req-dup', status: 'processed', duplicate: true });
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-dup`) });
+    expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('does not enqueue again while the first attempt may still be enqueueing', async () => {
+    ddb.on(PutItemCommand).rejects(conditionFailed());
+    ddb
+      .on(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-dup`) })
+      .resolves({ Item: deliveryItem(CLOUD, 'req-dup', 'received', '2025-03-01T09:59:58.000Z') });
+
+    const response = await send({ requestUuid: 'req-dup' });
+
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ deliveryId: 'req-dup', status: 'received' });
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('enqueues a delivery still `received` long after its first attempt, with the same deduplication id', async () => {
+    await send({ requestUuid: 'req-stuck' });
+    const first = sentMessages()[0];
+    sqs.resetHistory();
+    advance(60_000);
+    ddb.on(PutItemCommand).rejects(conditionFailed());
+    ddb
+      .on(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-stuck`) })
+      .resolves({ Item: deliveryItem(CLOUD, 'req-stuck', 'received', '2025-03-01T10:00:00.000Z') });
+
+    const response = await send({ requestUuid: 'req-stuck' });
+
+    expect(response.status).toBe(202);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sentMessages()[0]?.MessageDeduplicationId).toBe(first?.MessageDeduplicationId);
+  });
+});
+
+describe('a connection test', () => {
+  it('answers diagnostics:ping with 200 {ok: true} and stores and sends nothing', async () => {
+    const response = await send({
+      integration: DC,
+      secret: DC_SECRET,
+      eventKey: 'diagnostics:ping',
+      body: '{}',
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ok: true });
+    expectNothingWritten();
+  });
+
+  it('answers the keyless {"test": true} body with 200 {ok: true} and stores and sends nothing', async () => {
+    const response = await send({ integration: DC, secret: DC_SECRET, eventKey: null, body: dcPing });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ ok: true });
+    expectNothingWritten();
+  });
+
+  it('still checks the signature of a ping', async () => {
+    const response = await send({
+      integration: DC,
+      secret: 'wrong',
+      eventKey: 'diagnostics:ping',
+      body: '{}',
+    });
+
+    expect(response.status).toBe(401);
+    expectNothingWritten();
+  });
+});
+
+describe('an integration that cannot take deliveries', () => {
+  it('answers 404 for an unknown integration', async () => {
+    const response = await send({ integration: 'nobody' });
+
+    expect(response.status).toBe(404);
+    expect(response.body.error).toEqual({ code: 'not-found', message: 'no integration named "nobody"' });
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, {
+      TableName: TABLE,
+      Key: key('INT#nobody'),
+    });
+    expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
+    expectNothingWritten();
+  });
+
+  it('answers 410 saying the integration was deleted', async () => {
+    ddb.on(GetItemCommand, { Key: key('INT#retired') }).resolves({
+      Item: integrationItem('retired', 'bitbucket-cloud', {
+        status: s('deleted'),
+        deletedAt: s('2025-02-20T08:00:00.000Z'),
+      }),
+    });
+
+    const response = await send({ integration: 'retired' });
+
+    expect(response.status).toBe(410);
+    expect(response.body.error?.code).toBe('gone');
+    expect(response.body.error?.message).toMatch(/integration "retired" was deleted/);
+    expect(response.body.error?.message).toContain('2025-02-20T08:00:00.000Z');
+    expectNothingWritten();
+  });
+});
+
+describe('signatures', () => {
+  it('answers 401 when X-Hub-Signature is missing', async () => {
+    const response = await send({ signature: null });
+
+    expect(response.status).toBe(401);
+    expect(response.body.error?.code).toBe('invalid-signature');
+    expect(response.body.error?.message).toMatch(/X-Hub-Signature is missing/);
+    expectNothingWritten();
+  });
+
+  it('answers 401 to a wrong signature without revealing anything about the secrets', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
+      secretDocument({
+        current: CLOUD_SECRET,
+        previous: OLD_SECRET,
+        previousValidUntil: '2025-03-02T00:00:00.000Z',
+      }),
+    );
+    const response = await send({ secret: 'not-the-secret' });
+
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({
+      error: { code: 'invalid-signature', message: 'signature does not match' },
+    });
+    for (const secret of ALL_SECRETS) expect(response.text).not.toContain(secret);
+    expect(response.text).not.toMatch(/previous|current|rotat|hookgate\//i);
+    expectNothingWritten();
+  });
+
+  it('answers 401 to a malformed signature header', async () => {
+    const response = await send({ signature: 'sha1=0123456789abcdef0123456789abcdef01234567' });
+
+    expect(response.status).toBe(401);
+    expectNothingWritten();
+  });
+
+  it('answers 401 when the integration has no webhook secret stored, and says so in the log', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).rejects(
+      new ResourceNotFoundException({ message: 'Secrets Manager can’t find the secret.', $metadata: {} }),
+    );
+
+    const response = await send();
+
+    expect(response.status).toBe(401);
+    expect(log.lines.some((line) => line.message === 'integration has no webhook secret stored')).toBe(true);
+    expectNothingWritten();
+  });
+
+  // Product bug: shared/secrets/webhook-secrets.ts parseWebhookSecretDocument throws ValidationError
+  // (status 400, code invalid-request) for a stored document that is not JSON or not the expected
+  // shape, so a server-side misconfiguration reaches Bitbucket as a 400 that names the secret
+  // document, and Bitbucket (which retries only 5xx) drops the delivery for good. DESIGN §5 wants a
+  // generic 503 for internal faults and no detail about secrets.
+  it.fails.each([
+    ['not JSON', 'Gkvl$k$wyNpQAF42'],
+    ['missing its current secret', JSON.stringify({ previous: OLD_SECRET })],
+  ])('answers a stored secret document that is %s with a generic 5xx', async (_what, stored) => {
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves({
+      SecretString: stored,
+      $metadata: {},
+    });
+
+    const response = await send();
+
+    expect(response.status).toBeGreaterThanOrEqual(500);
+    expect(response.text).not.toMatch(/secret/i);
+    expectNothingWritten();
+  });
+
+  it('accepts a base64-encoded body signed over its decoded bytes', async () => {
+    const response = await send({ base64: true, requestUuid: 'req-b64' });
+
+    expect(response.status).toBe(202);
+    const body = putItems()[0]?.Item?.bodyGzip?.B;
+    expect(body && gunzipSync(body).equals(cloudPush)).toBe(true);
+  });
+
+  it('rejects a base64-encoded body whose signature was computed over the base64 text', async () => {
+    const response = await send({
+      base64: true,
+      signature: signBody(cloudPush.toString('base64'), CLOUD_SECRET),
+    });
+
+    expect(response.status).toBe(401);
+    expectNothingWritten();
+  });
+});
+
+describe('secret rotation', () => {
+  const validUntil = Date.parse('2025-03-01T12:00:00.000Z');
+
+  beforeEach(() => {
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
+      secretDocument({
+        current: ROTATED_SECRET,
+        previous: OLD_SECRET,
+        previousValidUntil: new Date(validUntil).toISOString(),
+      }),
+    );
+  });
+
+  it('accepts the previous secret until previousValidUntil and the new one throughout', async () => {
+    clock = validUntil - 60_000;
+    expect((await send({ secret: OLD_SECRET, requestUuid: 'r1' })).status).toBe(202);
+    expect((await send({ secret: ROTATED_SECRET, requestUuid: 'r2' })).status).toBe(202);
+
+    clock = validUntil + 1_000;
+    const expired = await send({ secret: OLD_SECRET, requestUuid: 'r3' });
+    expect(expired.status).toBe(401);
+    expect(expired.body).toEqual({
+      error: { code: 'invalid-signature', message: 'signature does not match' },
+    });
+    expect((await send({ secret: ROTATED_SECRET, requestUuid: 'r4' })).status).toBe(202);
+
+    expect(putItems().map((put) => put.Item?.deliveryId)).toEqual([s('r1'), s('r2'), s('r4')]);
+  });
+
+  it('no longer accepts the previous secret at exactly previousValidUntil', async () => {
+    clock = validUntil;
+    expect((await send({ secret: OLD_SECRET })).status).toBe(401);
+  });
+
+  it('picks up a rotation made elsewhere once the cached copy is a few seconds old', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
+      secretDocument({ current: OLD_SECRET }),
+    );
+    expect((await send({ secret: OLD_SECRET, requestUuid: 'r1' })).status).toBe(202);
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
+      secretDocument({
+        current: ROTATED_SECRET,
+        previous: OLD_SECRET,
+        previousValidUntil: '2025-03-02T00:00:00.000Z',
+      }),
+    );
+    // A brand-new cached copy is trusted: bad signatures cannot make us hammer Secrets Manager.
+    expect((await send({ secret: ROTATED_SECRET, requestUuid: 'r2' })).status).toBe(401);
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+
+    advance(6_000);
+    expect((await send({ secret: ROTATED_SECRET, requestUuid: 'r3' })).status).toBe(202);
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) });
+    expect((await send({ secret: OLD_SECRET, requestUuid: 'r4' })).status).toBe(202);
+  });
+});
+
+describe('bad input', () => {
+  it('answers 400 naming X-Event-Key when it is missing', async () => {
+    const response = await send({ eventKey: null });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error?.code).toBe('invalid-payload');
+    expect(response.body.error?.message).toContain('X-Event-Key');
+    expectNothingWritten();
+  });
+
+  it('answers 400 naming the content type when it is not JSON', async () => {
+    const response = await send({ contentType: 'application/x-www-form-urlencoded' });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error?.message).toContain('Content-Type');
+    expect(response.body.error?.message).toContain('application/x-www-form-urlencoded');
+    expectNothingWritten();
+  });
+
+  it('answers 400 when Content-Type is missing', async () => {
+    const response = await send({ contentType: null });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error?.message).toBe('Content-Type header is missing');
+  });
+
+  it('accepts application/json with a charset', async () => {
+    const response = await send({ contentType: 'application/json; charset=utf-8' });
+
+    expect(response.status).toBe(202);
+  });
+
+  it('answers 400 to a correctly signed body that is not JSON', async () => {
+    const response = await send({ body: '{"push": {"changes": [' });
+
+    expect(response.status).toBe(400);
+    expect(response.body.error).toEqual({ code: 'invalid-payload', message: 'body is not valid JSON' });
+    expectNothingWritten();
+  });
+
+  it('answers 413 to a body over 1 MB before touching any AWS service', async () => {
+    const body = Buffer.from(`{"pad":"${'a'.repeat(MAX_BODY_BYTES)}"}`);
+    const response = await send({ body });
+
+    expect(response.status).toBe(413);
+    expect(response.body.error?.code).toBe('payload-too-large');
+    expect(ddb.calls()).toHaveLength(0);
+    expect(sm.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('accepts a body of exactly 1 MB', async () => {
+    const padding = MAX_BODY_BYTES - '{"pad":""}'.length;
+    const body = Buffer.from(`{"pad":"${'a'.repeat(padding)}"}`);
+    expect(body.length).toBe(MAX_BODY_BYTES);
+
+    const response = await send({ body, requestUuid: 'req-big' });
+
+    expect(response.status).toBe(202);
+    expect(sentMessages()[0]?.MessageGroupId).toBe(`${CLOUD}#none`);
+  });
+
+  it.each([
+    ['an empty body', { body: '' }],
+    ['a JSON null', { body: 'null' }],
+    ['a JSON array', { body: '[1, 2]' }],
+    ['an unknown event key', { eventKey: 'made:up' }],
+    ['a non-hex signature', { signature: 'sha256=zz' }],
+    ['an over-long request id', { requestUuid: 'x'.repeat(500) }],
+    ['a request id with spaces', { requestUuid: 'a b c' }],
+    ['a base64 flag on a body that is not base64', { base64: true, signature: 'sha256=00' }],
+    ['an empty integration name', { integration: '' }],
+  ] as const)('never answers 5xx to %s', async (_name, options) => {
+    const response = await send(options);
+
+    expect(response.status).toBeGreaterThanOrEqual(200);
+    expect(response.status).toBeLessThan(500);
+  });
+});
+
+describe('a dependency fault', () => {
+  const throttled = {
+    dynamodb: () =>
+      new ProvisionedThroughputExceededException({
+        message: 'The level of configured provisioned throughput for the table was exceeded.',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    secrets: () => awsError('ThrottlingException', 'Rate exceeded'),
+    sqs: () => new RequestThrottled({ message: 'Request is throttled.', $metadata: { httpStatusCode: 403 } }),
+  };
+  const faults = [
+    ['DynamoDB GetItem (integration)', 'throttling', () => throttled.dynamodb()],
+    ['DynamoDB GetItem (integration)', 'a timeout', timeout],
+    ['Secrets Manager GetSecretValue', 'throttling', () => throttled.secrets()],
+    ['Secrets Manager GetSecretValue', 'a timeout', timeout],
+    ['DynamoDB PutItem', 'throttling', () => throttled.dynamodb()],
+    ['DynamoDB PutItem', 'a timeout', timeout],
+    ['SQS SendMessage', 'throttling', () => throttled.sqs()],
+    ['SQS SendMessage', 'a timeout', timeout],
+  ] as const;
+
+  function inject(dependency: (typeof faults)[number][0], error: Error) {
+    switch (dependency) {
+      case 'DynamoDB GetItem (integration)':
+        ddb.on(GetItemCommand, { Key: key(`INT#${CLOUD}`) }).rejects(error);
+        break;
+      case 'Secrets Manager GetSecretValue':
+        sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).rejects(error);
+        break;
+      case 'DynamoDB PutItem':
+        ddb.on(PutItemCommand).rejects(error);
+        break;
+      case 'SQS SendMessage':
+        sqs.on(SendMessageCommand).rejects(error);
+        break;
+    }
+  }
+
+  function clear(dependency: (typeof faults)[number][0]) {
+    switch (dependency) {
+      case 'DynamoDB GetItem (integration)':
+        ddb
+          .on(GetItemCommand, { Key: key(`INT#${CLOUD}`) })
+          .resolves({ Item: integrationItem(CLOUD, 'bitbucket-cloud') });
+        break;
+      case 'Secrets Manager GetSecretValue':
+        sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
+          secretDocument({ current: CLOUD_SECRET }),
+        );
+        break;
+      case 'DynamoDB PutItem':
+        ddb.on(PutItemCommand).resolves({});
+        break;
+      case 'SQS SendMessage':
+        sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-2', $metadata: {} });
+        break;
+    }
+  }
+
+  it.each(faults)(
+    'answers 503 with a generic body when %s fails with %s',
+    async (dependency, _kind, error) => {
+      const thrown = error();
+      inject(dependency, thrown);
+
+      const response = await send({ requestUuid: 'req-fault' });
+
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({
+        error: { code: 'unavailable', message: 'temporarily unavailable; retry later' },
+      });
+      for (const internal of [
+        thrown.name,
+        thrown.message,
+        TABLE,
+        QUEUE_URL,
+        secretIdOf(CLOUD),
+        'DLV#',
+        'INT#',
+      ]) {
+        expect(response.text).not.toContain(internal);
+      }
+      expect(log.lines.find((line) => line.message === 'dependency unavailable')?.level).toBe('error');
+    },
+  );
+
+  it.each(faults)('leaves nothing half-written when %s fails with %s', async (dependency, _kind, error) => {
+    inject(dependency, error());
+
+    await send({ requestUuid: 'req-fault' });
+
+    if (dependency === 'SQS SendMessage') {
+      // The record is undone so that Bitbucket's retry is accepted afresh.
+      expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+      expect(ddb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
+      expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
+        TableName: TABLE,
+        Key: key(`DLV#${CLOUD}#req-fault`),
+        ConditionExpression: '#status = :received',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':received': s('received') },
+      });
+      const put = ddb.commandCalls(PutItemCommand)[0];
+      const undo = ddb.commandCalls(DeleteItemCommand)[0];
+      expect(put && undo && put.calledBefore(undo)).toBe(true);
+    } else if (dependency === 'DynamoDB PutItem') {
+      expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
+      expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    } else {
+      expectNothingWritten();
+    }
+  });
+
+  it.each(faults)('accepts Bitbucket’s retry after %s failed with %s', async (dependency, _kind, error) => {
+    inject(dependency, error());
+    expect((await send({ requestUuid: 'req-fault' })).status).toBe(503);
+    clear(dependency);
+    ddb.resetHistory();
+    sqs.resetHistory();
+
+    const retry = await send({ requestUuid: 'req-fault', headers: { 'x-attempt-number': '2' } });
+
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual({ deliveryId: 'req-fault', status: 'received' });
+    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
+    expect(putItems()[0]?.Item?.attempt).toEqual({ N: '2' });
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
+  });
+
+  it('still answers 503 when undoing the record after a failed enqueue fails too', async () => {
+    sqs.on(SendMessageCommand).rejects(timeout());
+    ddb.on(DeleteItemCommand).rejects(timeout());
+
+    const response = await send({ requestUuid: 'req-fault' });
+
+    expect(response.status).toBe(503);
+    expect(log.lines.some((line) => line.message.startsWith('could not undo the delivery record'))).toBe(
+      true,
+    );
+  });
+
+  it('does not cache a failed integration lookup', async () => {
+    inject('DynamoDB GetItem (integration)', timeout());
+    expect((await send()).status).toBe(503);
+    clear('DynamoDB GetItem (integration)');
+    expect((await send()).status).toBe(202);
+
+    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { Key: key(`INT#${CLOUD}`) });
+    expect(ddb.commandCalls(GetItemCommand, { Key: key(`INT#${CLOUD}`) })).toHaveLength(2);
+  });
+});
+
+describe('logging', () => {
+  it('never writes a secret to a log line, across accepted, rejected and failed requests', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
+      secretDocument({
+        current: CLOUD_SECRET,
+        previous: OLD_SECRET,
+        previousValidUntil: '2025-03-01T12:00:00.000Z',
+      }),
+    );
+    await send({ requestUuid: 'ok' });
+    await send({ secret: ROTATED_SECRET });
+    sqs.on(SendMessageCommand).rejects(timeout());
+    await send({ requestUuid: 'fault' });
+    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(DC) }).rejects(
+      awsError('ThrottlingException', 'Rate exceeded'),
+    );
+    await send({ integration: DC, secret: DC_SECRET });
+
+    expect(log.lines.filter((line) => line.level === 'error').length).toBeGreaterThanOrEqual(2);
+    const text = log.lines.map(printed).join('\n');
+    for (const secret of ALL_SECRETS) expect(text).not.toContain(secret);
+  });
+});
