@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ValidationError } from '../errors';
+import { DependencyError } from '../errors';
 import type { SecretStore } from './secrets';
 
 /**
@@ -76,15 +76,18 @@ export class WebhookSecrets {
   }
 }
 
-/** Parses a stored document. Throws ValidationError (without the secret's content) when malformed. */
+/**
+ * Parses a stored document. A malformed one is an operator's mistake, not the caller's: it throws
+ * DependencyError (a retryable 503 that names no secret), so Bitbucket retries once it is fixed.
+ */
 export function parseWebhookSecretDocument(text: string): WebhookSecretDocument {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ValidationError('webhook secret document is not JSON');
+    throw new DependencyError('webhook secret document is not JSON');
   }
   const result = WebhookSecretDocumentSchema.safeParse(json);
-  if (!result.success) throw new ValidationError('webhook secret document is malformed');
+  if (!result.success) throw new DependencyError('webhook secret document is malformed');
   return result.data;
 }
