@@ -1,0 +1,221 @@
+import type { CloneUrls, Provider } from '../../domain/events';
+import { ValidationError } from '../../errors';
+import type { Credentials } from './credentials';
+import { BitbucketNotFoundError } from './errors';
+import type { HttpClientOptions } from './http';
+
+/**
+ * A repository on either platform: `owner` is the Cloud workspace or the Data Center project
+ * key, `slug` the repository slug.
+ */
+export interface RepoRef {
+  owner: string;
+  slug: string;
+}
+
+/** What Hookgate stores about a repository when a project is connected. */
+export interface RepositoryInfo {
+  /** Cloud `uuid` with its braces; DC numeric `id` as a string. */
+  id: string;
+  /** `workspace/slug` on Cloud, `PROJECT/slug` on DC (as Bitbucket spells them). */
+  fullName: string;
+  /** Null when Bitbucket has none (an empty Cloud repository). */
+  defaultBranch: string | null;
+  cloneUrls: CloneUrls;
+}
+
+/** A webhook as Hookgate wants it. */
+export interface HookSpec {
+  url: string;
+  events: readonly string[];
+  /** Cloud `description`; DC `name`. */
+  description: string;
+  /** [true] */
+  active?: boolean;
+  /**
+   * The signing secret. On update, leaving it out keeps the current one (Cloud documents this;
+   * on DC the `configuration` is then left out, assumed to keep it too).
+   */
+  secret?: string;
+}
+
+/** A webhook as Bitbucket reports it. Secrets never appear, only whether one is set. */
+export interface Hook {
+  /** Cloud hook `uuid` with braces (X-Hook-UUID carries it without); DC numeric id as a string. */
+  id: string;
+  url: string;
+  description: string;
+  active: boolean;
+  events: string[];
+  /** Cloud `secret_set`; DC: `configuration.secret` is present and non-empty. */
+  secretSet: boolean;
+}
+
+export interface DeployKeySpec {
+  /** An OpenSSH public key line (`ssh-ed25519 AAAA… comment`). */
+  key: string;
+  label: string;
+}
+
+export interface DeployKey {
+  id: string;
+  /** `type base64`, without the comment (Cloud strips it), so keys compare across platforms. */
+  key: string;
+  label: string;
+  /** Cloud deploy keys are always read-only; on DC the key's permission is `REPO_READ`. */
+  readOnly: boolean;
+}
+
+export interface OpenPullRequest {
+  id: number;
+  sourceBranch: string;
+  /** As Bitbucket lists it: Cloud gives 12-character hashes (resolve with `resolveCommit`). */
+  sourceCommit: string;
+  /** The source repository is not the destination repository. */
+  fromFork: boolean;
+  draft: boolean;
+}
+
+export interface CredentialsCheck {
+  /** False when Bitbucket rejects the credentials outright (wrong, expired or revoked). */
+  valid: boolean;
+  /**
+   * What Hookgate needs and the credentials lack: Cloud scope names (`repository`,
+   * `repository:admin`, `pullrequest`, `webhook`, or the granular `…:bitbucket` names when the
+   * token uses those); on DC the repository permission (`REPO_ADMIN`).
+   */
+  missingScopes: string[];
+  /** Bitbucket's words, when it said why. */
+  detail?: string;
+}
+
+/**
+ * The Bitbucket REST operations the admin API uses, the same on Cloud and Data Center. Every
+ * method throws the errors of `./errors` (BitbucketAuthError, BitbucketNotFoundError,
+ * BitbucketRequestRejectedError, BitbucketUnavailableError, BitbucketTimeoutError, BitbucketApiError).
+ */
+export interface BitbucketClient {
+  readonly provider: Provider;
+  /** Identity, name, default branch and clone URLs (DC reads the default from `/default-branch`). */
+  getRepository(ref: RepoRef): Promise<RepositoryInfo>;
+  listHooks(ref: RepoRef): Promise<Hook[]>;
+  createHook(ref: RepoRef, hook: HookSpec): Promise<Hook>;
+  updateHook(ref: RepoRef, id: string, hook: HookSpec): Promise<Hook>;
+  /** Idempotent: a hook already gone counts as deleted. */
+  deleteHook(ref: RepoRef, id: string): Promise<void>;
+  listDeployKeys(ref: RepoRef): Promise<DeployKey[]>;
+  /** Adds a read-only deploy key (DC permission `REPO_READ`). */
+  addDeployKey(ref: RepoRef, key: DeployKeySpec): Promise<DeployKey>;
+  /** Idempotent: a key already gone counts as deleted. */
+  deleteDeployKey(ref: RepoRef, id: string): Promise<void>;
+  /** Open pull requests whose source is `branch` (forks with a branch of that name included, flagged). */
+  listOpenPullRequestsFromBranch(ref: RepoRef, branch: string): Promise<OpenPullRequest[]>;
+  /** The full hash of a commit given by a (possibly abbreviated) hash. */
+  resolveCommit(ref: RepoRef, hash: string): Promise<string>;
+  /** Whether `path` is a file at `at` (a commit hash, or a branch name without `/` on Cloud). */
+  fileExists(ref: RepoRef, path: string, at: string): Promise<boolean>;
+  /**
+   * Whether Bitbucket accepts the credentials, and which needed scopes or permissions they lack.
+   * Throws BitbucketNotFoundError when the repository does not exist.
+   */
+  checkCredentials(ref: RepoRef): Promise<CredentialsCheck>;
+}
+
+/** Options both client factories take; timeouts, retries and clock are the request core's. */
+export interface ClientOptions extends Omit<HttpClientOptions, 'baseUrl' | 'authorizer'> {
+  credentials: Credentials;
+  /** Cloud OAuth token endpoint, for the `oauth-client-credentials` kind. */
+  tokenUrl?: string;
+}
+
+/** The Cloud events a Hookgate webhook subscribes to. */
+export const CLOUD_WEBHOOK_EVENTS = [
+  'repo:push',
+  'pullrequest:created',
+  'pullrequest:updated',
+  'pullrequest:fulfilled',
+  'pullrequest:rejected',
+  'repo:updated',
+] as const;
+
+/** The Data Center events a Hookgate webhook subscribes to. */
+export const DATA_CENTER_WEBHOOK_EVENTS = [
+  'repo:refs_changed',
+  'pr:opened',
+  'pr:from_ref_updated',
+  'pr:modified',
+  'pr:merged',
+  'pr:declined',
+  'pr:deleted',
+  'repo:modified',
+] as const;
+
+/** Parses `workspace/slug` (Cloud) or `PROJECT/slug` (DC). Throws ValidationError otherwise. */
+export function parseRepoRef(fullName: string): RepoRef {
+  const match = /^([^/\s]+)\/([^/\s]+)$/.exec(fullName.trim());
+  if (!match?.[1] || !match[2]) {
+    throw new ValidationError(`repository must be given as owner/slug, got "${fullName}"`);
+  }
+  return { owner: match[1], slug: match[2] };
+}
+
+/** `type base64` of an OpenSSH public key line, dropping the comment. */
+export function publicKeyBody(key: string): string {
+  return key.trim().split(/\s+/).slice(0, 2).join(' ');
+}
+
+/** Checks a configured base URL: http(s), no credentials in it. Throws ValidationError. */
+export function checkBaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (error) {
+    throw new ValidationError(`invalid Bitbucket base URL "${value}"`, { cause: error });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ValidationError(`Bitbucket base URL must be http(s), got "${url.protocol}"`);
+  }
+  if (url.username || url.password) {
+    throw new ValidationError('Bitbucket base URL must not contain credentials');
+  }
+  if (url.search || url.hash)
+    throw new ValidationError('Bitbucket base URL must not have a query or fragment');
+  return value.replace(/\/+$/, '');
+}
+
+/** A repository ref checked for use in a URL path. Throws ValidationError. */
+export function checkRepoRef(ref: RepoRef): RepoRef {
+  for (const part of [ref.owner, ref.slug]) {
+    if (!part || /[/\s]/.test(part) || part === '.' || part === '..') {
+      throw new ValidationError(`invalid repository reference ${JSON.stringify(ref)}`);
+    }
+  }
+  return ref;
+}
+
+/** A repository path (`a/b/c.yml`) with each segment percent-encoded. Throws ValidationError. */
+export function encodePath(path: string): string {
+  const segments = path.split('/').filter((s) => s.length > 0);
+  if (segments.length === 0 || segments.some((s) => s === '.' || s === '..')) {
+    throw new ValidationError(`invalid file path "${path}"`);
+  }
+  return segments.map(encodeURIComponent).join('/');
+}
+
+/** Checks a commit hash given by a caller (4 to 64 hex digits). Throws ValidationError. */
+export function checkHash(hash: string): string {
+  if (!/^[0-9a-f]{4,64}$/i.test(hash)) throw new ValidationError(`invalid commit hash "${hash}"`);
+  return hash.toLowerCase();
+}
+
+/** A full SHA-1 or SHA-256 commit id. */
+export const FULL_HASH = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** Awaits a request, treating 404 as done (deleting what is already gone). */
+export async function ignoreNotFound(request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (error) {
+    if (!(error instanceof BitbucketNotFoundError)) throw error;
+  }
+}

@@ -1,0 +1,339 @@
+import * as z from 'zod/mini';
+import { ValidationError } from '../../errors';
+import {
+  type BitbucketClient,
+  type ClientOptions,
+  type CredentialsCheck,
+  checkBaseUrl,
+  checkHash,
+  checkRepoRef,
+  type DeployKey,
+  encodePath,
+  FULL_HASH,
+  type Hook,
+  type HookSpec,
+  ignoreNotFound,
+  publicKeyBody,
+  type RepoRef,
+} from './client';
+import { createAuthorizer } from './credentials';
+import { BitbucketApiError, BitbucketAuthError, BitbucketNotFoundError } from './errors';
+import { HttpClient, parseAnswer } from './http';
+
+/** Bitbucket Cloud's REST API root. */
+export const CLOUD_API_URL = 'https://api.bitbucket.org/2.0';
+
+/** The OAuth scopes Hookgate needs on Cloud (webhook creation also needs each event's scope). */
+export const CLOUD_REQUIRED_SCOPES = ['repository', 'repository:admin', 'pullrequest', 'webhook'] as const;
+
+// What a scope grants besides itself, from Bitbucket's scope list
+// (https://developer.atlassian.com/cloud/bitbucket/rest/intro/#bitbucket-oauth-2-0-scopes).
+// `repository:admin` implies nothing: the deploy-key endpoints ask for it *and* `repository`.
+const IMPLIED_SCOPES: Record<string, readonly string[]> = {
+  'repository:write': ['repository'],
+  pullrequest: ['repository'],
+  'pullrequest:write': ['pullrequest', 'repository', 'repository:write'],
+  project: ['repository'],
+  'project:admin': ['project', 'repository'],
+};
+
+// API tokens carry granular scopes, which imply nothing (write does not include read). The
+// names per endpoint are the `x-atlassian-oauth2-scopes` of the Cloud OpenAPI spec.
+const GRANULAR_SCOPES: Record<(typeof CLOUD_REQUIRED_SCOPES)[number], readonly string[]> = {
+  repository: ['read:repository:bitbucket'],
+  'repository:admin': ['admin:repository:bitbucket', 'write:ssh-key:bitbucket', 'delete:ssh-key:bitbucket'],
+  pullrequest: ['read:pullrequest:bitbucket'],
+  webhook: ['read:webhook:bitbucket', 'write:webhook:bitbucket', 'delete:webhook:bitbucket'],
+};
+
+/**
+ * The needed scopes missing from a granted list, in the vocabulary of that list: granular
+ * names (`read:repository:bitbucket`) when the token uses them, OAuth scope names otherwise.
+ */
+export function missingCloudScopes(granted: readonly string[]): string[] {
+  const have = new Set(granted);
+  if (granted.some((scope) => scope.endsWith(':bitbucket'))) {
+    return Object.values(GRANULAR_SCOPES)
+      .flat()
+      .filter((scope) => !have.has(scope));
+  }
+  for (const scope of granted) for (const implied of IMPLIED_SCOPES[scope] ?? []) have.add(implied);
+  return CLOUD_REQUIRED_SCOPES.filter((scope) => !have.has(scope));
+}
+
+const LinkSchema = z.object({ name: z.nullish(z.string()), href: z.string() });
+
+const RepositorySchema = z.object({
+  uuid: z.string(),
+  full_name: z.string(),
+  mainbranch: z.nullish(z.object({ name: z.string() })),
+  links: z.nullish(z.object({ clone: z.nullish(z.array(LinkSchema)) })),
+});
+
+const HookSchema = z.object({
+  uuid: z.string(),
+  url: z.string(),
+  description: z.nullish(z.string()),
+  active: z.boolean(),
+  events: z.array(z.string()),
+  secret_set: z.nullish(z.boolean()),
+});
+
+const DeployKeySchema = z.object({
+  id: z.number(),
+  key: z.string(),
+  label: z.nullish(z.string()),
+});
+
+const PullRequestSchema = z.object({
+  id: z.number(),
+  draft: z.nullish(z.boolean()),
+  source: z.object({
+    branch: z.object({ name: z.string() }),
+    commit: z.object({ hash: z.string() }),
+    repository: z.nullish(z.object({ uuid: z.nullish(z.string()) })),
+  }),
+  destination: z.object({ repository: z.nullish(z.object({ uuid: z.nullish(z.string()) })) }),
+});
+
+const CommitSchema = z.object({ hash: z.string() });
+const FileMetaSchema = z.object({ type: z.string() });
+
+// Pages as large as Cloud allows (pagelen tops out at 100; some endpoints cap it lower).
+const PAGELEN = 100;
+
+export interface CloudClientOptions extends ClientOptions {
+  /** [CLOUD_API_URL] */
+  baseUrl?: string;
+}
+
+/**
+ * A BitbucketClient for Bitbucket Cloud (REST 2.0). Throws ValidationError when the credentials
+ * are not a Cloud kind or the base URL is unusable.
+ */
+export function createCloudClient(options: CloudClientOptions): BitbucketClient {
+  const { credentials, tokenUrl, baseUrl = CLOUD_API_URL, ...http } = options;
+  if (credentials.kind === 'http-access-token') {
+    throw new ValidationError(
+      'an HTTP access token is a Data Center credential; Cloud takes an API token, an access token or an OAuth consumer',
+    );
+  }
+  const client = new HttpClient({
+    ...http,
+    baseUrl: checkBaseUrl(baseUrl),
+    authorizer: createAuthorizer(credentials, { ...http, ...(tokenUrl ? { tokenUrl } : {}) }),
+  });
+  const repo = (ref: RepoRef) =>
+    `/repositories/${encodeURIComponent(checkRepoRef(ref).owner)}/${encodeURIComponent(ref.slug)}`;
+
+  return {
+    provider: 'bitbucket-cloud',
+
+    async getRepository(ref) {
+      const answer = await client.json({ path: repo(ref) }, RepositorySchema);
+      const clone = answer.links?.clone ?? [];
+      const ssh = clone.find((link) => link.name === 'ssh')?.href;
+      const https = clone.find((link) => link.name === 'https')?.href;
+      return {
+        id: answer.uuid,
+        fullName: answer.full_name,
+        defaultBranch: answer.mainbranch?.name ?? null,
+        cloneUrls: { ...(ssh ? { ssh } : {}), ...(https ? { https: withoutUser(https) } : {}) },
+      };
+    },
+
+    async listHooks(ref) {
+      const hooks = await client.cloudPages(
+        { path: `${repo(ref)}/hooks`, query: { pagelen: PAGELEN } },
+        HookSchema,
+      );
+      return hooks.map(toHook);
+    },
+
+    async createHook(ref, hook) {
+      const body = { ...hookBody(hook), ...(hook.secret ? { secret: hook.secret } : {}) };
+      return toHook(
+        await client.json({ method: 'POST', path: `${repo(ref)}/hooks`, json: body }, HookSchema),
+      );
+    },
+
+    async updateHook(ref, id, hook) {
+      // Leaving `secret` out keeps the current one (webhook_subscription.secret in the spec).
+      const body = { ...hookBody(hook), ...(hook.secret !== undefined ? { secret: hook.secret } : {}) };
+      const path = `${repo(ref)}/hooks/${encodeURIComponent(id)}`;
+      return toHook(await client.json({ method: 'PUT', path, json: body }, HookSchema));
+    },
+
+    async deleteHook(ref, id) {
+      await ignoreNotFound(
+        client.send({ method: 'DELETE', path: `${repo(ref)}/hooks/${encodeURIComponent(id)}` }),
+      );
+    },
+
+    async listDeployKeys(ref) {
+      const keys = await client.cloudPages(
+        { path: `${repo(ref)}/deploy-keys`, query: { pagelen: PAGELEN } },
+        DeployKeySchema,
+      );
+      return keys.map(toDeployKey);
+    },
+
+    async addDeployKey(ref, key) {
+      const answer = await client.json(
+        { method: 'POST', path: `${repo(ref)}/deploy-keys`, json: { key: key.key.trim(), label: key.label } },
+        DeployKeySchema,
+      );
+      return toDeployKey(answer);
+    },
+
+    async deleteDeployKey(ref, id) {
+      const path = `${repo(ref)}/deploy-keys/${encodeURIComponent(id)}`;
+      await ignoreNotFound(client.send({ method: 'DELETE', path }));
+    },
+
+    async listOpenPullRequestsFromBranch(ref, branch) {
+      const pulls = await client.cloudPages(
+        {
+          path: `${repo(ref)}/pullrequests`,
+          query: { state: 'OPEN', q: `source.branch.name = ${bbqlString(branch)}`, pagelen: 50 },
+        },
+        PullRequestSchema,
+      );
+      return pulls.map((pull) => {
+        const source = pull.source.repository?.uuid;
+        const destination = pull.destination.repository?.uuid;
+        return {
+          id: pull.id,
+          sourceBranch: pull.source.branch.name,
+          sourceCommit: pull.source.commit.hash,
+          fromFork: Boolean(source && destination && source !== destination),
+          draft: pull.draft ?? false,
+        };
+      });
+    },
+
+    async resolveCommit(ref, hash) {
+      const path = `${repo(ref)}/commit/${checkHash(hash)}`;
+      const answer = await client.json({ path }, CommitSchema);
+      if (!FULL_HASH.test(answer.hash) || !answer.hash.startsWith(hash.toLowerCase())) {
+        throw new BitbucketApiError('Bitbucket answered with another commit', {
+          method: 'GET',
+          path,
+          bitbucketMessage: answer.hash,
+        });
+      }
+      return answer.hash;
+    },
+
+    async fileExists(ref, path, at) {
+      if (!at) throw new ValidationError('fileExists needs a commit or branch');
+      const url = `${repo(ref)}/src/${encodeURIComponent(at)}/${encodePath(path)}`;
+      try {
+        const response = await client.send({ path: url, query: { format: 'meta' } });
+        return parseAnswer(FileMetaSchema, response.body, 'GET', url).type === 'commit_file';
+      } catch (error) {
+        if (error instanceof BitbucketNotFoundError) return false;
+        throw error;
+      }
+    },
+
+    async checkCredentials(ref) {
+      const missing = new Set<string>();
+      const details: string[] = [];
+      const probe = async (path: string, needs: string): Promise<Headers | CredentialsCheck | undefined> => {
+        try {
+          return (await client.send({ path, query: { pagelen: 1 } })).headers;
+        } catch (error) {
+          if (!(error instanceof BitbucketAuthError)) throw error;
+          if (error.reason === 'unauthenticated') return rejected(error);
+          missing.add(needs);
+          if (error.bitbucketMessage) details.push(`${needs}: ${error.bitbucketMessage}`);
+          return undefined;
+        }
+      };
+      const first = await probe(repo(ref), 'repository');
+      if (first && !(first instanceof Headers)) return first;
+      // Bitbucket lists an access or OAuth token's scopes in this header
+      // (https://support.atlassian.com/bitbucket-cloud/kb/how-to-fetch-the-scope-of-a-token-via-command-line).
+      const header = first?.get('x-oauth-scopes');
+      if (header != null) {
+        for (const scope of missingCloudScopes(header.split(/[\s,]+/).filter(Boolean))) missing.add(scope);
+      }
+      // Scopes are not the whole story (an API token's user may not be a repository admin), so
+      // one read per capability settles it whatever the header says.
+      for (const [path, needs] of [
+        [`${repo(ref)}/hooks`, 'webhook'],
+        [`${repo(ref)}/deploy-keys`, 'repository:admin'],
+        [`${repo(ref)}/pullrequests`, 'pullrequest'],
+      ] as const) {
+        const result = await probe(path, needs);
+        if (result && !(result instanceof Headers)) return result;
+      }
+      return {
+        valid: true,
+        missingScopes: orderScopes([...missing]),
+        ...(details.length ? { detail: details.join('; ') } : {}),
+      };
+    },
+  };
+}
+
+function hookBody(hook: HookSpec) {
+  return {
+    description: hook.description,
+    url: hook.url,
+    active: hook.active ?? true,
+    events: [...hook.events],
+  };
+}
+
+function toHook(hook: z.output<typeof HookSchema>): Hook {
+  return {
+    id: hook.uuid,
+    url: hook.url,
+    description: hook.description ?? '',
+    active: hook.active,
+    events: hook.events,
+    secretSet: hook.secret_set ?? false,
+  };
+}
+
+function toDeployKey(key: z.output<typeof DeployKeySchema>): DeployKey {
+  return { id: String(key.id), key: publicKeyBody(key.key), label: key.label ?? '', readOnly: true };
+}
+
+/** A BBQL string literal: https://developer.atlassian.com/cloud/bitbucket/rest/intro/#filtering */
+function bbqlString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+// Cloud's HTTPS clone link names the caller (`https://user@bitbucket.org/…`); Hookgate keeps
+// the anonymous form, as the webhook normalisation does.
+function withoutUser(href: string): string {
+  try {
+    const url = new URL(href);
+    url.username = '';
+    url.password = '';
+    return url.href;
+  } catch {
+    return href;
+  }
+}
+
+function orderScopes(scopes: string[]): string[] {
+  const order: readonly string[] = [...CLOUD_REQUIRED_SCOPES, ...Object.values(GRANULAR_SCOPES).flat()];
+  return [...new Set(scopes)].sort((a, b) => rank(order, a) - rank(order, b));
+}
+
+function rank(order: readonly string[], scope: string): number {
+  const index = order.indexOf(scope);
+  return index === -1 ? order.length : index;
+}
+
+function rejected(error: BitbucketAuthError): CredentialsCheck {
+  return {
+    valid: false,
+    missingScopes: [],
+    detail: error.bitbucketMessage ?? 'Bitbucket rejected the credentials',
+  };
+}

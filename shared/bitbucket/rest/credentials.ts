@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+import type { Provider } from '../../domain/events';
+import { ValidationError } from '../../errors';
+import type { Authorizer } from './http';
+import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, OAuthTokenSource } from './oauth';
+
+/**
+ * Why app passwords are refused. Sources: Atlassian KB and announcement, see
+ * shared/reference/bitbucket-protocol.md §4 ([S32]–[S35]).
+ */
+export const APP_PASSWORDS_REFUSED =
+  "Bitbucket Cloud switched app passwords off on 2026-06-09: use an API token (kind 'api-token' with your " +
+  "Atlassian account email and the token) or an access token (kind 'access-token') instead";
+
+// Tokens go into a header: refuse whitespace (a pasted newline) rather than send a broken one.
+const Secret = z.string().check(z.regex(/^\S+$/, 'must be a non-empty string without whitespace'));
+
+/** Cloud API token: HTTP Basic with the Atlassian account email and the token. */
+export const ApiTokenCredentialsSchema = z.object({
+  kind: z.literal('api-token'),
+  email: z.email('must be the Atlassian account email'),
+  token: Secret,
+});
+
+/** Cloud repository, project or workspace access token: Bearer. */
+export const AccessTokenCredentialsSchema = z.object({ kind: z.literal('access-token'), token: Secret });
+
+/** Data Center HTTP access token (personal, project or repository): Bearer. */
+export const HttpAccessTokenCredentialsSchema = z.object({
+  kind: z.literal('http-access-token'),
+  token: Secret,
+});
+
+/** Cloud OAuth 2.0 consumer, used with the client credentials grant: Bearer. */
+export const OAuthClientCredentialsSchema = z.object({
+  kind: z.literal('oauth-client-credentials'),
+  clientId: Secret,
+  clientSecret: Secret,
+});
+
+/** Stored Bitbucket credentials, one of the four kinds Hookgate accepts. */
+export const CredentialsSchema = z.discriminatedUnion('kind', [
+  ApiTokenCredentialsSchema,
+  AccessTokenCredentialsSchema,
+  HttpAccessTokenCredentialsSchema,
+  OAuthClientCredentialsSchema,
+]);
+
+export type Credentials = z.output<typeof CredentialsSchema>;
+export type CredentialsKind = Credentials['kind'];
+
+const KINDS: Record<Provider, readonly CredentialsKind[]> = {
+  'bitbucket-cloud': ['api-token', 'access-token', 'oauth-client-credentials'],
+  'bitbucket-data-center': ['http-access-token'],
+};
+
+/**
+ * Validates credentials for a provider. Throws ValidationError naming the problem; app
+ * passwords get the message that they no longer work and what to use instead.
+ */
+export function parseCredentials(input: unknown, provider: Provider): Credentials {
+  if (looksLikeAppPassword(input, provider)) throw new ValidationError(APP_PASSWORDS_REFUSED);
+  const result = CredentialsSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((issue) => `${issue.path.join('.') || 'credentials'}: ${issue.message}`)
+      .join('; ');
+    throw new ValidationError(`invalid credentials: ${problems}; ${expected(provider)}`);
+  }
+  if (!KINDS[provider].includes(result.data.kind)) {
+    throw new ValidationError(
+      `credentials of kind '${result.data.kind}' do not work with ${provider}: ${expected(provider)}`,
+    );
+  }
+  return result.data;
+}
+
+function looksLikeAppPassword(input: unknown, provider: Provider): boolean {
+  if (typeof input !== 'object' || input === null) return false;
+  const record = input as Record<string, unknown>;
+  const kind = typeof record.kind === 'string' ? record.kind.toLowerCase().replace(/[_\s]/g, '-') : undefined;
+  if (kind === 'app-password' || 'appPassword' in record || 'app_password' in record) return true;
+  // Cloud Basic auth with a username and a password was the app-password form.
+  return provider === 'bitbucket-cloud' && 'username' in record && 'password' in record;
+}
+
+function expected(provider: Provider): string {
+  return provider === 'bitbucket-cloud'
+    ? "Bitbucket Cloud takes kind 'api-token' {email, token}, 'access-token' {token} or 'oauth-client-credentials' {clientId, clientSecret}"
+    : "Bitbucket Data Center takes kind 'http-access-token' {token}";
+}
+
+export type AuthorizerOptions = OAuthOptions;
+
+/**
+ * An Authorizer for the credentials: a fixed Basic or Bearer header, or for OAuth a token
+ * source that fetches and caches access tokens.
+ */
+export function createAuthorizer(credentials: Credentials, options: AuthorizerOptions = {}): Authorizer {
+  switch (credentials.kind) {
+    case 'api-token': {
+      const header = basicAuth(credentials.email, credentials.token);
+      return { header: async () => header };
+    }
+    case 'access-token':
+    case 'http-access-token': {
+      const header = `Bearer ${credentials.token}`;
+      return { header: async () => header };
+    }
+    case 'oauth-client-credentials':
+      return new OAuthTokenSource(credentials, options);
+  }
+}
+
+// One token source per OAuth consumer and token URL for the life of the process (a warm Lambda
+// reuses its token), keyed by a hash so no secret is kept as a map key.
+const sharedTokenSources = new Map<string, Authorizer>();
+
+/**
+ * The `Authorization` header value for the credentials. Async because OAuth client credentials
+ * first exchange the consumer for an access token (cached until shortly before it expires).
+ * Throws BitbucketAuthError or BitbucketUnavailableError when that exchange fails.
+ */
+export async function authorizationHeader(
+  credentials: Credentials,
+  options: AuthorizerOptions = {},
+): Promise<string> {
+  if (credentials.kind !== 'oauth-client-credentials') return createAuthorizer(credentials).header();
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify([
+        options.tokenUrl ?? DEFAULT_OAUTH_TOKEN_URL,
+        credentials.clientId,
+        credentials.clientSecret,
+      ]),
+    )
+    .digest('hex');
+  let source = sharedTokenSources.get(key);
+  if (!source) {
+    source = createAuthorizer(credentials, options);
+    sharedTokenSources.set(key, source);
+  }
+  return source.header();
+}

@@ -1,0 +1,397 @@
+import * as z from 'zod/mini';
+import type { Log } from '../../observability';
+import {
+  BitbucketApiError,
+  BitbucketAuthError,
+  type BitbucketCallDetails,
+  BitbucketNotFoundError,
+  BitbucketRequestRejectedError,
+  BitbucketTimeoutError,
+  BitbucketUnavailableError,
+} from './errors';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Supplies the `Authorization` header for each request. */
+export interface Authorizer {
+  header(): Promise<string>;
+  /**
+   * Forgets a cached token after Bitbucket answered 401. Returns true when a fresh token might
+   * succeed (so the request is sent once more), false when the credentials are static.
+   */
+  invalidate?(): boolean;
+}
+
+export interface HttpClientOptions {
+  /** Cloud `https://api.bitbucket.org/2.0`; DC `https://host/rest`. No trailing slash needed. */
+  baseUrl: string;
+  authorizer?: Authorizer;
+  /** Per-request timeout in milliseconds [10 000]. */
+  timeoutMs?: number;
+  /** Requests sent at most, first one included [3]. */
+  maxAttempts?: number;
+  /** First backoff step in milliseconds, doubled each retry and jittered [250]. */
+  baseDelayMs?: number;
+  /** Longest wait between attempts [10 000]; a `Retry-After` (429, 503) longer than this fails at once. */
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** A number in [0, 1) for jitter. */
+  random?: () => number;
+  now?: () => number;
+  fetch?: typeof fetch;
+  log?: Log;
+}
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface RequestSpec {
+  method?: HttpMethod;
+  /** A path under the base URL, or an absolute URL on the same origin (pagination links). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  json?: unknown;
+  form?: Record<string, string>;
+  /** Replaces the authorizer's header (the OAuth token request authenticates as the client). */
+  authorization?: string;
+  /** Retry this POST on 5xx and network faults too (only for requests that are safe to repeat). */
+  repeatable?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON, text for other content types, undefined for an empty body. */
+  body: unknown;
+}
+
+const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
+const MAX_MESSAGE_LENGTH = 500;
+const MAX_PAGES = 100;
+
+/**
+ * A small request core on Node's fetch: JSON in and out, a timeout on every request, retries
+ * with jittered exponential backoff for 429 (honouring `Retry-After`), 5xx and network faults,
+ * never for other 4xx, and typed errors that carry Bitbucket's message but never a credential.
+ */
+export class HttpClient {
+  private readonly base: URL;
+  private readonly options: Required<Omit<HttpClientOptions, 'baseUrl' | 'authorizer' | 'log'>> &
+    Pick<HttpClientOptions, 'authorizer' | 'log'>;
+
+  constructor({ baseUrl, ...options }: HttpClientOptions) {
+    this.base = new URL(baseUrl.replace(/\/+$/, ''));
+    this.options = {
+      ...DEFAULTS,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+      now: Date.now,
+      fetch: (input, init) => fetch(input, init),
+      ...stripUndefined(options),
+    };
+  }
+
+  /**
+   * Sends one request, retrying where that is safe, and returns a 2xx answer.
+   * Throws BitbucketAuthError, BitbucketNotFoundError, BitbucketRequestRejectedError,
+   * BitbucketUnavailableError, BitbucketTimeoutError or BitbucketApiError otherwise.
+   */
+  async send(spec: RequestSpec): Promise<HttpResponse> {
+    const method = spec.method ?? 'GET';
+    const url = this.resolve(spec.path, spec.query);
+    const path = url.pathname;
+    // A POST that failed half-way may have created a hook or a key: repeat it only when
+    // Bitbucket said it did nothing (429, 503) unless the caller knows it is harmless.
+    const repeatable = method !== 'POST' || spec.repeatable === true;
+    const { maxAttempts } = this.options;
+    let refreshedToken = false;
+    let attempt = 0;
+
+    while (true) {
+      attempt += 1;
+      const details = <T extends Partial<BitbucketCallDetails>>(extra?: T): BitbucketCallDetails & T => ({
+        method,
+        path,
+        attempts: attempt,
+        ...(extra as T),
+      });
+      // Outside the try: a refused OAuth consumer is not a network fault to retry.
+      const init = await this.init(method, spec);
+      let response: Response;
+      let body: unknown;
+      try {
+        response = await this.options.fetch(url, init);
+        body = await readBody(response);
+      } catch (error) {
+        if (isTimeout(error)) {
+          throw new BitbucketTimeoutError(
+            `Bitbucket did not answer within ${this.options.timeoutMs} ms`,
+            details(),
+            { cause: error },
+          );
+        }
+        if (repeatable && attempt < maxAttempts) {
+          await this.pause(method, path, attempt, this.backoff(attempt), 'network fault');
+          continue;
+        }
+        throw new BitbucketUnavailableError('Bitbucket could not be reached', details(), { cause: error });
+      }
+
+      if (response.ok) return { status: response.status, headers: response.headers, body };
+
+      const status = response.status;
+      if (
+        status === 401 &&
+        !refreshedToken &&
+        !spec.authorization &&
+        this.options.authorizer?.invalidate?.()
+      ) {
+        refreshedToken = true;
+        attempt -= 1;
+        continue;
+      }
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.options.now());
+      const retryable = status === 429 || status === 503 || (status >= 500 && repeatable);
+      if (retryable && attempt < maxAttempts) {
+        if (retryAfterMs !== undefined && retryAfterMs > this.options.maxDelayMs) {
+          throw new BitbucketUnavailableError(
+            `Bitbucket asked to wait ${Math.ceil(retryAfterMs / 1000)} s, longer than allowed`,
+            details({
+              upstreamStatus: status,
+              retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+              ...messageOf(body),
+            }),
+          );
+        }
+        const delay = retryAfterMs ?? this.backoff(attempt);
+        await this.pause(method, path, attempt, delay, `HTTP ${status}`);
+        continue;
+      }
+      throw classify(status, body, {
+        ...details({ upstreamStatus: status, ...messageOf(body) }),
+        ...(retryAfterMs !== undefined ? { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) } : {}),
+      });
+    }
+  }
+
+  /** Sends a request and validates the JSON answer; a wrong shape is a BitbucketApiError. */
+  async json<S extends z.ZodMiniType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
+    const response = await this.send(spec);
+    return parseAnswer(schema, response.body, spec.method ?? 'GET', this.resolve(spec.path).pathname);
+  }
+
+  /** Every item of a Cloud collection, following `next` links (same origin only). */
+  async cloudPages<S extends z.ZodMiniType>(spec: RequestSpec, item: S): Promise<z.output<S>[]> {
+    const page = z.object({ values: z.array(item), next: z.nullish(z.string()) });
+    const items: z.output<S>[] = [];
+    let next: RequestSpec | undefined = spec;
+    for (let pages = 0; next; pages += 1) {
+      if (pages === MAX_PAGES) throw this.tooManyPages(spec);
+      const answer: z.output<typeof page> = await this.json(next, page);
+      items.push(...answer.values);
+      next = answer.next ? { method: 'GET', path: answer.next } : undefined;
+    }
+    return items;
+  }
+
+  /** Every item of a DC collection, paging with `start`/`limit` until `isLastPage`. */
+  async dcPages<S extends z.ZodMiniType>(spec: RequestSpec, item: S, limit = 100): Promise<z.output<S>[]> {
+    const page = z.object({
+      values: z.array(item),
+      isLastPage: z.boolean(),
+      nextPageStart: z.nullish(z.number()),
+    });
+    const items: z.output<S>[] = [];
+    let start = 0;
+    for (let pages = 0; ; pages += 1) {
+      if (pages === MAX_PAGES) throw this.tooManyPages(spec);
+      const answer: z.output<typeof page> = await this.json(
+        { ...spec, query: { ...spec.query, start, limit } },
+        page,
+      );
+      items.push(...answer.values);
+      if (answer.isLastPage || answer.nextPageStart == null) return items;
+      start = answer.nextPageStart;
+    }
+  }
+
+  private resolve(path: string, query: Record<string, QueryValue> = {}): URL {
+    let url: URL;
+    if (/^https?:\/\//i.test(path)) {
+      url = new URL(path);
+      // Pagination links come from the answer: never send the credentials anywhere else.
+      if (url.origin !== this.base.origin || !url.pathname.startsWith(this.base.pathname)) {
+        throw new BitbucketApiError('Bitbucket sent a link outside its API', {
+          method: 'GET',
+          path: url.pathname,
+        });
+      }
+    } else {
+      const root = this.base.href.replace(/\/+$/, '');
+      url = new URL(path ? `${root}${path.startsWith('/') ? '' : '/'}${path}` : root);
+    }
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  private async init(method: HttpMethod, spec: RequestSpec): Promise<RequestInit> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const authorization = spec.authorization ?? (await this.options.authorizer?.header());
+    if (authorization) headers.authorization = authorization;
+    let body: string | undefined;
+    if (spec.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(spec.json);
+    } else if (spec.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(spec.form).toString();
+    }
+    return { method, headers, body, signal: AbortSignal.timeout(this.options.timeoutMs) };
+  }
+
+  private backoff(attempt: number): number {
+    const { baseDelayMs, maxDelayMs, random } = this.options;
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    // Equal jitter: never less than half the step, so retries always spread out.
+    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  }
+
+  private async pause(method: string, path: string, attempt: number, delayMs: number, why: string) {
+    this.options.log?.warn('retrying Bitbucket request', { method, path, attempt, delayMs, why });
+    await this.options.sleep(delayMs);
+  }
+
+  private tooManyPages(spec: RequestSpec): BitbucketApiError {
+    return new BitbucketApiError(`more than ${MAX_PAGES} pages`, {
+      method: spec.method ?? 'GET',
+      path: this.resolve(spec.path).pathname,
+    });
+  }
+}
+
+/** Validates an answer against the fields Hookgate reads. */
+export function parseAnswer<S extends z.ZodMiniType>(
+  schema: S,
+  body: unknown,
+  method: string,
+  path: string,
+): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issues = result.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`)
+    .join('; ');
+  throw new BitbucketApiError('unexpected answer from Bitbucket', { method, path, bitbucketMessage: issues });
+}
+
+/**
+ * Milliseconds to wait from a `Retry-After` value (delay-seconds or an HTTP-date), or undefined
+ * when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const BitbucketErrorBodySchema = z.object({
+  // Cloud: {type: 'error', error: {message, detail?}}
+  error: z.optional(
+    z.union([z.string(), z.object({ message: z.optional(z.string()), detail: z.optional(z.unknown()) })]),
+  ),
+  // OAuth token endpoint: {error: 'invalid_client', error_description}
+  error_description: z.optional(z.string()),
+  // Data Center: {errors: [{message, context?, exceptionName?}]}
+  errors: z.optional(
+    z.array(
+      z.object({
+        message: z.optional(z.string()),
+        context: z.nullish(z.string()),
+        exceptionName: z.nullish(z.string()),
+      }),
+    ),
+  ),
+});
+
+function messageOf(body: unknown): { bitbucketMessage?: string } {
+  const parsed = BitbucketErrorBodySchema.safeParse(body);
+  let message: string | undefined;
+  if (parsed.success) {
+    const { error, error_description, errors } = parsed.data;
+    if (errors?.length) {
+      message = errors
+        .map((e) => [e.context, e.message].filter(Boolean).join(': '))
+        .filter(Boolean)
+        .join('; ');
+    } else if (typeof error === 'object') {
+      const detail = typeof error.detail === 'string' ? error.detail : undefined;
+      message = [error.message, detail].filter(Boolean).join(': ');
+    } else if (typeof error === 'string') {
+      message = error_description ? `${error}: ${error_description}` : error;
+    }
+  } else if (typeof body === 'string' && body.trim() && !body.trimStart().startsWith('<')) {
+    message = body.trim();
+  }
+  if (!message) return {};
+  return {
+    bitbucketMessage:
+      message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH)}…` : message,
+  };
+}
+
+function classify(
+  status: number,
+  body: unknown,
+  details: BitbucketCallDetails & { retryAfterSeconds?: number },
+): BitbucketApiError {
+  if (status === 401 || status === 403) {
+    // DC answers 401 both for bad credentials and for a missing permission; only the
+    // exception name tells them apart.
+    const forbidden =
+      status === 403 || exceptionNames(body).some((n) => n.endsWith('AuthorisationException'));
+    return new BitbucketAuthError(
+      forbidden
+        ? 'Bitbucket refused the call for lack of permission or scope'
+        : 'Bitbucket rejected the credentials',
+      { ...details, reason: forbidden ? 'forbidden' : 'unauthenticated' },
+    );
+  }
+  if (status === 404) return new BitbucketNotFoundError('not found on Bitbucket', details);
+  if (status === 429) return new BitbucketUnavailableError('Bitbucket rate limit still exceeded', details);
+  if (status >= 500) return new BitbucketUnavailableError('Bitbucket failed', details);
+  if (status === 400 || status === 409 || status === 422) {
+    return new BitbucketRequestRejectedError('Bitbucket refused the request', details);
+  }
+  return new BitbucketApiError('unexpected status from Bitbucket', details);
+}
+
+function exceptionNames(body: unknown): string[] {
+  const parsed = BitbucketErrorBodySchema.safeParse(body);
+  if (!parsed.success) return [];
+  return (parsed.data.errors ?? []).flatMap((e) => (e.exceptionName ? [e.exceptionName] : []));
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || isTimeout(error.cause));
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
