@@ -1,0 +1,122 @@
+import { CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AccessPolicies } from './access-policies';
+import { Alarms } from './alarms';
+import { WebhookApi } from './api';
+import { PROCESSOR_TIMEOUT, ProcessorFunction, WebhookFunction } from './functions';
+import { DeliveryQueues } from './queues';
+import { SecretAccess } from './secret-access';
+import type { HookgateSettings } from './settings';
+import { Storage } from './storage';
+
+export type HookgateStackProps = StackProps & HookgateSettings;
+
+/** Everything Hookgate runs on in one AWS account and region (DESIGN §2). */
+export class HookgateStack extends Stack {
+  readonly settings: HookgateSettings;
+  readonly storage: Storage;
+  readonly queues: DeliveryQueues;
+  readonly secrets: SecretAccess;
+  readonly webhook: WebhookFunction;
+  readonly processor: ProcessorFunction;
+  readonly api: WebhookApi;
+  readonly alarms: Alarms;
+  readonly accessPolicies: AccessPolicies;
+
+  constructor(scope: Construct, id: string, props: HookgateStackProps) {
+    const { stage, domain, logRetention, alarmEmail, rotationGraceHours, ...stackProps } = props;
+    super(scope, id, {
+      description: `Hookgate (${stage}): Bitbucket webhooks in, pipeline triggers out`,
+      ...stackProps,
+    });
+    this.settings = { stage, domain, logRetention, alarmEmail, rotationGraceHours };
+    Tags.of(this).add('hookgate:stage', stage);
+
+    this.storage = new Storage(this, 'Storage');
+    this.queues = new DeliveryQueues(this, 'Queues', { stage, processorTimeout: PROCESSOR_TIMEOUT });
+    this.secrets = new SecretAccess(this, stage);
+    this.webhook = new WebhookFunction(this, 'Webhook', {
+      storage: this.storage,
+      queues: this.queues,
+      secrets: this.secrets,
+      logRetention,
+    });
+    this.processor = new ProcessorFunction(this, 'Processor', {
+      storage: this.storage,
+      queues: this.queues,
+      logRetention,
+    });
+    this.api = new WebhookApi(this, 'Api', {
+      stage,
+      webhookFunction: this.webhook.function,
+      logRetention,
+      ...(domain ? { domain } : {}),
+    });
+    this.alarms = new Alarms(this, 'Alarms', {
+      stage,
+      queues: this.queues,
+      api: this.api.api,
+      functions: { webhook: this.webhook.function, processor: this.processor.function },
+      ...(alarmEmail ? { alarmEmail } : {}),
+    });
+    this.accessPolicies = new AccessPolicies(this, 'AccessPolicies', {
+      stage,
+      api: this.api,
+      triggers: this.queues.triggers,
+      secrets: this.secrets,
+    });
+
+    this.outputs();
+  }
+
+  private outputs(): void {
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output(
+      'WebhookBaseUrl',
+      `${this.api.url}webhooks/`,
+      'Bitbucket webhook URL: append the integration name',
+    );
+    output(
+      'AdminUrl',
+      `${this.api.url}admin/`,
+      'Admin API base URL (IAM-authorised; the admin API is not built yet)',
+    );
+    const customUrl = this.api.customUrl;
+    if (customUrl && this.api.domainName) {
+      output('CustomWebhookBaseUrl', `${customUrl}webhooks/`, 'Webhook URL on the custom domain');
+      output('CustomAdminUrl', `${customUrl}admin/`, 'Admin API base URL on the custom domain');
+      output(
+        'CustomDomainTarget',
+        this.api.domainName.regionalDomainName,
+        'Point the custom domain here (CNAME or alias record)',
+      );
+    }
+    output(
+      'TriggersQueueUrl',
+      this.queues.triggers.queueUrl,
+      'triggers.fifo: pipeline runners receive from it',
+    );
+    output('TriggersQueueArn', this.queues.triggers.queueArn, 'triggers.fifo ARN, for runner IAM policies');
+    output(
+      'TableName',
+      this.storage.table.tableName,
+      'The DynamoDB table (integrations, projects, deliveries)',
+    );
+    output(
+      'AdminPolicyArn',
+      this.accessPolicies.admin.managedPolicyArn,
+      'Managed policy: the whole admin API',
+    );
+    output(
+      'ReadOnlyPolicyArn',
+      this.accessPolicies.readOnly.managedPolicyArn,
+      'Managed policy: GET /admin/*',
+    );
+    output(
+      'PipelineRunnerPolicyArn',
+      this.accessPolicies.pipelineRunner.managedPolicyArn,
+      'Managed policy: consume triggers.fifo and read deploy keys',
+    );
+  }
+}

@@ -1,0 +1,85 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import type { CustomDomain } from './api';
+
+/** What varies between deployments; set with `-c key=value` or in cdk.json's `context`. */
+export interface HookgateSettings {
+  /** Names the stack (`Hookgate-<stage>`), its queues and its secrets' prefix. */
+  stage: string;
+  /** An API Gateway custom domain (with its ACM certificate) in front of the API. */
+  domain?: CustomDomain;
+  /** Retention of every log group of the stack. */
+  logRetention: RetentionDays;
+  /** Where alarms are emailed (through an SNS topic); no topic without it. */
+  alarmEmail?: string;
+  /**
+   * How long the previous webhook secret stays valid after a rotation. For the admin function,
+   * which will receive it as `ROTATION_GRACE_HOURS`; no deployed function reads it yet.
+   */
+  rotationGraceHours: number;
+}
+
+export const DEFAULT_SETTINGS = {
+  stage: 'dev',
+  logRetentionDays: 30,
+  rotationGraceHours: 24,
+} as const;
+
+const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
+const RETENTIONS = new Set<number>(
+  Object.values(RetentionDays).filter((days): days is number => typeof days === 'number'),
+);
+
+/**
+ * Reads the settings from CDK context (values given with `-c` arrive as strings). Throws on a
+ * value that would deploy something other than what was asked for.
+ */
+export function settingsFromContext(node: Node): HookgateSettings {
+  const text = (key: string): string | undefined => {
+    const value: unknown = node.tryGetContext(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    return String(value).trim();
+  };
+  const positiveInteger = (key: string, fallback: number): number => {
+    const value = text(key);
+    if (value === undefined) return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number <= 0) {
+      throw new Error(`context ${key} must be a positive whole number, got "${value}"`);
+    }
+    return number;
+  };
+
+  const stage = text('stage') ?? DEFAULT_SETTINGS.stage;
+  if (!STAGE.test(stage)) {
+    throw new Error(
+      `context stage must be lowercase letters, digits and dashes, starting with a letter (at most 20), got "${stage}"`,
+    );
+  }
+
+  const logRetentionDays = positiveInteger('logRetentionDays', DEFAULT_SETTINGS.logRetentionDays);
+  if (!RETENTIONS.has(logRetentionDays)) {
+    throw new Error(
+      `context logRetentionDays must be one CloudWatch Logs accepts (${[...RETENTIONS].sort((a, b) => a - b).join(', ')}), got ${logRetentionDays}`,
+    );
+  }
+
+  const domainName = text('domainName');
+  const certificateArn = text('certificateArn');
+  if ((domainName === undefined) !== (certificateArn === undefined)) {
+    throw new Error('context domainName and certificateArn go together: give both or neither');
+  }
+
+  const alarmEmail = text('alarmEmail');
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail)) {
+    throw new Error(`context alarmEmail must be an email address, got "${alarmEmail}"`);
+  }
+
+  return {
+    stage,
+    ...(domainName && certificateArn ? { domain: { domainName, certificateArn } } : {}),
+    logRetention: logRetentionDays as RetentionDays,
+    ...(alarmEmail ? { alarmEmail } : {}),
+    rotationGraceHours: positiveInteger('rotationGraceHours', DEFAULT_SETTINGS.rotationGraceHours),
+  };
+}

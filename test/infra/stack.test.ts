@@ -1,0 +1,518 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_FILE, ENTRIES, esbuildOptions } from '../../infra/bundling';
+import { createHookgateApp } from '../../infra/hookgate-app';
+import type { HookgateStack } from '../../infra/hookgate-stack';
+import { TABLE_KEYS } from '../../shared/store/table';
+import { flatten, type Resource, type Statement, statementsOfRole } from './template-support';
+
+const STAGE = 'test';
+const DOMAIN = 'hooks.example.com';
+const CERTIFICATE = 'arn:aws:acm:eu-west-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+const ALARM_EMAIL = 'ops@example.com';
+
+const KB = 1024;
+const OWN_CODE_LIMIT = 100 * KB;
+const WHOLE_BUNDLE_LIMIT = 700 * KB;
+
+let outdir: string;
+let app: App;
+let stack: HookgateStack;
+let template: Template;
+
+// One synthesis (with both esbuild bundles) for the whole file: it is the slow part.
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'hookgate-cdk-'));
+  ({ app, stack } = createHookgateApp({
+    outdir,
+    // CloudFormation's schema check is `npm run synth`'s job; it takes seconds to load.
+    builtinCloudFormationValidation: false,
+    context: {
+      stage: STAGE,
+      alarmEmail: ALARM_EMAIL,
+      domainName: DOMAIN,
+      certificateArn: CERTIFICATE,
+    },
+  }));
+  template = Template.fromStack(stack);
+}, 120_000);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+const FUNCTIONS = {
+  webhook: { entry: ENTRIES.webhook, marker: 'DELIVERIES_QUEUE_URL' },
+  processor: { entry: ENTRIES.processor, marker: 'TRIGGERS_QUEUE_URL' },
+} as const;
+
+/** The function resource whose environment has `marker`: a key only that function needs. */
+function lambdaFunction(name: keyof typeof FUNCTIONS): { id: string; resource: Resource } {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+    ([, resource]) => FUNCTIONS[name].marker in (resource.Properties?.Environment?.Variables ?? {}),
+  );
+  expect(found).toHaveLength(1);
+  const [id, resource] = found[0] as [string, Resource];
+  return { id, resource };
+}
+
+function roleOf(name: keyof typeof FUNCTIONS): string {
+  return lambdaFunction(name).resource.Properties.Role['Fn::GetAtt'][0];
+}
+
+function queueId(queueName: string): string {
+  const ids = Object.keys(
+    template.findResources('AWS::SQS::Queue', { Properties: { QueueName: queueName } }),
+  );
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+}
+
+const secretActions = (statements: Statement[]) =>
+  statements.filter((s) => [s.Action].flat().some((action) => action.startsWith('secretsmanager:')));
+
+describe('the Hookgate stack', () => {
+  it('is named after its stage and passes the AwsSolutions checks with every finding acknowledged', () => {
+    expect(stack.stackName).toBe('Hookgate-test');
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  describe('storage', () => {
+    it('keeps the table: on demand, point-in-time recovery, TTL on expiresAt, deletion protection, retained', () => {
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+          DeletionProtectionEnabled: true,
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+        }),
+      });
+    });
+
+    it('has the indexes the store writes, with the keys of shared/store/table.ts', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        GlobalSecondaryIndexes: Match.arrayWith(
+          TABLE_KEYS.indexes.map((index) =>
+            Match.objectLike({
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                { AttributeName: index.sortKey, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            }),
+          ),
+        ),
+      });
+    });
+  });
+
+  describe('queues', () => {
+    it.each(['deliveries', 'triggers'])(
+      'gives %s.fifo a dead-letter queue after 5 receives, SQS-managed encryption and high throughput',
+      (name) => {
+        const dlq = queueId(`hookgate-${STAGE}-${name}-dlq.fifo`);
+        template.hasResourceProperties('AWS::SQS::Queue', {
+          QueueName: `hookgate-${STAGE}-${name}.fifo`,
+          FifoQueue: true,
+          DeduplicationScope: 'messageGroup',
+          FifoThroughputLimit: 'perMessageGroupId',
+          SqsManagedSseEnabled: true,
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
+        });
+        template.hasResourceProperties('AWS::SQS::Queue', {
+          QueueName: `hookgate-${STAGE}-${name}-dlq.fifo`,
+          FifoQueue: true,
+          SqsManagedSseEnabled: true,
+        });
+      },
+    );
+
+    it('refuses every request to every queue that is not over TLS', () => {
+      for (const id of Object.keys(template.findResources('AWS::SQS::Queue'))) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: id }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Action: 'sqs:*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+            ]),
+          },
+        });
+      }
+    });
+
+    it('hides a received delivery for at least six times the processor timeout', () => {
+      const processorTimeout = lambdaFunction('processor').resource.Properties.Timeout as number;
+      const deliveries = template.findResources('AWS::SQS::Queue', {
+        Properties: { QueueName: `hookgate-${STAGE}-deliveries.fifo` },
+      });
+      const visibility = Object.values(deliveries)[0]?.Properties.VisibilityTimeout as number;
+      expect(visibility).toBeGreaterThanOrEqual(6 * processorTimeout);
+    });
+  });
+
+  describe('functions', () => {
+    it.each(Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[])(
+      'runs the %s function on nodejs24.x and arm64, 1024 MB, with source maps enabled',
+      (name) => {
+        const { resource } = lambdaFunction(name);
+        expect(resource.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          MemorySize: 1024,
+          Handler: 'index.handler',
+          Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
+        });
+      },
+    );
+
+    it.each(Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[])(
+      'logs the %s function to its own log group kept for 30 days, writable by its role only',
+      (name) => {
+        const { resource } = lambdaFunction(name);
+        const logGroup = resource.Properties.LoggingConfig.LogGroup.Ref as string;
+        expect(template.findResources('AWS::Logs::LogGroup')[logGroup]?.Properties.RetentionInDays).toBe(30);
+        const logStatements = statementsOfRole(template, roleOf(name)).filter((s) =>
+          [s.Action].flat().some((action) => action.startsWith('logs:')),
+        );
+        expect(logStatements.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [logGroup, 'Arn'] }]);
+        expect(
+          template.findResources('AWS::IAM::Role')[roleOf(name)]?.Properties.ManagedPolicyArns,
+        ).toBeUndefined();
+      },
+    );
+
+    it('gives each function the environment its config requires', () => {
+      expect(Object.keys(lambdaFunction('webhook').resource.Properties.Environment.Variables).sort()).toEqual(
+        ['DELIVERIES_QUEUE_URL', 'NODE_OPTIONS', 'TABLE_NAME'],
+      );
+      expect(
+        Object.keys(lambdaFunction('processor').resource.Properties.Environment.Variables).sort(),
+      ).toEqual(['NODE_OPTIONS', 'TABLE_NAME', 'TRIGGERS_QUEUE_URL']);
+    });
+
+    it('feeds deliveries.fifo to the processor reporting batch item failures', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: lambdaFunction('processor').id },
+        EventSourceArn: { 'Fn::GetAtt': [queueId(`hookgate-${STAGE}-deliveries.fifo`), 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+  });
+
+  describe('least privilege', () => {
+    it('lets the webhook function read webhook secrets and no other secret', () => {
+      const statements = secretActions(statementsOfRole(template, roleOf('webhook')));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        expect([statement.Action].flat()).toEqual(['secretsmanager:GetSecretValue']);
+        const resources = [statement.Resource].flat().map(flatten);
+        for (const resource of resources) {
+          expect(resource).not.toBe('*');
+          expect(resource).not.toMatch(/projects\/.*deploy-key/);
+          expect(resource).not.toMatch(/credentials/);
+          expect(resource).toMatch(
+            new RegExp(
+              `^arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:hookgate/${STAGE}/integrations/\\*/webhook-secret-\\*$`,
+            ),
+          );
+        }
+      }
+    });
+
+    it('gives neither function a wildcard action or a * resource', () => {
+      for (const name of Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]) {
+        for (const statement of statementsOfRole(template, roleOf(name))) {
+          expect([statement.Action].flat().filter((action) => action.includes('*'))).toEqual([]);
+          expect([statement.Resource].flat().map(flatten)).not.toContain('*');
+        }
+      }
+    });
+
+    it('grants the processor no secret at all', () => {
+      expect(secretActions(statementsOfRole(template, roleOf('processor')))).toEqual([]);
+    });
+
+    it('grants table access on the base table only, never its indexes', () => {
+      const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+      for (const name of Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]) {
+        const dynamo = statementsOfRole(template, roleOf(name)).filter((s) =>
+          [s.Action].flat().some((action) => action.startsWith('dynamodb:')),
+        );
+        expect(dynamo.flatMap((s) => [s.Resource].flat().map(flatten))).toEqual([`<${tableId}.Arn>`]);
+      }
+    });
+  });
+
+  describe('API', () => {
+    it('leaves POST /webhooks/{integration} without an authorizer', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: 'POST /webhooks/{integration}',
+        AuthorizationType: 'NONE',
+      });
+    });
+
+    it('routes nothing under /admin until an admin function exists', () => {
+      const admin = template.findResources('AWS::ApiGatewayV2::Route', {
+        Properties: { RouteKey: Match.stringLikeRegexp('/admin') },
+      });
+      expect(admin).toEqual({});
+    });
+
+    it('throttles the default stage and writes JSON access logs to a log group', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: Match.anyValue(),
+          ThrottlingBurstLimit: Match.anyValue(),
+        },
+        AccessLogSettings: {
+          DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+          Format: Match.anyValue(),
+        },
+      });
+      const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as Resource;
+      const format = JSON.parse(stage.Properties.AccessLogSettings.Format);
+      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+      const logGroup = stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
+      expect(template.findResources('AWS::Logs::LogGroup')[logGroup]?.Properties.RetentionInDays).toBe(30);
+    });
+
+    it('serves the custom domain when a domain name and certificate are given', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: DOMAIN,
+        DomainNameConfigurations: [Match.objectLike({ CertificateArn: CERTIFICATE })],
+      });
+      template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', { Stage: Match.anyValue() });
+      template.hasOutput('CustomWebhookBaseUrl', { Value: `https://${DOMAIN}/webhooks/` });
+    });
+  });
+
+  describe('alarms', () => {
+    const topic = () => Object.keys(template.findResources('AWS::SNS::Topic'))[0] as string;
+
+    it('emails the alarm address through an SNS topic that refuses plain HTTP', () => {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: ALARM_EMAIL,
+        TopicArn: { Ref: topic() },
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it.each(['deliveries', 'triggers'])(
+      'alarms as soon as the %s dead-letter queue holds a message',
+      (name) => {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [
+            {
+              Name: 'QueueName',
+              Value: { 'Fn::GetAtt': [queueId(`hookgate-${STAGE}-${name}-dlq.fifo`), 'QueueName'] },
+            },
+          ],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          AlarmActions: [{ Ref: topic() }],
+        });
+      },
+    );
+
+    it('alarms when the oldest delivery waits too long', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [queueId(`hookgate-${STAGE}-deliveries.fifo`), 'QueueName'] },
+          },
+        ],
+        AlarmActions: [{ Ref: topic() }],
+      });
+    });
+
+    it('alarms on the rate of 5xx answers of the API', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: Match.stringLikeRegexp('errors / requests') }),
+          Match.objectLike({
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: '5xx' }) }),
+          }),
+          Match.objectLike({
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Count' }) }),
+          }),
+        ]),
+        AlarmActions: [{ Ref: topic() }],
+      });
+    });
+
+    it.each(
+      (Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]).flatMap((name) =>
+        ['Errors', 'Throttles'].map((metric) => [name, metric] as const),
+      ),
+    )('alarms on the %s function %s', (name, metric) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda',
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: lambdaFunction(name).id } }],
+        AlarmActions: [{ Ref: topic() }],
+        OKActions: [{ Ref: topic() }],
+      });
+    });
+  });
+
+  describe('access policies', () => {
+    const policyWith = (statement: object) =>
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: { Statement: [Match.objectLike(statement)] },
+      });
+    const executeApi = (method: string) => ({
+      'Fn::Join': [
+        '',
+        Match.arrayWith([Match.objectLike({ Ref: Match.stringLikeRegexp('^Api') }), `/*/${method}/admin/*`]),
+      ],
+    });
+
+    it('lets admins invoke every method under /admin/* of this API', () => {
+      policyWith({ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: executeApi('*') });
+    });
+
+    it('lets read-only users invoke GET under /admin/* only', () => {
+      policyWith({ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: executeApi('GET') });
+    });
+
+    it('lets pipeline runners consume triggers.fifo and read deploy keys, and nothing more', () => {
+      const triggers = queueId(`hookgate-${STAGE}-triggers.fifo`);
+      const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((policy) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) => s.Sid === 'ConsumeTriggers'),
+      );
+      expect(policies).toHaveLength(1);
+      const statements = (policies[0] as Resource).Properties.PolicyDocument.Statement as Statement[];
+      expect(statements.map((s) => ({ action: s.Action, resource: flatten(s.Resource) }))).toEqual([
+        {
+          action: [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueAttributes',
+          ],
+          resource: `<${triggers}.Arn>`,
+        },
+        {
+          action: 'secretsmanager:GetSecretValue',
+          resource: `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:hookgate/${STAGE}/projects/*/deploy-key-*`,
+        },
+      ]);
+    });
+  });
+
+  it('outputs the webhook and admin URLs, the triggers queue and the table', () => {
+    const endpoint = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Api'), 'ApiEndpoint'] };
+    template.hasOutput('WebhookBaseUrl', { Value: { 'Fn::Join': ['', [endpoint, '/webhooks/']] } });
+    template.hasOutput('AdminUrl', { Value: { 'Fn::Join': ['', [endpoint, '/admin/']] } });
+    const triggers = queueId(`hookgate-${STAGE}-triggers.fifo`);
+    template.hasOutput('TriggersQueueUrl', { Value: { Ref: triggers } });
+    template.hasOutput('TriggersQueueArn', { Value: { 'Fn::GetAtt': [triggers, 'Arn'] } });
+    template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^StorageTable') } });
+  });
+
+  describe.each(Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[])('the %s bundle', (name) => {
+    const assetFile = () => {
+      const key = lambdaFunction(name).resource.Properties.Code.S3Key as string;
+      return join(app.outdir, `asset.${key.replace(/\.zip$/, '')}`, BUNDLE_FILE);
+    };
+    const bundle = async (external: string[] = []) => {
+      const dir = mkdtempSync(join(tmpdir(), 'hookgate-bundle-'));
+      try {
+        const result = await build({ ...esbuildOptions(FUNCTIONS[name].entry, dir, external), write: false });
+        const js = result.outputFiles?.find((file) => file.path.endsWith(BUNDLE_FILE));
+        if (!js) throw new Error('esbuild wrote no bundle');
+        return js.text;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+
+    it('is exactly what the exported BUNDLING settings build', async () => {
+      expect(await bundle()).toBe(readFileSync(assetFile(), 'utf8'));
+    });
+
+    it('stays within 700 KB whole (SDK included) and 100 KB of its own code', async () => {
+      const whole = readFileSync(assetFile()).byteLength;
+      const own = Buffer.byteLength(await bundle(['@aws-sdk/*']));
+      expect(whole).toBeLessThanOrEqual(WHOLE_BUNDLE_LIMIT);
+      expect(own).toBeLessThanOrEqual(OWN_CODE_LIMIT);
+      expect(own).toBeLessThan(whole);
+    });
+
+    it('loads as an ES module on Node with only the environment the stack gives it', () => {
+      const variables = lambdaFunction(name).resource.Properties.Environment.Variables as Record<
+        string,
+        unknown
+      >;
+      const env: Record<string, string> = { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' };
+      for (const [key, value] of Object.entries(variables))
+        env[key] = typeof value === 'string' ? value : 'placeholder';
+      const script = `import(${JSON.stringify(pathToFileURL(assetFile()).href)}).then((m) => console.log(typeof m.handler))`;
+      const out = execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8', stdio: 'pipe' });
+      expect(out.trim()).toBe('function');
+      // esbuild's stand-in for `require` in ESM output throws at run time: a bundle needing it would
+      // need a createRequire banner in BUNDLING.
+      expect(readFileSync(assetFile(), 'utf8')).not.toContain('Dynamic require of');
+    });
+  });
+});
+
+describe('the cdk-nag gate', () => {
+  const unbundledApp = () =>
+    createHookgateApp({
+      outdir: mkdtempSync(join(tmpdir(), 'hookgate-cdk-')),
+      builtinCloudFormationValidation: false,
+      // No esbuild: these stacks are only checked, never deployed.
+      context: { stage: STAGE, 'aws:cdk:bundling-stacks': [] },
+    });
+
+  it('fails synth when the webhook function is given another wildcard, such as the deploy keys', () => {
+    const { app: gated, stack: gatedStack } = unbundledApp();
+    try {
+      gatedStack.webhook.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [gatedStack.secrets.deployKeysArn],
+        }),
+      );
+      expect(() => gated.synth()).toThrow(/AwsSolutions-IAM5/);
+    } finally {
+      rmSync(gated.outdir, { recursive: true, force: true });
+    }
+  });
+});
