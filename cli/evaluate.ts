@@ -23,7 +23,10 @@ export async function runEvaluate(argv: string[], out: (text: string) => void): 
     },
   });
   const [payloadPath, ...extra] = positionals;
-  if (!payloadPath || extra.length > 0) throw new UsageError(EVALUATE_USAGE);
+  if (!payloadPath) {
+    throw new UsageError('missing the payload file: hookgate evaluate <payload.json> --event-key <key> (see --help)');
+  }
+  if (extra.length > 0) throw new UsageError(`one payload file at a time; also got ${extra.join(' ')}`);
   const provider = values.provider;
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, not "${provider}"`);

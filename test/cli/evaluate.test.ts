@@ -419,7 +419,7 @@ describe('hookgate evaluate', () => {
 
   // Disagreement with the CLI contract (exit 2 with one line on stderr): cli/evaluate.ts throws
   // UsageError(EVALUATE_USAGE), and the usage text is three lines. Marked until the CLI says it in one.
-  it.fails('says what is missing in one line when no payload is given', async () => {
+  it('says what is missing in one line when no payload is given', async () => {
     expectUsageError(await runCli(['evaluate', '--event-key', 'repo:push']), /payload/);
   });
 
