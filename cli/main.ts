@@ -1,17 +1,25 @@
 import { HookgateError } from '../shared/errors';
+import { DEV_USAGE, runDev } from './dev';
 import { UsageError } from './errors';
 import { EVALUATE_USAGE, runEvaluate } from './evaluate';
+import { runSend, SEND_USAGE } from './send';
 
 const USAGE = `hookgate: Bitbucket webhooks in, pipeline triggers out
 
 commands:
   evaluate   show what the rules decide for a payload, with reasons
-${EVALUATE_USAGE}`;
+  dev        run the whole stack on this machine (npm start)
+  send       post a payload file to a webhook URL, signed like Bitbucket
+${EVALUATE_USAGE}
+${DEV_USAGE}
+${SEND_USAGE}`;
 
 type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
 
 const COMMANDS: Record<string, Command> = {
   evaluate: runEvaluate,
+  dev: runDev,
+  send: runSend,
 };
 
 /** Runs the CLI and returns its exit code: 0 done, 2 bad usage or input. */

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { readWebhookSecret } from '../local/bootstrap';
+import { DEFAULT_DATA_DIR, dataDirOf } from '../local/data-dir';
+import { readEndpoint } from '../local/endpoint-file';
+import { signBody } from '../shared/bitbucket/signature';
+import { FileSecretStore } from '../shared/secrets/file-secret-store';
+import { UsageError } from './errors';
+import { exitWith } from './exit';
+
+export const SEND_USAGE = `usage: hookgate send <payload.json> --event-key <key> [--url <url>] [--secret <secret>]
+    [--data-dir <dir>] [--delivery-id <id>]
+    --url and --secret default to the local stack's (\`hookgate dev\`) found in --data-dir (${DEFAULT_DATA_DIR})`;
+
+/**
+ * `hookgate send`: posts a payload file exactly as Bitbucket would, signed with the webhook
+ * secret, and prints the answer. Exit 0 on 2xx, 1 otherwise, 2 on usage errors.
+ */
+export async function runSend(argv: string[], out: (text: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'event-key': { type: 'string' },
+      url: { type: 'string' },
+      secret: { type: 'string' },
+      'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+      'delivery-id': { type: 'string' },
+    },
+  });
+  const [payloadPath, ...extra] = positionals;
+  if (!payloadPath || extra.length > 0) throw new UsageError(SEND_USAGE);
+  const eventKey = values['event-key'];
+  if (!eventKey) throw new UsageError(`--event-key is required (e.g. repo:push)\n${SEND_USAGE}`);
+  const body = await readPayload(payloadPath);
+  const dir = dataDirOf(values['data-dir']);
+  const url = values.url ?? (await readEndpoint(dir.endpoint))?.webhookUrl;
+  if (!url) {
+    throw new UsageError(
+      `no --url given and no local stack found in ${dir.root} (start \`hookgate dev\` or pass --url)`,
+    );
+  }
+  const secret = values.secret ?? (await readWebhookSecret(new FileSecretStore(dir.secrets)))?.current;
+  if (!secret) {
+    throw new UsageError(
+      `no --secret given and no webhook secret stored in ${dir.root} (start \`hookgate dev\` or pass --secret)`,
+    );
+  }
+
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'User-Agent': 'Bitbucket-Webhooks/2.0',
+        'X-Event-Key': eventKey,
+        'X-Request-UUID': values['delivery-id'] ?? randomUUID(),
+        'X-Attempt-Number': '1',
+        'X-Hub-Signature': signBody(body, secret),
+      },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    exitWith(1, `hookgate send: cannot reach ${url}: ${reasonOf(error)}`);
+  }
+  const text = await response.text();
+  out(`${response.status} ${response.statusText}\n`);
+  if (text) out(`${pretty(text)}\n`);
+  if (!response.ok) exitWith(1);
+}
+
+/** The exact bytes of the payload file (they are what gets signed), checked to be JSON. */
+async function readPayload(path: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read payload file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}`,
+    );
+  }
+  try {
+    JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new UsageError(`payload file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return bytes;
+}
+
+function pretty(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  if (cause?.code === 'ECONNREFUSED') return 'connection refused (is `hookgate dev` running?)';
+  if ((error as Error)?.name === 'TimeoutError') return 'no answer within 30 s';
+  return cause?.message ?? (error as Error)?.message ?? String(error);
+}

@@ -1,0 +1,44 @@
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+
+export interface LocalDynamo {
+  client: DynamoDBClient;
+  endpoint: string;
+  /** Closes the client, then dynalite, which waits for pending writes and closes LevelDB. */
+  stop(): Promise<void>;
+}
+
+/** Starts dynalite on a free loopback port, persisting to the LevelDB folder `path`. */
+export async function startLocalDynamo(path: string): Promise<LocalDynamo> {
+  // Zero delays: a table created at first start is ACTIVE at once.
+  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  let stopped: Promise<void> | undefined;
+  return {
+    client,
+    endpoint,
+    stop() {
+      stopped ??= new Promise<void>((resolve, reject) => {
+        // The client's keep-alive sockets would hold the server open: close them first.
+        client.destroy();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,219 @@
+import { join } from 'node:path';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { createProcessorHandler } from '../functions/processor/app';
+import { createWebhookHandler, webhookDeps } from '../functions/webhook/app';
+import { jsonResponse } from '../shared/http/http-errors';
+import { noTelemetry } from '../shared/observability';
+import { type DeadLetter, LocalFifoQueue, MAX_RECEIVE_COUNT } from '../shared/queue/local-queue';
+import { FileSecretStore } from '../shared/secrets/file-secret-store';
+import { ensureTable } from '../shared/store/table';
+import { autoConnect } from './auto-connect';
+import { bootstrapLocal, LOCAL_INTEGRATION } from './bootstrap';
+import { consoleLog, describeError } from './console-log';
+import { type DataDir, dataDirOf, lockDataDir, prepareDataDir } from './data-dir';
+import { startLocalDynamo } from './dynamo';
+import { writeEndpoint } from './endpoint-file';
+import { createLocalServer, type HttpApiHandler } from './http-server';
+import { lambdaContext, sqsEvent } from './lambda-events';
+import { LocalStore } from './local-store';
+import {
+  formatAlreadySent,
+  formatConnected,
+  formatDeadLetter,
+  formatDecisions,
+  formatRejected,
+} from './report';
+import { StartupError } from './startup-error';
+import { triggerSink } from './trigger-sink';
+
+const TABLE_NAME = 'hookgate';
+
+export interface StackOptions {
+  port: number;
+  dataDir: string;
+  /** Webhook secret to use (and store); the saved or a generated one otherwise. */
+  secret?: string;
+  adminToken?: string;
+  /** Default branch of automatically connected repositories. */
+  defaultBranch: string;
+  /** Shell command run once per trigger. */
+  exec?: string;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export interface QueueState {
+  name: string;
+  /** Messages left from the last run, picked up at start. */
+  resumed: number;
+  deadLetters: number;
+  deadLetterPath: string;
+}
+
+export interface RunningStack {
+  dataDir: DataDir;
+  port: number;
+  webhookUrl: string;
+  secret: string;
+  adminToken: string;
+  /** The `local` integration was created by this start (first start of this data dir). */
+  firstStart: boolean;
+  queues: QueueState[];
+  /** Stops accepting, finishes the work in flight, closes the queues and the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local stack on a data folder: dynalite, the file secret store, both FIFO queues
+ * and the webhook and processor handlers behind a loopback HTTP server. Throws StartupError
+ * (one line) when it cannot start, after undoing what it had started.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { out, err } = options;
+  const dir = dataDirOf(options.dataDir);
+  await prepareDataDir(dir);
+  // Undone in reverse order: deliveries, triggers, database, lock; the server stops before them.
+  const started: (() => Promise<void>)[] = [await lockDataDir(dir)];
+  let webhook: HttpApiHandler | undefined;
+  const server = createLocalServer({
+    // The port is taken first, so a port in use fails before anything is created; requests that
+    // arrive while the rest starts get 503, which Bitbucket retries.
+    webhook: (event, context) => (webhook ? webhook(event, context) : Promise.resolve(starting())),
+    onWebhookResponse: (request, status, body) => {
+      if (status >= 400) out(formatRejected(request.method, request.path, status, body));
+      else if (status === 200)
+        out(`ping ${request.path}: answered Bitbucket's connection test (nothing stored)`);
+    },
+    onError: (error) => err(`error: ${describeError(error)}`),
+  });
+  const stop = () => server.close().finally(() => undo(started));
+  try {
+    const port = await server.listen(options.port);
+    const now = () => new Date();
+    const log = consoleLog(err);
+    const dynamo = await startLocalDynamo(dir.dynamo);
+    started.push(() => dynamo.stop());
+    await ensureTable(dynamo.client, TABLE_NAME);
+    const store = new LocalStore(dynamo.client, TABLE_NAME, {
+      onDecided: (report) => {
+        for (const line of formatDecisions(report)) out(line);
+      },
+      onAlreadySent: (triggerId) => out(formatAlreadySent(triggerId)),
+    });
+    const secrets = new FileSecretStore(dir.secrets);
+    const boot = await bootstrapLocal(
+      { store, secrets, now },
+      {
+        ...(options.secret ? { secret: options.secret } : {}),
+        ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+      },
+    );
+
+    const triggers = await openQueue(dir, 'triggers.fifo', err);
+    started.push(() => triggers.queue.close());
+    const deliveries = await openQueue(dir, 'deliveries.fifo', err);
+    started.push(() => deliveries.queue.close());
+
+    webhook = createWebhookHandler(
+      webhookDeps({
+        store,
+        deliveries: deliveries.queue,
+        secretStore: secrets,
+        log,
+        telemetry: noTelemetry,
+        now,
+      }),
+    );
+    const processor = createProcessorHandler({
+      store,
+      triggers: triggers.queue,
+      now,
+      log,
+      telemetry: noTelemetry,
+      connectUnknownRepository: autoConnect({
+        store,
+        defaultBranch: options.defaultBranch,
+        now,
+        onConnected: (project, placeholder) => {
+          for (const line of formatConnected(project, placeholder)) out(line);
+        },
+      }),
+    });
+    deliveries.queue.start(async (batch) => {
+      const result = await processor(
+        sqsEvent('deliveries.fifo', batch),
+        lambdaContext('hookgate-local-processor'),
+      );
+      return result.batchItemFailures.map((failure) => failure.itemIdentifier);
+    });
+    triggers.queue.start(
+      triggerSink({
+        ndjsonPath: dir.triggers,
+        ...(options.exec ? { exec: options.exec } : {}),
+        maxReceiveCount: MAX_RECEIVE_COUNT,
+        out,
+        err,
+      }),
+    );
+
+    const webhookUrl = `http://127.0.0.1:${port}/webhooks/${LOCAL_INTEGRATION}`;
+    await writeEndpoint(dir.endpoint, { webhookUrl, pid: process.pid, startedAt: now().toISOString() });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      dataDir: dir,
+      port,
+      webhookUrl,
+      secret: boot.secret,
+      adminToken: boot.adminToken,
+      firstStart: boot.created,
+      queues: [deliveries.state, triggers.state],
+      stop: () => {
+        stopping ??= stop();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    if (error instanceof StartupError) throw error;
+    throw new StartupError(`cannot start the local stack: ${describeError(error as Error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** A queue journaled under the data dir, with what it holds from the last run. */
+async function openQueue(dir: DataDir, name: string, err: (line: string) => void) {
+  const deadLetterPath = join(dir.queues, `${name}.dead-letters.ndjson`);
+  const queue = await LocalFifoQueue.open({
+    name,
+    journalPath: join(dir.queues, `${name}.ndjson`),
+    deadLetterPath,
+    onDeadLetter: (letter: DeadLetter) => err(formatDeadLetter(letter, deadLetterPath)),
+    onError: (error) => err(`error: queue ${name}: ${describeError(error)}`),
+  });
+  const state: QueueState = {
+    name,
+    resumed: queue.depth,
+    deadLetters: queue.deadLetters().length,
+    deadLetterPath,
+  };
+  return { queue, state };
+}
+
+function starting(): APIGatewayProxyResultV2 {
+  return jsonResponse(503, {
+    error: { code: 'unavailable', message: 'the local stack is starting; retry in a moment' },
+  });
+}
+
+/** Runs the undo steps last first; every step runs even when an earlier one fails. */
+async function undo(steps: (() => Promise<void>)[]): Promise<void> {
+  let failure: unknown;
+  for (const step of [...steps].reverse()) {
+    await step().catch((error: unknown) => {
+      failure ??= error;
+    });
+  }
+  if (failure) throw failure;
+}

@@ -1,0 +1,143 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'bin/hookgate.mjs');
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A spawned CLI process (its own process group, so its children go with it) and its output. */
+export class CliProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Waits until stdout matches, failing with what was printed when it does not in time. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.stdout.match(pattern);
+      if (match) return match;
+      if (!this.running || Date.now() > deadline) {
+        throw new Error(
+          `stdout never matched ${pattern}${this.running ? '' : ' (the process exited)'}\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Signals the whole process group (as a terminal's Ctrl-C does). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running && this.child.pid) {
+      try {
+        process.kill(-this.child.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** Kills whatever is left and waits for the exit. */
+  async kill(): Promise<void> {
+    this.signal('SIGKILL');
+    await this.exited;
+  }
+}
+
+const children = new Set<CliProcess>();
+
+/** Runs `hookgate dev` through `npm start` or straight through bin/hookgate.mjs. */
+export function startDev(args: readonly string[], options: { npm?: boolean } = {}): CliProcess {
+  const child = options.npm
+    ? spawn('npm', ['start', '--silent', '--', ...args], { cwd: ROOT, detached: true, env: childEnv() })
+    : spawn(process.execPath, [CLI, 'dev', ...args], { cwd: ROOT, detached: true, env: childEnv() });
+  const process_ = new CliProcess(child);
+  children.add(process_);
+  void process_.exited.then(() => children.delete(process_));
+  return process_;
+}
+
+/** Runs a CLI command to its end. */
+export async function runCli(args: readonly string[]): Promise<CliProcess & { exit: Exit }> {
+  const process_ = new CliProcess(spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv() }));
+  const exit = await process_.exited;
+  return Object.assign(process_, { exit });
+}
+
+/** Kills every dev process a test left running. */
+export async function killAll(): Promise<void> {
+  await Promise.all([...children].map((child) => child.kill()));
+}
+
+/** A port nobody listens on at the moment. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * Bundles the CLI when dist/ is missing or older than the sources, so these tests run the code in
+ * the tree; a fresh bundle (from the global setup, say) is left alone.
+ */
+export function ensureFreshBundle(): void {
+  const bundle = join(ROOT, 'dist/hookgate.mjs');
+  const builtAt = mtime(bundle);
+  const newest = Math.max(...['cli', 'local', 'shared', 'functions'].map((dir) => newestIn(join(ROOT, dir))));
+  if (builtAt >= newest) return;
+  execFileSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function newestIn(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestIn(path) : mtime(path));
+  }
+  return newest;
+}
+
+function childEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1' };
+}

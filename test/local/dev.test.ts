@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { signBody } from '../../shared/bitbucket/signature';
+import type { TriggerMessage } from '../../shared/domain/trigger-message';
+import { ensureFreshBundle, freePort, killAll, ROOT, runCli, startDev } from './dev-process';
+
+// The local stack as a person runs it: `npm start` (or bin/hookgate.mjs dev) in a child process,
+// real signed deliveries over HTTP, and what it prints and writes.
+
+const PAYLOADS = join(ROOT, 'examples/payloads');
+const PUSH_MAIN = join(PAYLOADS, 'cloud-push-main.json');
+const SHA_MAIN = 'e42fac24456e4a56f1b7f9358afc3070e3b7ddec'; // head of main in cloud-push-main.json
+const BRANCH_CREATED = join(PAYLOADS, 'cloud-branch-created.json');
+const SHA_BRANCH = '174561d625c9623b60d8aba09b7f08ddc9df45cd'; // feature/test in cloud-branch-created.json
+const DC_PUSH = join(PAYLOADS, 'dc-refs-changed-main.json');
+const SECRET = 'local-test-secret';
+const URL_LINE = /http:\/\/127\.0\.0\.1:(\d+)\/webhooks\/local/;
+/** The banner's last line: everything above it is printed. */
+const READY = /^Waiting for deliveries; Ctrl-C stops\.$/m;
+
+let scratch: string;
+
+beforeAll(() => {
+  ensureFreshBundle();
+  scratch = mkdtempSync(join(tmpdir(), 'hookgate-dev-'));
+});
+
+afterEach(async () => {
+  await killAll();
+});
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  return mkdtempSync(join(scratch, 'data-'));
+}
+
+/** POSTs a payload file signed like Bitbucket Cloud. */
+async function deliver(
+  url: string,
+  path: string,
+  eventKey: string,
+  deliveryId = randomUUID(),
+  secret = SECRET,
+) {
+  const body = readFileSync(path);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-event-key': eventKey,
+      'x-request-uuid': deliveryId,
+      'x-hub-signature': signBody(body, secret),
+    },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
+function triggersIn(dataDir: string): TriggerMessage[] {
+  const path = join(dataDir, 'triggers.ndjson');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as TriggerMessage);
+}
+
+const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern, 'gm'))?.length ?? 0;
+
+describe('hookgate dev (npm start)', () => {
+  it('turns signed deliveries into one trigger per commit, refuses bad signatures, and keeps state across a restart', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const dev = startDev(['--port', String(port), '--data-dir', dataDir, '--secret', SECRET], { npm: true });
+    await dev.waitFor(READY);
+    const url = `http://127.0.0.1:${dev.stdout.match(URL_LINE)?.[1]}/webhooks/local`;
+    expect(url).toBe(`http://127.0.0.1:${port}/webhooks/local`);
+    expect(dev.stdout).toContain('npx hookgate send');
+
+    // A real push, sent by `hookgate send` with the URL and secret it reads from the data dir.
+    const pushId = randomUUID();
+    const sent = await runCli([
+      'send',
+      PUSH_MAIN,
+      '--event-key',
+      'repo:push',
+      '--data-dir',
+      dataDir,
+      '--delivery-id',
+      pushId,
+    ]);
+    expect(sent.exit.code).toBe(0);
+    expect(sent.stdout).toMatch(/^202 Accepted/);
+    await dev.waitFor(/^trigger {2}cloudbeers\/temp {2}branch main {2}e42fac2 {2}default-branch$/m);
+    expect(dev.stdout).toMatch(/^connected cloudbeers\/temp as project prj-[0-9a-f]{16}/m);
+    expect(dev.stdout).toMatch(/^ {2}trigger default-branch: .*\[e42fac2\]$/m);
+    expect(triggersIn(dataDir)).toEqual([
+      expect.objectContaining({
+        schema: 'hookgate.trigger/v1',
+        provider: 'bitbucket-cloud',
+        reason: 'default-branch',
+        ref: { type: 'branch', name: 'main' },
+        commit: expect.objectContaining({ sha: SHA_MAIN, abbreviated: false }),
+      }),
+    ]);
+
+    // A wrong signature is refused and leaves no trace: the same id is new afterwards.
+    const forgedId = randomUUID();
+    const forged = await deliver(url, BRANCH_CREATED, 'repo:push', forgedId, 'not-the-secret');
+    expect(forged.status).toBe(401);
+    expect(forged.body.error.code).toBe('invalid-signature');
+    await dev.waitFor(/^rejected POST \/webhooks\/local {2}401 invalid-signature/m);
+
+    // The same delivery id again is a duplicate; a new id with the same commit is no new trigger.
+    const again = await deliver(url, PUSH_MAIN, 'repo:push', pushId);
+    expect(again).toEqual({
+      status: 202,
+      body: { deliveryId: pushId, status: 'processed', duplicate: true },
+    });
+    const sameCommit = await deliver(url, PUSH_MAIN, 'repo:push');
+    expect(sameCommit.status).toBe(202);
+    expect(sameCommit.body.duplicate).toBeUndefined();
+    await dev.waitFor(/was already sent for this ref and commit by an earlier delivery/);
+
+    // Data Center deliveries go to the same integration and are read as Data Center.
+    expect((await deliver(url, DC_PUSH, 'repo:refs_changed')).status).toBe(202);
+    await dev.waitFor(/^trigger {2}AMUNIZ\/test-repos {2}branch main {2}9fdd7b9 {2}default-branch$/m);
+
+    // Accepted just before Ctrl-C: the delivery is processed now or at the next start, never lost.
+    expect((await deliver(url, BRANCH_CREATED, 'repo:push', forgedId)).body).toEqual({
+      deliveryId: forgedId,
+      status: 'received',
+    });
+    dev.signal('SIGINT');
+    await dev.exited;
+    expect(dev.stdout).toMatch(/^stopped; state kept in /m);
+    expect(dev.stderr).toBe('');
+    expect(existsSync(join(dataDir, 'hookgate.lock'))).toBe(false);
+
+    const restarted = startDev(['--port', String(port), '--data-dir', dataDir]);
+    await restarted.waitFor(READY);
+    expect(restarted.stdout).not.toContain('first start');
+    expect(restarted.stdout).toContain(`secret       ${SECRET}`);
+    const repeat = await deliver(url, PUSH_MAIN, 'repo:push', pushId);
+    expect(repeat).toEqual({
+      status: 202,
+      body: { deliveryId: pushId, status: 'processed', duplicate: true },
+    });
+    await expect
+      .poll(() => triggersIn(dataDir).map((t) => t.commit.sha), { timeout: 10_000 })
+      .toEqual([SHA_MAIN, expect.stringMatching(/^9fdd7b9/), SHA_BRANCH]);
+    expect(triggersIn(dataDir)[1]?.provider).toBe('bitbucket-data-center');
+    expect(count(dev.stdout + restarted.stdout, /^trigger {2}cloudbeers\/temp {2}branch main /)).toBe(1);
+
+    restarted.signal('SIGTERM');
+    expect(await restarted.exited).toEqual({ code: 0, signal: null });
+  }, 45_000);
+
+  it('runs --exec once per trigger with the trigger in its environment, its output prefixed', async () => {
+    const dataDir = tempDir();
+    const seen = join(dataDir, 'seen.txt');
+    const port = await freePort();
+    const dev = startDev([
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--secret',
+      SECRET,
+      '--exec',
+      `echo "$HOOKGATE_SHA $HOOKGATE_REF_TYPE $HOOKGATE_REF $HOOKGATE_REASON $HOOKGATE_PROJECT" >> '${seen}'; echo "built $HOOKGATE_REF"; echo "$HOOKGATE_TRIGGER" | grep -q "$HOOKGATE_TRIGGER_ID"`,
+    ]);
+    const url = `http://127.0.0.1:${(await dev.waitFor(URL_LINE))[1]}/webhooks/local`;
+    expect((await deliver(url, PUSH_MAIN, 'repo:push')).status).toBe(202);
+    await dev.waitFor(/^\[exec\] built main$/m);
+    expect(readFileSync(seen, 'utf8')).toMatch(
+      new RegExp(`^${SHA_MAIN} branch main default-branch prj-[0-9a-f]{16}\\n$`),
+    );
+    expect(dev.stderr).toBe('');
+  }, 30_000);
+
+  it('processes at the next start a delivery accepted just before the process was killed', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const args = ['--port', String(port), '--data-dir', dataDir, '--secret', SECRET];
+    const first = startDev(args);
+    await first.waitFor(READY);
+    const url = `http://127.0.0.1:${port}/webhooks/local`;
+    // SIGKILL the moment the 202 arrives: no clean stop, nothing flushed but what was promised.
+    const accepted = await deliver(url, BRANCH_CREATED, 'repo:push');
+    first.signal('SIGKILL');
+    expect(accepted.status).toBe(202);
+    await first.exited;
+
+    const second = startDev(args);
+    await second.waitFor(READY);
+    await second.waitFor(
+      /^trigger {2}amuniz\/test-repos {2}branch feature\/test {2}174561d {2}branch-push$/m,
+    );
+    expect(triggersIn(dataDir).map((t) => t.commit.sha)).toEqual([SHA_BRANCH]);
+  });
+
+  it('exits 1 with one line on stderr when the port is in use', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const dev = startDev(['--port', String(port), '--data-dir', tempDir()]);
+      expect((await dev.exited).code).toBe(1);
+      expect(dev.stderr).toBe(
+        `hookgate dev: port ${port} on 127.0.0.1 is already in use (pass --port to pick another)\n`,
+      );
+      expect(dev.stdout).toBe('');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('exits 1 with one line on stderr when the data dir cannot be written', async () => {
+    // A file where a folder should be: unwritable even for root, which ignores permission bits.
+    const file = join(scratch, `not-a-folder-${randomUUID()}`);
+    writeFileSync(file, '');
+    const dev = startDev(['--port', String(await freePort()), '--data-dir', join(file, 'data')]);
+    expect((await dev.exited).code).toBe(1);
+    expect(dev.stderr).toMatch(
+      /^hookgate dev: cannot use data dir .*: not a directory \(a file is in the way\)\n$/,
+    );
+    expect(dev.stdout).toBe('');
+  });
+
+  it('exits 1 with one line when another stack already uses the data dir', async () => {
+    const dataDir = tempDir();
+    const first = startDev(['--port', String(await freePort()), '--data-dir', dataDir]);
+    await first.waitFor(URL_LINE);
+    const second = startDev(['--port', String(await freePort()), '--data-dir', dataDir]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr).toMatch(/^hookgate dev: data dir .* is in use by another hookgate \(pid \d+\)/);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('hookgate send', () => {
+  it('exits 2 with the usage when the event key is missing', async () => {
+    const sent = await runCli(['send', PUSH_MAIN]);
+    expect(sent.exit.code).toBe(2);
+    expect(sent.stderr).toMatch(/^hookgate send: --event-key is required/);
+  });
+
+  it('exits 1 and prints the answer when the server refuses the delivery', async () => {
+    const dataDir = tempDir();
+    const dev = startDev(['--port', String(await freePort()), '--data-dir', dataDir]);
+    const url = `http://127.0.0.1:${(await dev.waitFor(URL_LINE))[1]}/webhooks/local`;
+    const sent = await runCli([
+      'send',
+      PUSH_MAIN,
+      '--event-key',
+      'repo:push',
+      '--url',
+      url,
+      '--secret',
+      'wrong',
+    ]);
+    expect(sent.exit.code).toBe(1);
+    expect(sent.stdout).toMatch(/^401 Unauthorized\n\{\n {2}"error": \{\n {4}"code": "invalid-signature"/);
+  });
+});
