@@ -27,7 +27,12 @@ import {
   DcRepoModifiedSchema,
   type DcRepository,
 } from './dc-schemas';
-import { inferProvider, isPing } from './event-keys';
+import { inferProvider, isPing, providerOfEventKey } from './event-keys';
+
+const PROVIDER_NAMES: Record<Provider, string> = {
+  'bitbucket-cloud': 'Bitbucket Cloud',
+  'bitbucket-data-center': 'Bitbucket Data Center',
+};
 
 export interface Delivery {
   /** `X-Event-Key`; DC's connection test may come without one. */
@@ -54,6 +59,12 @@ export function normaliseDelivery({ eventKey, body, provider }: Delivery): HookE
     };
   }
   if (!eventKey) throw new InvalidPayloadError('the X-Event-Key header is missing');
+  const keyPlatform = providerOfEventKey(eventKey);
+  if (provider && keyPlatform && keyPlatform !== provider) {
+    throw new InvalidPayloadError(
+      `"${eventKey}" is a ${PROVIDER_NAMES[keyPlatform]} event, but this was sent as ${PROVIDER_NAMES[provider]}: point the webhook at an integration of the right provider`,
+    );
+  }
   if (!platform) {
     throw new UnknownProviderError(`cannot tell which Bitbucket sent "${eventKey}"; name the provider`);
   }

@@ -97,14 +97,16 @@ export async function processDelivery(
   let triggersSent = 0;
   let duplicateTriggers = 0;
   if (project) {
+    // State first, so the triggers of the first push after a rename carry the new name and
+    // clone URL. Safe: on a redelivery the stored decisions are reused, not recomputed.
+    const current = await applyState(deps, project, event);
     const integration = await store.getIntegration(record.integration);
     for (const decision of decisions) {
       if (decision.action !== 'trigger') continue;
-      const sent = await sendTrigger(deps, { decision, record, event, project, integration });
+      const sent = await sendTrigger(deps, { decision, record, event, project: current, integration });
       if (sent) triggersSent += 1;
       else duplicateTriggers += 1;
     }
-    await applyState(deps, project, event);
   }
 
   await store.markProcessed(record.integration, record.deliveryId, deps.now().toISOString());
@@ -232,12 +234,12 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
   return true;
 }
 
-/** Records PR state and follows renames. Idempotent: puts of the same values. */
+/** Records PR state and follows renames; returns the project as it now stands. Idempotent. */
 async function applyState(
   deps: ProcessDeliveryDeps,
   project: ProjectRecord,
   event: HookEvent,
-): Promise<void> {
+): Promise<ProjectRecord> {
   const at = deps.now().toISOString();
   if (event.kind === 'pull-request') await recordPullRequest(deps, project, event, at);
   if ('repository' in event && event.repository) {
@@ -246,14 +248,13 @@ async function applyState(
       (cloneUrls.ssh && cloneUrls.ssh !== project.cloneUrls.ssh) ||
       (cloneUrls.https && cloneUrls.https !== project.cloneUrls.https);
     if (fullName && (fullName !== project.fullName || urlsChanged)) {
-      await deps.store.updateProjectRepository(project.id, {
-        fullName,
-        cloneUrls: { ...project.cloneUrls, ...cloneUrls },
-        at,
-      });
+      const moved = { fullName, cloneUrls: { ...project.cloneUrls, ...cloneUrls } };
+      await deps.store.updateProjectRepository(project.id, { ...moved, at });
       deps.log.info('repository renamed or moved', { from: project.fullName, to: fullName });
+      return { ...project, ...moved, updatedAt: at };
     }
   }
+  return project;
 }
 
 async function recordPullRequest(

@@ -208,6 +208,22 @@ describe('ingest path on dynalite', () => {
     expect(stack.triggers.sends).toBe(0);
   });
 
+  it('sends the first push after a move with the new name and clone URL', async () => {
+    await stack.deliver(
+      push('main', (p) => (p.repository.full_name = 'cloudbeers/moved')),
+      'repo:push',
+    );
+    await stack.drain();
+    expect(stack.sentTriggers()).toEqual([
+      expect.objectContaining({
+        project: expect.objectContaining({
+          repository: 'cloudbeers/moved',
+          cloneUrl: 'git@bitbucket.org:cloudbeers/moved.git',
+        }),
+      }),
+    ]);
+  });
+
   it('follows a rename: the next delivery reaches the same project under its new name', async () => {
     const renamed = readFixtureJson<any>('cloud/go-playground-webhooks__repo-updated.json');
     renamed.repository.uuid = REPO;
@@ -326,7 +342,7 @@ describe('a crash while sending a trigger', () => {
     const [message] = stack.deliveries.messages;
     stack.triggers.failNextSends = 1;
     await stack.drain();
-    // The PR state was not written (the crash came first), and decisions were stored once.
+    // Decisions were stored once, before the crash; the PR state has moved on since.
     expect((await stack.store.getDelivery('acme', deliveryId))?.status).toBe('decided');
     stack.deliveries.messages.push(message as (typeof stack.deliveries.messages)[number]);
     await stack.drain();

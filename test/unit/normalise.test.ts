@@ -233,6 +233,13 @@ describe('bad input', () => {
     );
   });
 
+  it('refuses an event of the other platform, saying which is which', () => {
+    const dcPush = readFixtureJson('server/woodpecker__HookPush.json');
+    expect(() =>
+      normaliseDelivery({ eventKey: 'repo:refs_changed', body: dcPush, provider: 'bitbucket-cloud' }),
+    ).toThrow(/Bitbucket Data Center event, but this was sent as Bitbucket Cloud/);
+  });
+
   it('infers Data Center from the body when the key is unknown', () => {
     expect(inferProvider('repo:secret_scanned', { eventKey: 'repo:secret_scanned' })).toBe(
       'bitbucket-data-center',
