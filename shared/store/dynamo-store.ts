@@ -9,9 +9,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Decision } from '../domain/decision';
+import type { Provider } from '../domain/events';
 import type { OpenPullRequest } from '../domain/rules';
-import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../errors';
+import { DeliveryStateError, DependencyError, DuplicateDeliveryError, ValidationError } from '../errors';
 import type {
+  DefaultMarker,
+  DeliveryPage,
+  DeliveryQuery,
   DeliveryRecord,
   IntegrationRecord,
   NewDelivery,
@@ -28,6 +32,10 @@ const DAY_SECONDS = 86_400;
 const TRIGGER_TTL_DAYS = 7;
 /** Table attributes that are keys or bookkeeping, never part of a record. */
 const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt']);
+// Sparse entries in gsi1 besides deliveries-by-project: every integration under one partition,
+// and the projects of each integration under theirs, so the admin API lists them without a Scan.
+const INTEGRATIONS_PARTITION = 'INTS';
+const projectsPartition = (integration: string) => `PRJS#${integration}`;
 
 /**
  * The Store on one DynamoDB table (DESIGN §7), with hand-written marshalling to keep the Lambda
@@ -45,7 +53,7 @@ export class DynamoStore implements Store {
   }
 
   async putIntegration(record: IntegrationRecord): Promise<void> {
-    await this.put({ ...toItem(record), ...key(`INT#${record.name}`) });
+    await this.put(integrationItem(record));
   }
 
   async createDelivery(delivery: NewDelivery, ttlDays: number): Promise<void> {
@@ -68,13 +76,8 @@ export class DynamoStore implements Store {
   }
 
   async getDelivery(integration: string, deliveryId: string): Promise<DeliveryRecord | undefined> {
-    const record = recordOf<DeliveryRecord & { decisions?: unknown }>(
-      await this.get(deliveryKey(integration, deliveryId)),
-    );
-    if (record && typeof record.decisions === 'string') {
-      record.decisions = JSON.parse(record.decisions) as Decision[];
-    }
-    return record;
+    const item = await this.get(deliveryKey(integration, deliveryId));
+    return item ? deliveryOf(item) : undefined;
   }
 
   async deleteDelivery(integration: string, deliveryId: string): Promise<void> {
@@ -136,7 +139,7 @@ export class DynamoStore implements Store {
 
   async putProject(project: ProjectRecord): Promise<void> {
     // Project first: a mapping never points at a project that is not there.
-    await this.put({ ...toItem(project), ...key(`PRJ#${project.id}`) });
+    await this.put(projectItem(project));
     await this.put({
       ...key(`REPO#${project.integration}#${project.repositoryId}`),
       projectId: toAttr(project.id),
@@ -235,6 +238,157 @@ export class DynamoStore implements Store {
     );
   }
 
+  async createIntegration(record: IntegrationRecord): Promise<boolean> {
+    return this.put(integrationItem(record), 'attribute_not_exists(pk) OR #status = :deleted', {
+      ':deleted': 'deleted',
+    });
+  }
+
+  async replaceIntegration(record: IntegrationRecord, expectedVersion: number): Promise<boolean> {
+    return this.put(integrationItem(record), '#version = :expected', { ':expected': expectedVersion });
+  }
+
+  async listIntegrations(): Promise<IntegrationRecord[]> {
+    const items = await this.queryAll('gsi1', 'gsi1pk', INTEGRATIONS_PARTITION);
+    return items.map((item) => recordOf<IntegrationRecord>(item) as IntegrationRecord);
+  }
+
+  async getDefaultMarker(provider: Provider): Promise<DefaultMarker | undefined> {
+    return recordOf<DefaultMarker>(await this.get(`DEFAULT#${provider}`));
+  }
+
+  async claimDefault(
+    provider: Provider,
+    integration: string,
+    at: string,
+    takeOverFrom?: string,
+  ): Promise<boolean> {
+    const item = { ...toItem({ provider, integration, claimedAt: at }), ...key(`DEFAULT#${provider}`) };
+    return takeOverFrom
+      ? this.put(item, '#integration = :stale', { ':stale': takeOverFrom })
+      : this.put(item, 'attribute_not_exists(pk) OR #integration = :me', { ':me': integration });
+  }
+
+  async releaseDefault(provider: Provider, integration: string): Promise<void> {
+    await this.deleteIf(key(`DEFAULT#${provider}`), '#integration = :me', { ':me': integration });
+  }
+
+  async acquireLease(name: string, owner: string, at: Date, ttlSeconds: number): Promise<boolean> {
+    const now = Math.floor(at.getTime() / 1000);
+    const item: Item = {
+      ...toItem({ owner, leaseUntil: now + ttlSeconds }),
+      ...key(`LEASE#${name}`),
+      // Leases are short; TTL only tidies up those a crash left behind.
+      expiresAt: toAttr(now + DAY_SECONDS),
+    };
+    return this.put(item, 'attribute_not_exists(pk) OR #leaseUntil < :now', { ':now': now });
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.deleteIf(key(`LEASE#${name}`), '#owner = :owner', { ':owner': owner });
+  }
+
+  async listProjects(integration: string): Promise<ProjectRecord[]> {
+    const items = await this.queryAll('gsi1', 'gsi1pk', projectsPartition(integration));
+    return items.map((item) => recordOf<ProjectRecord>(item) as ProjectRecord);
+  }
+
+  async replaceProject(project: ProjectRecord, expectedUpdatedAt: string): Promise<boolean> {
+    return this.put(projectItem(project), '#updatedAt = :expected', { ':expected': expectedUpdatedAt });
+  }
+
+  async removeRepositoryMapping(integration: string, repositoryId: string, projectId: string): Promise<void> {
+    await this.deleteIf(key(`REPO#${integration}#${repositoryId}`), '#projectId = :id', { ':id': projectId });
+  }
+
+  async deleteProject(project: ProjectRecord): Promise<void> {
+    // Mapping first, so deliveries stop matching before anything else goes; the project item
+    // last, so a crash leaves a project that a second delete finishes.
+    await this.removeRepositoryMapping(project.integration, project.repositoryId, project.id);
+    const items = await this.queryAll(undefined, 'pk', `PRJ#${project.id}`);
+    for (const item of items) {
+      if (item.sk?.S === META) continue;
+      await storage(
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: { pk: item.pk as AttributeValue, sk: item.sk as AttributeValue },
+          }),
+        ),
+      );
+    }
+    await storage(
+      this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(`PRJ#${project.id}`) })),
+    );
+  }
+
+  async listDeliveries(query: DeliveryQuery): Promise<DeliveryPage> {
+    const [index, partition] = query.projectId
+      ? (['gsi1', `DLVP#${query.projectId}`] as const)
+      : (['gsi2', `DLVI#${query.integration ?? ''}`] as const);
+    const names = [`${index}pk`, `${index}sk`] as const;
+    const page = await storage(
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: `${names[0]} = :pk`,
+          ExpressionAttributeValues: { ':pk': toAttr(partition) },
+          ScanIndexForward: false,
+          // One more than asked: tells whether a next page exists, so the last page has no `next`.
+          Limit: query.limit + 1,
+          ExclusiveStartKey: query.cursor ? decodeCursor(query.cursor, names, partition) : undefined,
+        }),
+      ),
+    );
+    const items = (page.Items ?? []).slice(0, query.limit);
+    const last = items[items.length - 1];
+    const more =
+      (page.Items?.length ?? 0) > query.limit || (page.LastEvaluatedKey && items.length < query.limit);
+    return {
+      items: items.map(deliveryOf),
+      ...(more && last ? { next: encodeCursor(last, names) } : {}),
+    };
+  }
+
+  /** Every item of one partition of the table or an index, following pages. */
+  private async queryAll(index: string | undefined, partitionKey: string, value: string): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await storage(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: `${partitionKey} = :pk`,
+            ExpressionAttributeValues: { ':pk': toAttr(value) },
+            ...(index ? {} : { ConsistentRead: true }),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Deletes an item if `condition` holds; nothing happens otherwise. */
+  private async deleteIf(itemKey: Item, condition: string, values: Record<string, unknown>): Promise<void> {
+    await conditional(
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: itemKey,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: namesOf(condition),
+          ExpressionAttributeValues: valuesOf(values),
+        }),
+      ),
+    );
+  }
+
   private async get(pk: string, sk = META): Promise<Item | undefined> {
     const result = await storage(
       this.client.send(
@@ -244,11 +398,18 @@ export class DynamoStore implements Store {
     return result.Item;
   }
 
-  /** Puts an item; false when `condition` failed. */
-  private put(item: Item, condition?: string): Promise<boolean> {
+  /** Puts an item; false when `condition` (whose `#names` are attribute names) failed. */
+  private put(item: Item, condition?: string, values?: Record<string, unknown>): Promise<boolean> {
+    const names = condition ? namesOf(condition) : undefined;
     return conditional(
       this.client.send(
-        new PutItemCommand({ TableName: this.tableName, Item: item, ConditionExpression: condition }),
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: condition,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+          ...(values ? { ExpressionAttributeValues: valuesOf(values) } : {}),
+        }),
       ),
     );
   }
@@ -291,6 +452,64 @@ export class DynamoStore implements Store {
       ),
     );
   }
+}
+
+function integrationItem(record: IntegrationRecord): Item {
+  return {
+    ...toItem(record),
+    ...key(`INT#${record.name}`),
+    gsi1pk: toAttr(INTEGRATIONS_PARTITION),
+    gsi1sk: toAttr(record.name),
+  };
+}
+
+function projectItem(project: ProjectRecord): Item {
+  return {
+    ...toItem(project),
+    ...key(`PRJ#${project.id}`),
+    gsi1pk: toAttr(projectsPartition(project.integration)),
+    gsi1sk: toAttr(project.id),
+  };
+}
+
+function deliveryOf(item: Item): DeliveryRecord {
+  const record = recordOf<DeliveryRecord & { decisions?: unknown }>(item) as DeliveryRecord;
+  if (typeof record.decisions === 'string') record.decisions = JSON.parse(record.decisions) as Decision[];
+  return record;
+}
+
+/** `#name` placeholders of an expression, mapped to the attribute names; undefined when none. */
+function namesOf(expression: string): Record<string, string> | undefined {
+  const names: Record<string, string> = {};
+  for (const match of expression.matchAll(/#(\w+)/g)) names[match[0]] = match[1] as string;
+  return Object.keys(names).length ? names : undefined;
+}
+
+function valuesOf(values: Record<string, unknown>): Item {
+  const attrs: Item = {};
+  for (const [name, value] of Object.entries(values)) attrs[name] = toAttr(value);
+  return attrs;
+}
+
+/** A page cursor: the index key of the last item returned, base64url JSON. */
+function encodeCursor(item: Item, names: readonly [string, string]): string {
+  const cursor = { pk: item.pk?.S, sk: item.sk?.S, p: item[names[0]]?.S, s: item[names[1]]?.S };
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(cursor: string, names: readonly [string, string], partition: string): Item {
+  let parsed: Record<string, unknown> | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    parsed = undefined;
+  }
+  const { pk, sk, p, s } = parsed ?? {};
+  // Only a cursor of this very listing: another index or partition would list something else.
+  if (typeof pk !== 'string' || typeof sk !== 'string' || p !== partition || typeof s !== 'string') {
+    throw new ValidationError('invalid cursor: pass the `next` value of the previous page unchanged');
+  }
+  return { pk: toAttr(pk), sk: toAttr(sk), [names[0]]: toAttr(p), [names[1]]: toAttr(s) };
 }
 
 function key(pk: string, sk = META): Item {

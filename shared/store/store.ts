@@ -17,6 +17,8 @@ export interface IntegrationRecord {
   /** Secrets Manager id of the webhook secret document (see shared/secrets). */
   webhookSecretId: string;
   credentialsSecretId?: string;
+  /** The kind of the stored credentials (`api-token`, `access-token`, …); never the credentials. */
+  credentialsKind?: string;
   status: 'active' | 'deleted';
   deletedAt?: string;
   /** Optimistic concurrency: incremented by every write. */
@@ -39,6 +41,18 @@ export interface ProjectRecord {
   deployKeySecretId: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Set by the admin API: `detached` once its integration was deleted (its repository mapping is
+   * gone, so deliveries no longer reach it). Absent means connected.
+   */
+  status?: 'connected' | 'detached';
+  detachedAt?: string;
+  /** The pipeline file the health check looks for on the default branch. */
+  pipelineFile?: string;
+  /** The public half of the deploy key kept at `deployKeySecretId`, and its id on Bitbucket. */
+  deployKey?: { publicKey: string; fingerprint: string; id?: string };
+  /** The id on Bitbucket of the webhook Hookgate manages for this repository. */
+  webhookId?: string;
 }
 
 export type DeliveryStatus = 'received' | 'decided' | 'processed' | 'invalid';
@@ -56,6 +70,8 @@ export interface NewDelivery {
   bodyGzip: Uint8Array;
   repositoryId?: string;
   receivedAt: string;
+  /** Set on a replay: the id of the delivery whose stored body it re-runs. */
+  replayOf?: string;
 }
 
 export interface DeliveryRecord extends NewDelivery {
@@ -80,6 +96,29 @@ export interface PullRequestRecord {
 }
 
 export type TriggerClaim = 'claimed' | 'pending' | 'sent';
+
+/** Who holds a provider's default scope (DESIGN §3: at most one default per provider). */
+export interface DefaultMarker {
+  provider: Provider;
+  integration: string;
+  claimedAt: string;
+}
+
+export interface DeliveryQuery {
+  /** Exactly one of `integration` and `projectId`. */
+  integration?: string;
+  projectId?: string;
+  limit: number;
+  /** The `next` of the previous page. */
+  cursor?: string;
+}
+
+export interface DeliveryPage {
+  /** Newest first. */
+  items: DeliveryRecord[];
+  /** Opaque; absent on the last page. */
+  next?: string;
+}
 
 /**
  * Everything Hookgate keeps in its one table. Single-item conditional writes only (no
@@ -135,4 +174,47 @@ export interface Store {
     claim: { projectId: string; deliveryId: string; at: string },
   ): Promise<TriggerClaim>;
   markTriggerSent(triggerId: string, at: string): Promise<void>;
+
+  // The admin API's operations.
+
+  /**
+   * Writes a new integration, or revives a deleted one under the same name. Returns false, writing
+   * nothing, when an active integration holds the name.
+   */
+  createIntegration(record: IntegrationRecord): Promise<boolean>;
+  /** Replaces an integration only if its stored version is `expectedVersion`; false otherwise. */
+  replaceIntegration(record: IntegrationRecord, expectedVersion: number): Promise<boolean>;
+  /** Every integration, deleted ones included, by name. Eventually consistent (an index). */
+  listIntegrations(): Promise<IntegrationRecord[]>;
+
+  getDefaultMarker(provider: Provider): Promise<DefaultMarker | undefined>;
+  /**
+   * Takes a provider's default marker for `integration`: succeeds when it is free or already
+   * held by `integration`, or (with `takeOverFrom`) still held by that stale holder. False otherwise.
+   */
+  claimDefault(provider: Provider, integration: string, at: string, takeOverFrom?: string): Promise<boolean>;
+  /** Gives up the marker if `integration` holds it; otherwise nothing happens. */
+  releaseDefault(provider: Provider, integration: string): Promise<void>;
+
+  /**
+   * A short lease on a name, for admin operations that read, write a secret and write an item
+   * (create, rotate, delete). False when another owner holds an unexpired lease.
+   */
+  acquireLease(name: string, owner: string, at: Date, ttlSeconds: number): Promise<boolean>;
+  releaseLease(name: string, owner: string): Promise<void>;
+
+  /** The projects of an integration (an index: eventually consistent). */
+  listProjects(integration: string): Promise<ProjectRecord[]>;
+  /** Replaces the project item (not its mapping) if its `updatedAt` is still `expectedUpdatedAt`. */
+  replaceProject(project: ProjectRecord, expectedUpdatedAt: string): Promise<boolean>;
+  /** Removes a repository → project mapping if it still points at `projectId`. */
+  removeRepositoryMapping(integration: string, repositoryId: string, projectId: string): Promise<void>;
+  /** Removes the project's mapping, its pull-request items and the project item, in that order. */
+  deleteProject(project: ProjectRecord): Promise<void>;
+
+  /**
+   * Deliveries of an integration or a project, newest first, a page at a time. A project lists
+   * only decided deliveries. Throws ValidationError for a cursor it did not hand out.
+   */
+  listDeliveries(query: DeliveryQuery): Promise<DeliveryPage>;
 }
