@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { BitbucketApiError, BitbucketUnavailableError } from '../bitbucket/rest/errors';
 import { HookgateError } from '../errors';
 import type { Log } from '../observability';
 
@@ -12,12 +13,22 @@ export function jsonResponse(statusCode: number, body: unknown): JsonResponse {
 
 /**
  * Maps a thrown error to `{error: {code, message}}` once, for every HTTP handler. Messages of
- * errors below 500 reach the caller; 503 says only that the caller may retry; anything else is
- * a 500 with a generic message, and is logged.
+ * errors below 500 reach the caller. Bitbucket REST failures keep their 502/503/504 and say what
+ * Bitbucket answered (their messages never hold a credential), with `Retry-After` when Bitbucket
+ * gave one. Our own 503 says only that the caller may retry; anything else is a 500 with a
+ * generic message, and is logged.
  */
 export function toErrorResponse(error: unknown, log: Log): JsonResponse {
   if (error instanceof HookgateError && error.status < 500) {
     return jsonResponse(error.status, { error: { code: error.code, message: error.message } });
+  }
+  if (error instanceof BitbucketApiError) {
+    log.warn('Bitbucket call failed', { code: error.code, message: error.message });
+    const response = jsonResponse(error.status, { error: { code: error.code, message: error.message } });
+    if (error instanceof BitbucketUnavailableError && error.retryAfterSeconds !== undefined) {
+      response.headers['retry-after'] = String(error.retryAfterSeconds);
+    }
+    return response;
   }
   if (error instanceof HookgateError && error.status === 503) {
     log.error('dependency unavailable', error);
