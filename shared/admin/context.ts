@@ -1,0 +1,162 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { BitbucketClient, RepoRef } from '../bitbucket/rest/client';
+import { parseRepoRef } from '../bitbucket/rest/client';
+import { type Credentials, CredentialsSchema } from '../bitbucket/rest/credentials';
+import { DependencyError, GoneError, NotFoundError } from '../errors';
+import type { Log } from '../observability';
+import type { Queue } from '../queue/queue';
+import type { SecretStore } from '../secrets/secrets';
+import { parseWebhookSecretDocument, type WebhookSecretDocument } from '../secrets/webhook-secrets';
+import type { IntegrationRecord, ProjectRecord, Store } from '../store/store';
+import { ConflictError } from './errors';
+
+/** How admin callers prove who they are: IAM on AWS (API Gateway checked SigV4), a bearer token locally. */
+export type AdminAuth = { kind: 'iam' } | { kind: 'token'; token: string };
+
+/** Builds the REST client for an integration and its credentials. */
+export type BitbucketClientFactory = (
+  integration: IntegrationRecord,
+  credentials: Credentials,
+) => BitbucketClient;
+
+export interface AdminDeps {
+  store: Store;
+  secrets: SecretStore;
+  /** `deliveries.fifo`: replays are enqueued here, for the processor. */
+  deliveries: Queue;
+  bitbucket: BitbucketClientFactory;
+  log: Log;
+  auth: AdminAuth;
+  /** The stage in secret ids and Bitbucket labels. */
+  stage: string;
+  /** Webhook URLs are `{base}/webhooks/{name}`; without it, the base is the request's own domain. */
+  webhookBaseUrl?: string;
+  /** How long the previous webhook secret keeps working after a rotation. */
+  rotationGraceHours: number;
+  now: () => Date;
+}
+
+/** Who is asking, and where Bitbucket reaches this API. */
+export interface AdminContext {
+  principal: string;
+  /** Without a trailing slash. */
+  webhookBase: string;
+}
+
+export function webhookUrlOf(context: AdminContext, integration: string): string {
+  return `${context.webhookBase}/webhooks/${integration}`;
+}
+
+/** One audit line per change: who, what, which resource. Callers pass no secret. */
+export function audit(
+  deps: AdminDeps,
+  context: AdminContext,
+  action: string,
+  resource: string,
+  details: Record<string, unknown> = {},
+): void {
+  deps.log.info('audit', { audit: { principal: context.principal, action, resource, ...details } });
+}
+
+/** 32 random bytes, base64url: a webhook secret. */
+export function newWebhookSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The integration by name. Throws NotFoundError, or GoneError when it was deleted. */
+export async function activeIntegration(deps: AdminDeps, name: string): Promise<IntegrationRecord> {
+  const integration = await deps.store.getIntegration(name);
+  if (!integration) throw new NotFoundError(`no integration named "${name}"`);
+  if (integration.status === 'deleted') throw goneIntegration(integration);
+  return integration;
+}
+
+export function goneIntegration(integration: IntegrationRecord): GoneError {
+  const when = integration.deletedAt ? ` on ${integration.deletedAt}` : '';
+  return new GoneError(
+    `integration "${integration.name}" was deleted${when}; create it again under the same name to revive its URL`,
+  );
+}
+
+/** The project by id. Throws NotFoundError. */
+export async function findProject(deps: AdminDeps, id: string): Promise<ProjectRecord> {
+  const project = await deps.store.getProject(id);
+  if (!project) throw new NotFoundError(`no project with id "${id}"`);
+  return project;
+}
+
+/** The REST client for an integration, or undefined when it has no credentials. */
+export async function clientFor(
+  deps: AdminDeps,
+  integration: IntegrationRecord,
+): Promise<BitbucketClient | undefined> {
+  if (!integration.credentialsSecretId) return undefined;
+  const text = await deps.secrets.get(integration.credentialsSecretId);
+  if (text === undefined) {
+    throw new DependencyError(`the credentials of integration "${integration.name}" are missing`);
+  }
+  let parsed: ReturnType<typeof CredentialsSchema.safeParse>;
+  try {
+    parsed = CredentialsSchema.safeParse(JSON.parse(text));
+  } catch {
+    throw new DependencyError(`the credentials of integration "${integration.name}" are not JSON`);
+  }
+  if (!parsed.success) {
+    throw new DependencyError(`the credentials of integration "${integration.name}" are malformed`);
+  }
+  return deps.bitbucket(integration, parsed.data);
+}
+
+/** The stored webhook secret document of an integration. Throws DependencyError when it is missing. */
+export async function webhookSecretOf(
+  deps: AdminDeps,
+  integration: IntegrationRecord,
+): Promise<WebhookSecretDocument> {
+  const text = await deps.secrets.get(integration.webhookSecretId);
+  if (text === undefined) {
+    throw new DependencyError(`the webhook secret of integration "${integration.name}" is missing`);
+  }
+  return parseWebhookSecretDocument(text);
+}
+
+export function repoRefOf(project: ProjectRecord): RepoRef {
+  return parseRepoRef(project.fullName);
+}
+
+const LEASE_SECONDS = 60;
+
+/**
+ * Runs `work` holding a short lease on an integration name, so two requests never interleave
+ * their secret and item writes for it. Throws ConflictError when another request holds it.
+ */
+export async function withLease<T>(deps: AdminDeps, name: string, work: () => Promise<T>): Promise<T> {
+  const owner = randomUUID();
+  if (!(await deps.store.acquireLease(`INT#${name}`, owner, deps.now(), LEASE_SECONDS))) {
+    throw new ConflictError(
+      `integration "${name}" is being changed by another request; retry in a moment`,
+      'busy',
+    );
+  }
+  try {
+    return await work();
+  } finally {
+    await deps.store.releaseLease(`INT#${name}`, owner).catch((error: unknown) => {
+      deps.log.warn('could not release a lease; it expires by itself', error as Error);
+    });
+  }
+}
+
+/** A default marker older than this whose holder is not active was left by a crash. */
+export const STALE_DEFAULT_MS = 2 * LEASE_SECONDS * 1000;
+
+/** What an admin operation answers; the handler turns it into the HTTP response. */
+export interface AdminResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The `ETag` of a version. */
+export function etagOf(version: number): string {
+  return `"${version}"`;
+}

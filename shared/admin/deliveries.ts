@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import { DuplicateDeliveryError, NotFoundError, ValidationError } from '../errors';
+import { evaluateDelivery, validate } from '../evaluate';
+import { DELIVERY_TTL_DAYS } from '../ingest/accept-delivery';
+import type { DeliveryMessage } from '../ingest/delivery-message';
+import type { DeliveryRecord } from '../store/store';
+import {
+  type AdminContext,
+  type AdminDeps,
+  type AdminResult,
+  activeIntegration,
+  audit,
+  findProject,
+} from './context';
+import { ConflictError } from './errors';
+import { EvaluateSchema } from './schemas';
+import { deliveryDetail, deliverySummary } from './views';
+
+const DEFAULT_LIMIT = 25;
+const MAX_LIMIT = 100;
+/** Replays of one delivery are numbered; past this many, replay the last replay's result instead. */
+const MAX_REPLAYS = 100;
+
+/**
+ * `GET /admin/deliveries?integration=&project=&limit=&next=`: newest first. A project lists the
+ * deliveries decided for it; an integration lists all it received. Throws ValidationError.
+ */
+export async function listDeliveries(
+  deps: AdminDeps,
+  query: Record<string, string | undefined>,
+): Promise<AdminResult> {
+  const { integration, project, next } = query;
+  if (!integration === !project) {
+    throw new ValidationError('give exactly one of integration and project');
+  }
+  const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new ValidationError(`limit must be a whole number from 1 to ${MAX_LIMIT}, not "${query.limit}"`);
+  }
+  const page = await deps.store.listDeliveries({
+    ...(project ? { projectId: project } : { integration }),
+    limit,
+    ...(next ? { cursor: next } : {}),
+  });
+  return { status: 200, body: { items: page.items.map(deliverySummary), next: page.next ?? null } };
+}
+
+/** `GET /admin/deliveries/{id}?integration=`: with decisions and headers (the signature is not kept). */
+export async function getDelivery(
+  deps: AdminDeps,
+  id: string,
+  integration: string | undefined,
+): Promise<AdminResult> {
+  return { status: 200, body: deliveryDetail(await findDelivery(deps, id, integration)) };
+}
+
+/**
+ * `POST /admin/deliveries/{id}/replay`: records a new delivery `replay-<id>-<n>` with the stored
+ * body and headers and enqueues it on `deliveries.fifo`, so the processor decides it again with
+ * today's rules, settings and pull-request state. Trigger ids are unchanged by a replay, so a
+ * trigger already sent is not sent again; only what today's rules newly decide to build is.
+ */
+export async function replayDelivery(
+  deps: AdminDeps,
+  context: AdminContext,
+  id: string,
+  integrationName: string | undefined,
+): Promise<AdminResult> {
+  const original = await findDelivery(deps, id, integrationName);
+  const integration = await activeIntegration(deps, original.integration);
+  const source = original.replayOf ?? original.deliveryId;
+  const receivedAt = deps.now().toISOString();
+  let deliveryId: string | undefined;
+  for (let n = 1; n <= MAX_REPLAYS && !deliveryId; n++) {
+    const candidate = `replay-${source}-${n}`;
+    try {
+      await deps.store.createDelivery(
+        {
+          integration: integration.name,
+          deliveryId: candidate,
+          provider: original.provider,
+          eventKey: original.eventKey,
+          headers: original.headers,
+          bodyGzip: original.bodyGzip,
+          ...(original.repositoryId ? { repositoryId: original.repositoryId } : {}),
+          receivedAt,
+          replayOf: source,
+        },
+        DELIVERY_TTL_DAYS,
+      );
+      deliveryId = candidate;
+    } catch (error) {
+      if (!(error instanceof DuplicateDeliveryError)) throw error;
+    }
+  }
+  if (!deliveryId) throw new ConflictError(`delivery ${source} was replayed ${MAX_REPLAYS} times already`);
+
+  const message: DeliveryMessage = { integration: integration.name, deliveryId };
+  try {
+    // The group and deduplication ids the webhook path uses, so order per repository holds.
+    await deps.deliveries.send({
+      body: JSON.stringify(message),
+      groupId: `${integration.name}#${original.repositoryId ?? 'none'}`,
+      deduplicationId: createHash('sha256').update(`${integration.name}\n${deliveryId}`).digest('hex'),
+    });
+  } catch (error) {
+    await deps.store.deleteDelivery(integration.name, deliveryId).catch(() => undefined);
+    throw error;
+  }
+  audit(deps, context, 'delivery.replay', `delivery/${integration.name}/${source}`, { replay: deliveryId });
+  return {
+    status: 202,
+    body: { deliveryId, integration: integration.name, replayOf: source, status: 'received' },
+  };
+}
+
+/** A delivery by id, in the given integration or, without one, in whichever integration has it. */
+async function findDelivery(
+  deps: AdminDeps,
+  id: string,
+  integration: string | undefined,
+): Promise<DeliveryRecord> {
+  if (integration) {
+    const found = await deps.store.getDelivery(integration, id);
+    if (!found) throw new NotFoundError(`no delivery ${id} in integration "${integration}"`);
+    return found;
+  }
+  const found: DeliveryRecord[] = [];
+  for (const candidate of await deps.store.listIntegrations()) {
+    const delivery = await deps.store.getDelivery(candidate.name, id);
+    if (delivery) found.push(delivery);
+  }
+  if (found.length > 1) {
+    throw new ConflictError(
+      `delivery ${id} exists in integrations ${found.map((d) => `"${d.integration}"`).join(', ')}: add ?integration=`,
+      'ambiguous',
+    );
+  }
+  if (!found[0]) throw new NotFoundError(`no delivery ${id}`);
+  return found[0];
+}
+
+/**
+ * `POST /admin/evaluate`: the engine of `hookgate evaluate`, with no side effects. With a
+ * `projectId` the project's settings, default branch and current open pull requests are used
+ * (`state` may replace the latter); otherwise `settings` and `defaultBranch` [main].
+ */
+export async function evaluate(deps: AdminDeps, body: unknown): Promise<AdminResult> {
+  const input = validate(EvaluateSchema, body, 'request');
+  if (input.payload === undefined) throw new ValidationError('invalid request: payload is missing');
+  if (!input.projectId) {
+    const { decisions } = evaluateDelivery({
+      eventKey: input.eventKey,
+      payload: input.payload,
+      defaultBranch: input.defaultBranch ?? 'main',
+      settings: input.settings,
+      state: input.state,
+      ...(input.provider ? { provider: input.provider } : {}),
+    });
+    return { status: 200, body: { decisions } };
+  }
+  if (input.settings !== undefined || input.defaultBranch !== undefined) {
+    throw new ValidationError(
+      'give projectId, or settings and defaultBranch, not both: the project has its own; PATCH it to change them',
+    );
+  }
+  const project = await findProject(deps, input.projectId);
+  const state = input.state ?? { openPullRequests: await deps.store.listOpenPullRequests(project.id) };
+  const { decisions } = evaluateDelivery({
+    eventKey: input.eventKey,
+    payload: input.payload,
+    provider: input.provider ?? project.provider,
+    defaultBranch: project.defaultBranch,
+    settings: project.settings,
+    state,
+    projectId: project.id,
+  });
+  return { status: 200, body: { decisions } };
+}

@@ -1,0 +1,394 @@
+import { isRecord } from '../bitbucket/event-keys';
+import { checkBaseUrl, type RepoRef } from '../bitbucket/rest/client';
+import { parseCredentials } from '../bitbucket/rest/credentials';
+import { PROVIDERS, type Provider } from '../domain/events';
+import { NotFoundError, ValidationError } from '../errors';
+import { validate } from '../evaluate';
+import { secretIds } from '../secrets/secrets';
+import { parseWebhookSecretDocument, type WebhookSecretDocument } from '../secrets/webhook-secrets';
+import type { IntegrationRecord, IntegrationScope, ProjectRecord } from '../store/store';
+import {
+  type AdminContext,
+  type AdminDeps,
+  type AdminResult,
+  activeIntegration,
+  audit,
+  clientFor,
+  etagOf,
+  goneIntegration,
+  newWebhookSecret,
+  repoRefOf,
+  STALE_DEFAULT_MS,
+  webhookUrlOf,
+  withLease,
+} from './context';
+import { ConflictError, PreconditionFailedError } from './errors';
+import { CreateIntegrationSchema, PatchIntegrationSchema } from './schemas';
+import { integrationView } from './views';
+
+/**
+ * `POST /admin/integrations`. Writes the default marker (when asked for), the webhook secret and
+ * the credentials, then the integration with a conditional put: until that last write nothing is
+ * visible, and a crash before it leaves only secrets a retry overwrites. A deleted name is revived.
+ * Throws ValidationError, ConflictError (name or default taken).
+ */
+export async function createIntegration(
+  deps: AdminDeps,
+  context: AdminContext,
+  body: unknown,
+): Promise<AdminResult> {
+  const input = validate(CreateIntegrationSchema, body, 'request');
+  const baseUrl = baseUrlFor(input.provider, input.baseUrl);
+  const credentials =
+    input.credentials === undefined ? undefined : parseCredentials(input.credentials, input.provider);
+  const { name, provider } = input;
+
+  return withLease(deps, name, async () => {
+    const existing = await deps.store.getIntegration(name);
+    if (existing?.status === 'active') {
+      throw new ConflictError(`an integration named "${name}" already exists`, 'name-taken');
+    }
+    const at = deps.now().toISOString();
+    if (input.scope === 'default') await claimDefault(deps, provider, name, at);
+    try {
+      const secret = newWebhookSecret();
+      const webhookSecretId = secretIds.webhookSecret(deps.stage, name);
+      await deps.secrets.put(
+        webhookSecretId,
+        JSON.stringify({ current: secret } satisfies WebhookSecretDocument),
+      );
+      const credentialsSecretId = secretIds.credentials(deps.stage, name);
+      if (credentials) await deps.secrets.put(credentialsSecretId, JSON.stringify(credentials));
+      const record: IntegrationRecord = {
+        name,
+        provider,
+        scope: input.scope,
+        labels: input.labels,
+        description: input.description,
+        ...(baseUrl ? { baseUrl } : {}),
+        ...(input.sshKnownHosts ? { sshKnownHosts: input.sshKnownHosts } : {}),
+        webhookSecretId,
+        ...(credentials ? { credentialsSecretId, credentialsKind: credentials.kind } : {}),
+        status: 'active',
+        // A revived name continues its version, so an old ETag never matches again.
+        version: (existing?.version ?? 0) + 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      if (!(await deps.store.createIntegration(record))) {
+        throw new ConflictError(`an integration named "${name}" already exists`, 'name-taken');
+      }
+      audit(deps, context, existing ? 'integration.revive' : 'integration.create', `integration/${name}`, {
+        provider,
+        scope: record.scope,
+        credentialKind: record.credentialsKind,
+      });
+      return {
+        status: 201,
+        headers: { etag: etagOf(record.version) },
+        body: {
+          integration: integrationView(context, record),
+          webhookUrl: webhookUrlOf(context, name),
+          webhookSecret: secret,
+        },
+      };
+    } catch (error) {
+      if (input.scope === 'default') await deps.store.releaseDefault(provider, name).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** `GET /admin/integrations?label=&scope=&provider=&includeDeleted=`. */
+export async function listIntegrations(
+  deps: AdminDeps,
+  context: AdminContext,
+  query: Record<string, string | undefined>,
+): Promise<AdminResult> {
+  const { provider, scope, label, includeDeleted } = query;
+  if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
+    throw new ValidationError(`provider must be one of ${PROVIDERS.join(', ')}, not "${provider}"`);
+  }
+  // API Gateway joins a repeated query parameter with commas: every label given must be present.
+  const labels = label?.split(',').filter(Boolean) ?? [];
+  const items = (await deps.store.listIntegrations()).filter(
+    (integration) =>
+      (includeDeleted === 'true' || integration.status === 'active') &&
+      (!provider || integration.provider === provider) &&
+      (!scope || scopeMatches(integration.scope, scope)) &&
+      labels.every((wanted) => integration.labels.includes(wanted)),
+  );
+  return { status: 200, body: { items: items.map((integration) => integrationView(context, integration)) } };
+}
+
+/** `GET /admin/integrations/{name}`: no secret, only whether credentials exist and their kind. */
+export async function getIntegration(
+  deps: AdminDeps,
+  context: AdminContext,
+  name: string,
+): Promise<AdminResult> {
+  const integration = await activeIntegration(deps, name);
+  return {
+    status: 200,
+    headers: { etag: etagOf(integration.version) },
+    body: integrationView(context, integration),
+  };
+}
+
+/**
+ * `PATCH /admin/integrations/{name}`: labels, description, scope, base URL, known hosts and
+ * credentials (`null` removes them). Throws ValidationError (a name or provider change among
+ * them), PreconditionFailedError when `If-Match` names another version, ConflictError when the
+ * default is taken.
+ */
+export async function patchIntegration(
+  deps: AdminDeps,
+  context: AdminContext,
+  name: string,
+  body: unknown,
+  ifMatch: string | undefined,
+): Promise<AdminResult> {
+  const { name: newName, provider: newProvider, ...rest } = isRecord(body) ? body : {};
+  if (newName !== undefined && newName !== name) {
+    throw new ValidationError(
+      `integration names are immutable: the webhook URL (/webhooks/${name}) derives from the name, and Bitbucket keeps calling it; create a new integration instead`,
+    );
+  }
+  const patch = validate(PatchIntegrationSchema, isRecord(body) ? rest : body, 'request');
+  const expected = parseIfMatch(ifMatch);
+
+  return withLease(deps, name, async () => {
+    const current = await activeIntegration(deps, name);
+    if (newProvider !== undefined && newProvider !== current.provider) {
+      throw new ValidationError(
+        `the provider of an integration cannot change; create a new integration instead`,
+      );
+    }
+    if (expected !== undefined && !expected.includes(current.version)) {
+      throw new PreconditionFailedError(
+        `integration "${name}" is at version ${current.version}, not ${ifMatch}; read it again and retry`,
+      );
+    }
+    const at = deps.now().toISOString();
+    const next: IntegrationRecord = {
+      ...current,
+      ...(patch.labels ? { labels: patch.labels } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.scope ? { scope: patch.scope } : {}),
+      ...(patch.sshKnownHosts ? { sshKnownHosts: patch.sshKnownHosts } : {}),
+      version: current.version + 1,
+      updatedAt: at,
+    };
+    if (patch.baseUrl !== undefined) next.baseUrl = baseUrlFor(current.provider, patch.baseUrl);
+    const credentialsSecretId = secretIds.credentials(deps.stage, name);
+    if (patch.credentials === null) {
+      delete next.credentialsSecretId;
+      delete next.credentialsKind;
+    } else if (patch.credentials !== undefined) {
+      const credentials = parseCredentials(patch.credentials, current.provider);
+      await deps.secrets.put(credentialsSecretId, JSON.stringify(credentials));
+      next.credentialsSecretId = credentialsSecretId;
+      next.credentialsKind = credentials.kind;
+    }
+    const toDefault = next.scope === 'default' && current.scope !== 'default';
+    const fromDefault = current.scope === 'default' && next.scope !== 'default';
+    if (toDefault) await claimDefault(deps, current.provider, name, at);
+    if (!(await deps.store.replaceIntegration(next, current.version))) {
+      if (toDefault) await deps.store.releaseDefault(current.provider, name).catch(() => undefined);
+      throw new PreconditionFailedError(`integration "${name}" changed meanwhile; read it again and retry`);
+    }
+    if (fromDefault) await deps.store.releaseDefault(current.provider, name);
+    if (patch.credentials === null) await deps.secrets.delete(credentialsSecretId);
+    audit(deps, context, 'integration.update', `integration/${name}`, {
+      fields: Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined),
+      version: next.version,
+    });
+    return { status: 200, headers: { etag: etagOf(next.version) }, body: integrationView(context, next) };
+  });
+}
+
+/**
+ * `DELETE /admin/integrations/{name}`: marks it deleted (its URL answers 410 from then on),
+ * detaches its projects, deletes its webhook secret and credentials and gives up the default.
+ * Deleting a deleted integration finishes that clean-up and answers 410.
+ */
+export async function deleteIntegration(
+  deps: AdminDeps,
+  context: AdminContext,
+  name: string,
+): Promise<AdminResult> {
+  return withLease(deps, name, async () => {
+    const current = await deps.store.getIntegration(name);
+    if (!current) throw new NotFoundError(`no integration named "${name}"`);
+    const at = deps.now().toISOString();
+    const alreadyDeleted = current.status === 'deleted';
+    if (!alreadyDeleted) {
+      const { credentialsSecretId: _id, credentialsKind: _kind, ...kept } = current;
+      const deleted: IntegrationRecord = {
+        ...kept,
+        status: 'deleted',
+        deletedAt: at,
+        version: current.version + 1,
+        updatedAt: at,
+      };
+      if (!(await deps.store.replaceIntegration(deleted, current.version))) {
+        throw new ConflictError(`integration "${name}" changed meanwhile; retry`);
+      }
+    }
+    let detached = 0;
+    for (const project of await deps.store.listProjects(name)) {
+      if (await detachProject(deps, project, at)) detached += 1;
+    }
+    await deps.secrets.delete(secretIds.webhookSecret(deps.stage, name));
+    await deps.secrets.delete(secretIds.credentials(deps.stage, name));
+    if (current.scope === 'default') await deps.store.releaseDefault(current.provider, name);
+    audit(deps, context, 'integration.delete', `integration/${name}`, { detachedProjects: detached });
+    if (alreadyDeleted) throw goneIntegration(current);
+    return { status: 204 };
+  });
+}
+
+/**
+ * `POST /admin/integrations/{name}/rotate-secret`: a new current secret; the previous one keeps
+ * working until `previousValidUntil`. The hooks Hookgate manages get the new secret through the
+ * REST API, and each project's outcome is reported.
+ */
+export async function rotateSecret(
+  deps: AdminDeps,
+  context: AdminContext,
+  name: string,
+): Promise<AdminResult> {
+  return withLease(deps, name, async () => {
+    const integration = await activeIntegration(deps, name);
+    const text = await deps.secrets.get(integration.webhookSecretId);
+    const previous = text === undefined ? undefined : parseWebhookSecretDocument(text).current;
+    const now = deps.now();
+    const previousValidUntil = new Date(now.getTime() + deps.rotationGraceHours * 3_600_000).toISOString();
+    const secret = newWebhookSecret();
+    const doc: WebhookSecretDocument = {
+      current: secret,
+      ...(previous ? { previous, previousValidUntil } : {}),
+    };
+    await deps.secrets.put(integration.webhookSecretId, JSON.stringify(doc));
+    const updated = { ...integration, version: integration.version + 1, updatedAt: now.toISOString() };
+    if (!(await deps.store.replaceIntegration(updated, integration.version))) {
+      deps.log.warn('integration changed during a rotation; its version was not bumped', {
+        integration: name,
+      });
+    }
+
+    const client = await clientFor(deps, integration);
+    const url = webhookUrlOf(context, name);
+    const projects = [];
+    for (const project of await deps.store.listProjects(name)) {
+      if (project.status === 'detached') continue;
+      const base = { projectId: project.id, repository: project.fullName };
+      if (!client) {
+        projects.push({
+          ...base,
+          status: 'skipped',
+          reason: 'no credentials: set the new secret on the webhook by hand',
+        });
+        continue;
+      }
+      try {
+        const hookIds = await updateHookSecret(client, repoRefOf(project), url, secret);
+        projects.push(
+          hookIds.length
+            ? { ...base, status: 'updated', hookIds }
+            : { ...base, status: 'not-found', reason: `no webhook with URL ${url}: run repair` },
+        );
+      } catch (error) {
+        projects.push({ ...base, status: 'failed', reason: (error as Error).message });
+      }
+    }
+    audit(deps, context, 'integration.rotate-secret', `integration/${name}`, {
+      previousValidUntil,
+      hooks: projects.map((p) => `${p.projectId}:${p.status}`),
+    });
+    return {
+      status: 200,
+      headers: { etag: etagOf(updated.version) },
+      body: { webhookSecret: secret, previousValidUntil: previous ? previousValidUntil : null, projects },
+    };
+  });
+}
+
+/** Gives the hooks with our URL the new secret, keeping everything else. Returns their ids. */
+async function updateHookSecret(
+  client: NonNullable<Awaited<ReturnType<typeof clientFor>>>,
+  ref: RepoRef,
+  url: string,
+  secret: string,
+): Promise<string[]> {
+  const ours = (await client.listHooks(ref)).filter((hook) => hook.url === url);
+  for (const hook of ours) {
+    await client.updateHook(ref, hook.id, {
+      url: hook.url,
+      events: hook.events,
+      description: hook.description,
+      active: hook.active,
+      secret,
+    });
+  }
+  return ours.map((hook) => hook.id);
+}
+
+/** Takes a project off its (deleted) integration: no mapping, status `detached`. False when it already was. */
+async function detachProject(deps: AdminDeps, project: ProjectRecord, at: string): Promise<boolean> {
+  await deps.store.removeRepositoryMapping(project.integration, project.repositoryId, project.id);
+  let current: ProjectRecord | undefined = project;
+  for (let attempt = 0; current && attempt < 3; attempt++) {
+    if (current.status === 'detached') return false;
+    const detached: ProjectRecord = { ...current, status: 'detached', detachedAt: at, updatedAt: at };
+    if (await deps.store.replaceProject(detached, current.updatedAt)) return true;
+    current = await deps.store.getProject(project.id);
+  }
+  return false;
+}
+
+/**
+ * Takes a provider's default marker for `name`. A marker whose holder is not an active default
+ * integration and that is older than a lease was left by a crash and is taken over.
+ * Throws ConflictError when another integration is the default.
+ */
+async function claimDefault(deps: AdminDeps, provider: Provider, name: string, at: string): Promise<void> {
+  if (await deps.store.claimDefault(provider, name, at)) return;
+  const marker = await deps.store.getDefaultMarker(provider);
+  if (!marker) {
+    if (await deps.store.claimDefault(provider, name, at)) return;
+  } else {
+    const holder = await deps.store.getIntegration(marker.integration);
+    const abandoned = holder?.status !== 'active' || holder.scope !== 'default';
+    const old = Date.parse(at) - Date.parse(marker.claimedAt) > STALE_DEFAULT_MS;
+    if (abandoned && old && (await deps.store.claimDefault(provider, name, at, marker.integration))) return;
+  }
+  const holder = marker ? `"${marker.integration}"` : 'another integration';
+  throw new ConflictError(
+    `${holder} is already the default integration for ${provider}: give this one a space scope, or change that one first`,
+    'default-taken',
+  );
+}
+
+function baseUrlFor(provider: Provider, value: string | undefined): string | undefined {
+  if (value !== undefined) return checkBaseUrl(value);
+  if (provider === 'bitbucket-data-center') {
+    throw new ValidationError(
+      'a Bitbucket Data Center integration needs baseUrl, the server root (e.g. https://bitbucket.example.com)',
+    );
+  }
+  return undefined;
+}
+
+function scopeMatches(scope: IntegrationScope, wanted: string): boolean {
+  return wanted === 'default' ? scope === 'default' : scope !== 'default' && scope.space === wanted;
+}
+
+/** The versions an `If-Match` header accepts (`"3"`, `W/"3"`, `3`, lists); `*` or none: undefined. */
+export function parseIfMatch(header: string | undefined): number[] | undefined {
+  if (header === undefined || header.trim() === '*') return undefined;
+  return header.split(',').map((tag) => {
+    const digits = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(tag)?.[1];
+    return digits === undefined ? Number.NaN : Number(digits);
+  });
+}

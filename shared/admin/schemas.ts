@@ -1,0 +1,102 @@
+import * as z from 'zod/mini';
+import { PROVIDERS } from '../domain/events';
+
+/** Integration names: the last segment of the webhook URL, so a DNS-label-like slug. */
+export const INTEGRATION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+const Name = z
+  .string()
+  .check(
+    z.regex(
+      INTEGRATION_NAME,
+      'must be a lowercase slug of 1 to 63 characters: a-z, 0-9 and "-", starting and ending with a letter or digit',
+    ),
+  );
+
+const ProviderSchema = z.enum(PROVIDERS as ['bitbucket-cloud', 'bitbucket-data-center']);
+
+const Scope = z.union(
+  [
+    z.literal('default'),
+    z.strictObject({ space: z.string().check(z.regex(/^[\w.:-]{1,100}$/, 'must be a space id')) }),
+  ],
+  'must be "default" or {"space": "<space id>"}',
+);
+
+const Labels = z
+  .array(z.string().check(z.minLength(1), z.maxLength(100)))
+  .check(z.maxLength(50, 'at most 50 labels'));
+const Description = z.string().check(z.maxLength(10_000));
+const KnownHosts = z.array(z.string().check(z.minLength(1)));
+
+/** `POST /admin/integrations`. `credentials` is checked by the REST client's parser. */
+export const CreateIntegrationSchema = z.strictObject({
+  name: Name,
+  provider: ProviderSchema,
+  scope: Scope,
+  labels: z._default(Labels, []),
+  description: z._default(Description, ''),
+  baseUrl: z.optional(z.string()),
+  sshKnownHosts: z.optional(KnownHosts),
+  credentials: z.optional(z.unknown()),
+});
+
+/** `PATCH /admin/integrations/{name}`; `credentials: null` removes them. Name and provider are refused earlier. */
+export const PatchIntegrationSchema = z.strictObject({
+  labels: z.optional(Labels),
+  description: z.optional(Description),
+  scope: z.optional(Scope),
+  baseUrl: z.optional(z.string()),
+  sshKnownHosts: z.optional(KnownHosts),
+  credentials: z.optional(z.unknown()),
+});
+
+const Branch = z.string().check(z.regex(/^[^\s]{1,255}$/, 'must be a branch name'));
+
+/** A path inside the repository: relative, no `.`/`..` or empty segments. */
+const PipelineFile = z
+  .string()
+  .check(
+    z.regex(
+      /^(?!\/)(?!.*(?:^|\/)\.{1,2}(?:\/|$))(?!.*\/\/)[^\0]{1,255}$/,
+      'must be a relative path inside the repository',
+    ),
+  );
+
+export const DEFAULT_PIPELINE_FILE = '.hookgate/pipeline.yml';
+
+/** `POST /admin/projects`. */
+export const ConnectProjectSchema = z.strictObject({
+  integration: z.string().check(z.minLength(1)),
+  repository: z.string().check(z.minLength(3)),
+  settings: z.optional(z.unknown()),
+  repositoryId: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  defaultBranch: z.optional(Branch),
+  pipelineFile: z.optional(PipelineFile),
+  /** Without credentials: where runners clone from (derived for Cloud and DC HTTPS otherwise). */
+  cloneUrls: z.optional(z.strictObject({ ssh: z.optional(z.string()), https: z.optional(z.string()) })),
+});
+
+/** `PATCH /admin/projects/{id}`: settings merge over the current ones. */
+export const PatchProjectSchema = z.strictObject({
+  settings: z.optional(z.record(z.string(), z.unknown())),
+  pipelineFile: z.optional(PipelineFile),
+  defaultBranch: z.optional(Branch),
+});
+
+/** `POST /admin/projects/{id}/repair`. */
+export const RepairSchema = z.strictObject({
+  /** Regenerate the deploy key even when the current one is fine. */
+  rotateDeployKey: z.optional(z.boolean()),
+});
+
+/** `POST /admin/evaluate`: a project, or settings and a default branch. */
+export const EvaluateSchema = z.strictObject({
+  eventKey: z.string().check(z.minLength(1)),
+  payload: z.unknown(),
+  provider: z.optional(ProviderSchema),
+  projectId: z.optional(z.string().check(z.minLength(1))),
+  settings: z.optional(z.unknown()),
+  defaultBranch: z.optional(Branch),
+  state: z.optional(z.unknown()),
+});

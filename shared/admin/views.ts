@@ -1,0 +1,76 @@
+import type { DeliveryRecord, IntegrationRecord, ProjectRecord } from '../store/store';
+import { type AdminContext, webhookUrlOf } from './context';
+import { DEFAULT_PIPELINE_FILE } from './schemas';
+
+// What the admin API shows of stored records: never a secret, a secret's value, or a private key.
+
+export function integrationView(context: AdminContext, integration: IntegrationRecord) {
+  return {
+    name: integration.name,
+    provider: integration.provider,
+    scope: integration.scope,
+    labels: integration.labels,
+    description: integration.description,
+    ...(integration.baseUrl ? { baseUrl: integration.baseUrl } : {}),
+    ...(integration.sshKnownHosts ? { sshKnownHosts: integration.sshKnownHosts } : {}),
+    status: integration.status,
+    version: integration.version,
+    webhookUrl: webhookUrlOf(context, integration.name),
+    hasCredentials: Boolean(integration.credentialsSecretId),
+    ...(integration.credentialsKind ? { credentialKind: integration.credentialsKind } : {}),
+    createdAt: integration.createdAt,
+    updatedAt: integration.updatedAt,
+    ...(integration.deletedAt ? { deletedAt: integration.deletedAt } : {}),
+  };
+}
+
+export function projectView(context: AdminContext, project: ProjectRecord) {
+  return {
+    id: project.id,
+    integration: project.integration,
+    provider: project.provider,
+    repository: project.fullName,
+    repositoryId: project.repositoryId,
+    defaultBranch: project.defaultBranch,
+    cloneUrls: project.cloneUrls,
+    settings: project.settings,
+    pipelineFile: project.pipelineFile ?? DEFAULT_PIPELINE_FILE,
+    status: project.status ?? 'connected',
+    ...(project.detachedAt ? { detachedAt: project.detachedAt } : {}),
+    webhookUrl: webhookUrlOf(context, project.integration),
+    ...(project.webhookId ? { webhookId: project.webhookId } : {}),
+    deployKey: {
+      secretId: project.deployKeySecretId,
+      ...(project.deployKey ?? {}),
+    },
+    createdAt: project.createdAt,
+    updatedAt: project.updatedAt,
+  };
+}
+
+export function deliverySummary(delivery: DeliveryRecord) {
+  return {
+    deliveryId: delivery.deliveryId,
+    integration: delivery.integration,
+    eventKey: delivery.eventKey,
+    receivedAt: delivery.receivedAt,
+    status: delivery.status,
+    projectId: delivery.projectId ?? null,
+    decisions: delivery.decisions ?? [],
+    ...(delivery.replayOf ? { replayOf: delivery.replayOf } : {}),
+  };
+}
+
+export function deliveryDetail(delivery: DeliveryRecord) {
+  const { 'x-hub-signature': _signature, ...headers } = delivery.headers;
+  return {
+    ...deliverySummary(delivery),
+    provider: delivery.provider,
+    ...(delivery.attempt ? { attempt: delivery.attempt } : {}),
+    ...(delivery.repositoryId ? { repositoryId: delivery.repositoryId } : {}),
+    headers,
+    ...(delivery.error ? { error: delivery.error } : {}),
+    ...(delivery.decidedAt ? { decidedAt: delivery.decidedAt } : {}),
+    ...(delivery.processedAt ? { processedAt: delivery.processedAt } : {}),
+  };
+}
