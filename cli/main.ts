@@ -1,41 +1,52 @@
 import { HookgateError } from '../shared/errors';
-import { DEV_USAGE, runDev } from './dev';
 import { UsageError } from './errors';
-import { EVALUATE_USAGE, runEvaluate } from './evaluate';
-import { runSend, SEND_USAGE } from './send';
 
-const USAGE = `hookgate: Bitbucket webhooks in, pipeline triggers out
+const SUMMARY = `hookgate: Bitbucket webhooks in, pipeline triggers out
 
 commands:
   evaluate   show what the rules decide for a payload, with reasons
   dev        run the whole stack on this machine (npm start)
-  send       post a payload file to a webhook URL, signed like Bitbucket
-${EVALUATE_USAGE}
-${DEV_USAGE}
-${SEND_USAGE}`;
+  send       post a payload file to a webhook URL, signed like Bitbucket`;
 
 type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
 
-const COMMANDS: Record<string, Command> = {
-  evaluate: runEvaluate,
-  dev: runDev,
-  send: runSend,
+// Each command loads on use: `evaluate` runs hundreds of times in tests and must not pay for
+// dynalite or the AWS SDK that `dev` needs.
+const COMMANDS: Record<string, () => Promise<{ run: Command; usage: string }>> = {
+  evaluate: async () => {
+    const m = await import('./evaluate');
+    return { run: m.runEvaluate, usage: m.EVALUATE_USAGE };
+  },
+  dev: async () => {
+    const m = await import('./dev');
+    return { run: m.runDev, usage: m.DEV_USAGE };
+  },
+  send: async () => {
+    const m = await import('./send');
+    return { run: m.runSend, usage: m.SEND_USAGE };
+  },
 };
+
+async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return [SUMMARY, ...commands.map((command) => command.usage)].join('\n');
+}
 
 /** Runs the CLI and returns its exit code: 0 done, 2 bad usage or input. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${await usage()}\n`);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     process.stderr.write(`hookgate: unknown command "${name}" (try: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;
   }
   try {
-    await command(rest, (text) => process.stdout.write(text));
+    const { run } = await load();
+    await run(rest, (text) => process.stdout.write(text));
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof HookgateError || isParseArgsError(error)) {
