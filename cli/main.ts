@@ -6,12 +6,13 @@ const SUMMARY = `hookgate: Bitbucket webhooks in, pipeline triggers out
 commands:
   evaluate   show what the rules decide for a payload, with reasons
   dev        run the whole stack on this machine (npm start)
-  send       post a payload file to a webhook URL, signed like Bitbucket`;
+  send       post a payload file to a webhook URL, signed like Bitbucket
+  admin      manage integrations, projects and deliveries through the admin API`;
 
 type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
 
 // Each command loads on use: `evaluate` runs hundreds of times in tests and must not pay for
-// dynalite or the AWS SDK that `dev` needs.
+// dynalite or the AWS SDK that `dev` and `admin` need.
 const COMMANDS: Record<string, () => Promise<{ run: Command; usage: string }>> = {
   evaluate: async () => {
     const m = await import('./evaluate');
@@ -24,6 +25,10 @@ const COMMANDS: Record<string, () => Promise<{ run: Command; usage: string }>> =
   send: async () => {
     const m = await import('./send');
     return { run: m.runSend, usage: m.SEND_USAGE };
+  },
+  admin: async () => {
+    const m = await import('./admin');
+    return { run: m.runAdmin, usage: m.ADMIN_USAGE };
   },
 };
 

@@ -1,0 +1,285 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeAdmin, runCli, startFakeAdmin } from './support';
+
+// What `hookgate admin` prints: aligned tables for people, the API's own body with --json.
+
+let api: FakeAdmin;
+beforeAll(async () => {
+  api = await startFakeAdmin();
+});
+afterAll(() => api.close());
+
+function admin(...args: string[]) {
+  return runCli(['admin', ...args, '--endpoint', api.url, '--token', 'tok']);
+}
+
+const INTEGRATIONS = {
+  integrations: [
+    {
+      name: 'acme-cloud',
+      provider: 'bitbucket-cloud',
+      scope: 'default',
+      labels: ['team-a', 'prod'],
+      status: 'active',
+      version: 3,
+    },
+    {
+      name: 'dc',
+      provider: 'bitbucket-data-center',
+      scope: { space: 'platform' },
+      labels: [],
+      status: 'active',
+      version: 12,
+    },
+  ],
+};
+
+/** The start offset of each header word, which every row's cells must share. */
+function columnStarts(header: string): number[] {
+  return [...header.matchAll(/\S+/g)].map((match) => match.index ?? 0);
+}
+
+describe('hookgate admin output', () => {
+  it('lists integrations as a table with aligned columns', async () => {
+    api.reply(200, INTEGRATIONS);
+    const { code, stdout } = await admin('integrations', 'list');
+    expect(code).toBe(0);
+    const [header, ...rows] = stdout.trimEnd().split('\n') as [string, ...string[]];
+    expect(header.split(/\s+/)).toEqual(['NAME', 'PROVIDER', 'SCOPE', 'LABELS', 'STATUS', 'VERSION']);
+    expect(rows).toHaveLength(2);
+    const starts = columnStarts(header);
+    expect(rows[0]?.slice(starts[2], starts[3]).trim()).toBe('default');
+    expect(rows[0]?.slice(starts[3], starts[4]).trim()).toBe('team-a, prod');
+    expect(rows[1]?.slice(starts[0], starts[1]).trim()).toBe('dc');
+    expect(rows[1]?.slice(starts[2], starts[3]).trim()).toBe('space:platform');
+    expect(rows[1]?.slice(starts[5]).trim()).toBe('12');
+  });
+
+  it('prints the body exactly as the API sent it with --json', async () => {
+    api.reply(200, INTEGRATIONS);
+    const { code, stdout } = await admin('integrations', 'list', '--json');
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${JSON.stringify(INTEGRATIONS)}\n`);
+  });
+
+  it('takes the connection options before the resource and verb as well', async () => {
+    api.reply(200, INTEGRATIONS);
+    const { code, stdout } = await runCli([
+      'admin',
+      '--endpoint',
+      api.url,
+      '--token',
+      'tok',
+      '--json',
+      'integrations',
+      'list',
+    ]);
+    expect(code).toBe(0);
+    expect(api.last().path).toBe('/admin/integrations');
+    expect(stdout).toBe(`${JSON.stringify(INTEGRATIONS)}\n`);
+  });
+
+  it('says so when there are no integrations', async () => {
+    api.reply(200, { integrations: [] });
+    expect((await admin('integrations', 'list')).stdout).toBe('no integrations\n');
+  });
+
+  it('shows one integration field by field', async () => {
+    api.reply(200, { ...INTEGRATIONS.integrations[0], description: 'Line one\nline two' });
+    const { stdout } = await admin('integrations', 'get', 'acme-cloud');
+    expect(stdout).toMatch(/^FIELD\s+VALUE\n/);
+    expect(stdout).toMatch(/^name\s+acme-cloud$/m);
+    expect(stdout).toMatch(/^labels\s+team-a, prod$/m);
+    expect(stdout).toMatch(/^description\s+Line one line two$/m);
+  });
+
+  it('prints the webhook URL and the secret after create, and says the secret is shown once', async () => {
+    api.reply(201, {
+      integration: { name: 'acme-cloud', provider: 'bitbucket-cloud', scope: 'default' },
+      webhookUrl: 'https://hooks.example.com/webhooks/acme-cloud',
+      webhookSecret: 's3cr3t-value',
+    });
+    const { code, stdout } = await admin(
+      'integrations',
+      'create',
+      'acme-cloud',
+      '--provider',
+      'bitbucket-cloud',
+      '--default',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('created integration acme-cloud (bitbucket-cloud, default)');
+    expect(stdout).toMatch(/^webhook URL\s+https:\/\/hooks\.example\.com\/webhooks\/acme-cloud$/m);
+    expect(stdout).toMatch(/^webhook secret\s+s3cr3t-value$/m);
+    expect(stdout).toMatch(/shown once/);
+  });
+
+  it('builds the webhook URL from the endpoint when the answer has none', async () => {
+    api.reply(201, {
+      name: 'acme-cloud',
+      provider: 'bitbucket-cloud',
+      scope: { space: 'x' },
+      webhookSecret: 's',
+    });
+    const { stdout } = await admin(
+      'integrations',
+      'create',
+      'acme-cloud',
+      '--provider',
+      'bitbucket-cloud',
+      '--space',
+      'x',
+    );
+    expect(stdout).toContain('created integration acme-cloud (bitbucket-cloud, space:x)');
+    expect(stdout).toMatch(new RegExp(`^webhook URL\\s+${api.url}/webhooks/acme-cloud$`, 'm'));
+  });
+
+  it('prints the new secret and until when the previous one is accepted after rotate-secret', async () => {
+    api.reply(200, { webhookSecret: 'n3w', previousValidUntil: '2026-11-23T07:00:00.000Z' });
+    const { stdout } = await admin('integrations', 'rotate-secret', 'acme-cloud');
+    expect(stdout).toMatch(/^webhook secret\s+n3w$/m);
+    expect(stdout).toMatch(/^previous valid until\s+2026-11-23T07:00:00\.000Z$/m);
+    expect(stdout).toMatch(/shown once/);
+  });
+
+  it('says when there was no previous secret to keep accepting, and lists the hooks it updated', async () => {
+    api.reply(200, {
+      webhookSecret: 'n3w',
+      previousValidUntil: null,
+      projects: [{ projectId: 'p1', status: 'updated' }],
+    });
+    const { stdout } = await admin('integrations', 'rotate-secret', 'acme-cloud');
+    expect(stdout).toMatch(/^previous valid until\s+none \(there was no previous secret\)$/m);
+    expect(stdout).toMatch(/^PROJECTID\s+STATUS$/m);
+    expect(stdout).toMatch(/^p1\s+updated$/m);
+  });
+
+  it('lists the projects of an integration', async () => {
+    api.reply(200, {
+      items: [
+        {
+          id: 'p1',
+          repository: 'acme/widgets',
+          integration: 'acme-cloud',
+          defaultBranch: 'main',
+          status: 'connected',
+        },
+      ],
+    });
+    const { stdout } = await admin('projects', 'list', '--integration', 'acme-cloud');
+    expect(stdout).toMatch(/^ID\s+REPOSITORY\s+INTEGRATION\s+DEFAULT BRANCH\s+STATUS$/m);
+    expect(stdout).toMatch(/^p1\s+acme\/widgets\s+acme-cloud\s+main\s+connected$/m);
+  });
+
+  it('says what to set up by hand after connecting through an integration without credentials', async () => {
+    api.reply(201, {
+      project: { id: 'p9', repository: 'acme/widgets', settings: { onlyBuildPullRequests: false } },
+      publicKey: 'ssh-ed25519 AAAA hookgate',
+      webhookUrl: 'https://hooks.example.com/webhooks/acme-cloud',
+      manualSetup: {
+        webhook: { url: 'https://hooks.example.com/webhooks/acme-cloud', events: ['repo:push'] },
+      },
+    });
+    const { code, stdout } = await admin('projects', 'connect', 'acme-cloud', 'acme/widgets');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^connected acme\/widgets through acme-cloud as project p9$/m);
+    expect(stdout).toMatch(/by hand/);
+    expect(stdout).toMatch(/^project\.settings\.onlyBuildPullRequests\s+false$/m);
+    expect(stdout).toMatch(/^manualSetup\.webhook\.events\s+repo:push$/m);
+    expect(stdout).toMatch(/^publicKey\s+ssh-ed25519 AAAA hookgate$/m);
+  });
+
+  it('shows what repair did and the health after it', async () => {
+    api.reply(200, {
+      actions: [{ action: 'update-webhook', result: 'done', target: 'hook-1' }],
+      health: { status: 'ok', checks: [{ name: 'webhook', status: 'ok' }] },
+    });
+    const { stdout } = await admin('projects', 'repair', 'p1');
+    expect(stdout).toMatch(/^ACTION\s+RESULT\s+TARGET$/m);
+    expect(stdout).toMatch(/^update-webhook\s+done\s+hook-1$/m);
+    expect(stdout).toMatch(/^project p1: ok$/m);
+    expect(stdout).toMatch(/^webhook\s+ok$/m);
+  });
+
+  it('shows project health as a check, status, reason table', async () => {
+    api.reply(200, {
+      status: 'broken',
+      checks: [
+        { name: 'webhook', status: 'ok' },
+        { name: 'deploy-key', status: 'broken', reason: 'not on Bitbucket' },
+      ],
+    });
+    const { stdout } = await admin('projects', 'health', 'p1');
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('project p1: broken');
+    expect(lines[1]?.split(/\s+/)).toEqual(['CHECK', 'STATUS', 'REASON']);
+    expect(lines[2]).toMatch(/^webhook\s+ok$/);
+    expect(lines[3]).toMatch(/^deploy-key\s+broken\s+not on Bitbucket$/);
+    const starts = columnStarts(lines[1] ?? '');
+    expect(lines[3]?.slice(starts[2]).trim()).toBe('not on Bitbucket');
+  });
+
+  it('lists deliveries with a decision summary and the next page cursor', async () => {
+    api.reply(200, {
+      items: [
+        {
+          deliveryId: 'd-1',
+          integration: 'acme-cloud',
+          eventKey: 'repo:push',
+          status: 'processed',
+          projectId: 'p1',
+          receivedAt: '2026-11-22T06:00:00.000Z',
+          decisions: [{ action: 'trigger' }, { action: 'skip' }, { action: 'trigger' }],
+        },
+      ],
+      next: 'c2',
+    });
+    const { stdout } = await admin('deliveries', 'list');
+    expect(stdout.split('\n')[0]?.split(/\s+/)).toEqual([
+      'ID',
+      'INTEGRATION',
+      'EVENT',
+      'STATUS',
+      'PROJECT',
+      'RECEIVED',
+      'DECISIONS',
+    ]);
+    expect(stdout).toMatch(
+      /^d-1\s+acme-cloud\s+repo:push\s+processed\s+p1\s+2026-11-22T06:00:00\.000Z\s+2 trigger, 1 skip$/m,
+    );
+    expect(stdout).toMatch(/^more: add --next c2$/m);
+  });
+
+  it('shows a delivery with its decisions in a table', async () => {
+    api.reply(200, {
+      delivery: {
+        deliveryId: 'd-1',
+        eventKey: 'repo:push',
+        status: 'processed',
+        decisions: [
+          {
+            action: 'trigger',
+            reason: 'default-branch',
+            message: 'push to the default branch main',
+            ref: { type: 'branch', name: 'main' },
+          },
+        ],
+      },
+    });
+    const { stdout } = await admin('deliveries', 'get', 'd-1');
+    expect(stdout).toMatch(/^eventKey\s+repo:push$/m);
+    expect(stdout).not.toMatch(/^decisions/m);
+    expect(stdout).toMatch(/^ACTION\s+REASON\s+REF\s+MESSAGE$/m);
+    expect(stdout).toMatch(/^trigger\s+default-branch\s+branch main\s+push to the default branch main$/m);
+  });
+
+  it('confirms a delete that answers 204, and prints nothing for it with --json', async () => {
+    api.reply(204);
+    const plain = await admin('integrations', 'delete', 'acme-cloud');
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^deleted integration acme-cloud/);
+    const json = await admin('integrations', 'delete', 'acme-cloud', '--json');
+    expect(json.code).toBe(0);
+    expect(json.stdout).toBe('');
+  });
+});
