@@ -93,7 +93,7 @@ export const RepairSchema = z.strictObject({
 /** `POST /admin/evaluate`: a project, or settings and a default branch. */
 export const EvaluateSchema = z.strictObject({
   eventKey: z.string().check(z.minLength(1)),
-  payload: z.unknown(),
+  payload: z.optional(z.unknown()),
   provider: z.optional(ProviderSchema),
   projectId: z.optional(z.string().check(z.minLength(1))),
   settings: z.optional(z.unknown()),
