@@ -197,6 +197,17 @@ describe.each(KITS)('connecting a repository on $name', (kit: PlatformKit) => {
     expect(kit.hooks(h)).toHaveLength(1);
   });
 
+  it('answers 503 with Retry-After when Bitbucket asks to wait longer than a request may', async () => {
+    kit.server(h).failNext(1, 429, { retryAfter: '120' });
+
+    const response = await connect();
+
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('120');
+    expect(response.body.error.code).toBe('bitbucket-unavailable');
+    expect(response.body.error.message).toContain('asked to wait 120 s');
+  });
+
   it("answers 503 with Bitbucket's message when Bitbucket keeps failing, and stores nothing", async () => {
     // Enough failures for every attempt of the first calls (DC reads two resources at once).
     const down = 'Bitbucket is down for maintenance';
