@@ -24,7 +24,9 @@ export async function runEvaluate(argv: string[], out: (text: string) => void): 
   });
   const [payloadPath, ...extra] = positionals;
   if (!payloadPath) {
-    throw new UsageError('missing the payload file: hookgate evaluate <payload.json> --event-key <key> (see --help)');
+    throw new UsageError(
+      'missing the payload file: hookgate evaluate <payload.json> --event-key <key> (see --help)',
+    );
   }
   if (extra.length > 0) throw new UsageError(`one payload file at a time; also got ${extra.join(' ')}`);
   const provider = values.provider;

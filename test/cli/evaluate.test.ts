@@ -447,10 +447,10 @@ describe('hookgate evaluate', () => {
     expect(JSON.parse(inferred.stdout).decisions).toMatchObject([
       { action: 'trigger', reason: 'branch-push', ref: { type: 'branch', name: 'develop' } },
     ]);
-    // Read as Cloud, a DC key is no event Cloud sends: the answer changes, so the key was what decided.
-    expect(JSON.parse(wrong.stdout).decisions).toMatchObject([
-      { action: 'ignore', reason: 'event-not-used' },
-    ]);
+    // Named as Cloud, a DC key is refused in one line that says which platform sends it.
+    expect(wrong.code).toBe(2);
+    expect(wrong.stdout).toBe('');
+    expect(wrong.stderr).toMatch(/Bitbucket Data Center event, but this was sent as Bitbucket Cloud/);
   });
 
   // No corpus payload carries a skip marker, so these add one to a real head commit message.
