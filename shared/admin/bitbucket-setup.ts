@@ -16,14 +16,17 @@ import type { SecretStore } from '../secrets/secrets';
 // (stale ones by their description), the deploy key by its label. Labels name the stage, so two
 // stages connected to one repository never take each other's hooks or keys for stale ones.
 
+/** The description (Cloud) or name (DC) of the webhooks Hookgate manages for an integration. */
 export function hookDescription(stage: string, integration: string): string {
   return `Hookgate ${stage} ${integration}`;
 }
 
+/** The label of a project's deploy key. */
 export function deployKeyLabel(stage: string, projectId: string): string {
   return `Hookgate ${stage} ${projectId}`;
 }
 
+/** The events a Hookgate webhook subscribes to on a platform. */
 export function webhookEvents(provider: Provider): readonly string[] {
   return provider === 'bitbucket-cloud' ? CLOUD_WEBHOOK_EVENTS : DATA_CENTER_WEBHOOK_EVENTS;
 }

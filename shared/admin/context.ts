@@ -43,6 +43,7 @@ export interface AdminContext {
   webhookBase: string;
 }
 
+/** The URL Bitbucket delivers an integration's webhooks to. */
 export function webhookUrlOf(context: AdminContext, integration: string): string {
   return `${context.webhookBase}/webhooks/${integration}`;
 }
@@ -71,6 +72,7 @@ export async function activeIntegration(deps: AdminDeps, name: string): Promise<
   return integration;
 }
 
+/** The 410 for a deleted integration, saying when and how to revive it. */
 export function goneIntegration(integration: IntegrationRecord): GoneError {
   const when = integration.deletedAt ? ` on ${integration.deletedAt}` : '';
   return new GoneError(
@@ -119,6 +121,7 @@ export async function webhookSecretOf(
   return parseWebhookSecretDocument(text);
 }
 
+/** The project's repository as the REST client names it (its current full name). */
 export function repoRefOf(project: ProjectRecord): RepoRef {
   return parseRepoRef(project.fullName);
 }

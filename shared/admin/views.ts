@@ -4,6 +4,7 @@ import { DEFAULT_PIPELINE_FILE } from './schemas';
 
 // What the admin API shows of stored records: never a secret, a secret's value, or a private key.
 
+/** An integration as the admin API answers it: whether it has credentials, never them. */
 export function integrationView(context: AdminContext, integration: IntegrationRecord) {
   return {
     name: integration.name,
@@ -24,6 +25,7 @@ export function integrationView(context: AdminContext, integration: IntegrationR
   };
 }
 
+/** A project as the admin API answers it: the deploy key's public half and secret id, never the private key. */
 export function projectView(context: AdminContext, project: ProjectRecord) {
   return {
     id: project.id,
@@ -48,6 +50,7 @@ export function projectView(context: AdminContext, project: ProjectRecord) {
   };
 }
 
+/** A delivery in a listing. */
 export function deliverySummary(delivery: DeliveryRecord) {
   return {
     deliveryId: delivery.deliveryId,
@@ -61,6 +64,7 @@ export function deliverySummary(delivery: DeliveryRecord) {
   };
 }
 
+/** One delivery with its stored headers; the signature is dropped should one ever be stored. */
 export function deliveryDetail(delivery: DeliveryRecord) {
   const { 'x-hub-signature': _signature, ...headers } = delivery.headers;
   return {
