@@ -181,18 +181,22 @@ export async function patchIntegration(
     };
     if (patch.baseUrl !== undefined) next.baseUrl = baseUrlFor(current.provider, patch.baseUrl);
     const credentialsSecretId = secretIds.credentials(deps.stage, name);
+    const credentials =
+      patch.credentials === null || patch.credentials === undefined
+        ? undefined
+        : parseCredentials(patch.credentials, current.provider);
     if (patch.credentials === null) {
       delete next.credentialsSecretId;
       delete next.credentialsKind;
-    } else if (patch.credentials !== undefined) {
-      const credentials = parseCredentials(patch.credentials, current.provider);
-      await deps.secrets.put(credentialsSecretId, JSON.stringify(credentials));
+    } else if (credentials) {
       next.credentialsSecretId = credentialsSecretId;
       next.credentialsKind = credentials.kind;
     }
     const toDefault = next.scope === 'default' && current.scope !== 'default';
     const fromDefault = current.scope === 'default' && next.scope !== 'default';
+    // Everything that can refuse comes before the first write.
     if (toDefault) await claimDefault(deps, current.provider, name, at);
+    if (credentials) await deps.secrets.put(credentialsSecretId, JSON.stringify(credentials));
     if (!(await deps.store.replaceIntegration(next, current.version))) {
       if (toDefault) await deps.store.releaseDefault(current.provider, name).catch(() => undefined);
       throw new PreconditionFailedError(`integration "${name}" changed meanwhile; read it again and retry`);
@@ -260,6 +264,12 @@ export async function rotateSecret(
 ): Promise<AdminResult> {
   return withLease(deps, name, async () => {
     const integration = await activeIntegration(deps, name);
+    // Everything that can fail before the secret changes, so a failed rotation changes nothing
+    // (an answer lost after the change would hide the only copy of the new secret).
+    const client = await clientFor(deps, integration);
+    const connected = (await deps.store.listProjects(name)).filter(
+      (project) => project.status !== 'detached',
+    );
     const text = await deps.secrets.get(integration.webhookSecretId);
     const previous = text === undefined ? undefined : parseWebhookSecretDocument(text).current;
     const now = deps.now();
@@ -277,11 +287,9 @@ export async function rotateSecret(
       });
     }
 
-    const client = await clientFor(deps, integration);
     const url = webhookUrlOf(context, name);
     const projects = [];
-    for (const project of await deps.store.listProjects(name)) {
-      if (project.status === 'detached') continue;
+    for (const project of connected) {
       const base = { projectId: project.id, repository: project.fullName };
       if (!client) {
         projects.push({

@@ -2,7 +2,7 @@ import { type BitbucketClient, parseRepoRef, publicKeyBody, type RepoRef } from 
 import { BitbucketAuthError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import type { CloneUrls } from '../domain/events';
 import { ProjectSettingsSchema } from '../domain/settings';
-import { ValidationError } from '../errors';
+import { DependencyError, ValidationError } from '../errors';
 import { validate } from '../evaluate';
 import { secretIds } from '../secrets/secrets';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
@@ -68,6 +68,7 @@ export async function connectProject(
     );
   }
 
+  const webhookSecret = client ? (await webhookSecretOf(deps, integration)).current : undefined;
   const deployKeySecretId = secretIds.deployKey(deps.stage, id);
   const key = generateDeployKey(`hookgate-${deps.stage}-${id}`);
   await deps.secrets.put(deployKeySecretId, JSON.stringify(key));
@@ -76,12 +77,11 @@ export async function connectProject(
   if (client) {
     try {
       const keyOutcome = await ensureDeployKey(client, ref, key.publicKey, deployKeyLabel(deps.stage, id));
-      const secret = (await webhookSecretOf(deps, integration)).current;
       const hook = await ensureHook(client, ref, {
         url,
         events: webhookEvents(integration.provider),
         description: hookDescription(deps.stage, integration.name),
-        secret,
+        secret: webhookSecret,
       });
       registered = { deployKeyId: keyOutcome.key.id, webhookId: hook.hook.id, webhookAction: hook.action };
     } catch (error) {
@@ -276,8 +276,16 @@ export async function disconnectProject(
 ): Promise<AdminResult> {
   const project = await findProject(deps, id);
   const integration = await deps.store.getIntegration(project.integration);
-  const client = integration?.status === 'active' ? await clientFor(deps, integration) : undefined;
-  let cleanup = client ? 'removed' : 'skipped: no credentials';
+  let client: BitbucketClient | undefined;
+  let cleanup = 'skipped: no credentials';
+  try {
+    client = integration?.status === 'active' ? await clientFor(deps, integration) : undefined;
+  } catch (error) {
+    // Unreadable credentials must not keep a project connected: disconnect without them.
+    if (!(error instanceof DependencyError)) throw error;
+    cleanup = `skipped: ${error.message}`;
+  }
+  if (client) cleanup = 'removed';
   if (client && integration) {
     try {
       await removeFromRepository(deps, context, client, project, integration);

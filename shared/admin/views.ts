@@ -1,4 +1,4 @@
-import type { DeliveryRecord, IntegrationRecord, ProjectRecord } from '../store/store';
+import type { DeliveryRecord, DeliverySummary, IntegrationRecord, ProjectRecord } from '../store/store';
 import { type AdminContext, webhookUrlOf } from './context';
 import { DEFAULT_PIPELINE_FILE } from './schemas';
 
@@ -51,7 +51,7 @@ export function projectView(context: AdminContext, project: ProjectRecord) {
 }
 
 /** A delivery in a listing. */
-export function deliverySummary(delivery: DeliveryRecord) {
+export function deliverySummary(delivery: DeliverySummary) {
   return {
     deliveryId: delivery.deliveryId,
     integration: delivery.integration,

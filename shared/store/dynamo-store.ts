@@ -17,6 +17,7 @@ import type {
   DeliveryPage,
   DeliveryQuery,
   DeliveryRecord,
+  DeliverySummary,
   IntegrationRecord,
   NewDelivery,
   ProjectRecord,
@@ -36,6 +37,12 @@ const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'e
 // and the projects of each integration under theirs, so the admin API lists them without a Scan.
 const INTEGRATIONS_PARTITION = 'INTS';
 const projectsPartition = (integration: string) => `PRJS#${integration}`;
+const SUMMARY_ATTRIBUTES = [
+  ...['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'integration', 'deliveryId', 'provider'],
+  ...['eventKey', 'receivedAt', 'status', 'repositoryId', 'projectId', 'decisions', 'replayOf'],
+];
+const SUMMARY_PROJECTION = SUMMARY_ATTRIBUTES.map((name) => `#${name}`).join(', ');
+const SUMMARY_NAMES = Object.fromEntries(SUMMARY_ATTRIBUTES.map((name) => [`#${name}`, name]));
 
 /**
  * The Store on one DynamoDB table (DESIGN §7), with hand-written marshalling to keep the Lambda
@@ -334,6 +341,9 @@ export class DynamoStore implements Store {
           IndexName: index,
           KeyConditionExpression: `${names[0]} = :pk`,
           ExpressionAttributeValues: { ':pk': toAttr(partition) },
+          // Bodies and headers stay behind: a page of large payloads would hit the 1 MB limit.
+          ProjectionExpression: SUMMARY_PROJECTION,
+          ExpressionAttributeNames: SUMMARY_NAMES,
           ScanIndexForward: false,
           // One more than asked: tells whether a next page exists, so the last page has no `next`.
           Limit: query.limit + 1,
@@ -343,10 +353,10 @@ export class DynamoStore implements Store {
     );
     const items = (page.Items ?? []).slice(0, query.limit);
     const last = items[items.length - 1];
-    const more =
-      (page.Items?.length ?? 0) > query.limit || (page.LastEvaluatedKey && items.length < query.limit);
+    // DynamoDB also stops at 1 MB: then there may be more even with fewer items than asked.
+    const more = (page.Items?.length ?? 0) > query.limit || page.LastEvaluatedKey !== undefined;
     return {
-      items: items.map(deliveryOf),
+      items: items.map((item) => deliveryOf(item) as DeliverySummary),
       ...(more && last ? { next: encodeCursor(last, names) } : {}),
     };
   }

@@ -113,9 +113,24 @@ export interface DeliveryQuery {
   cursor?: string;
 }
 
+/** What a listing holds of a delivery: no body, no headers. */
+export type DeliverySummary = Pick<
+  DeliveryRecord,
+  | 'integration'
+  | 'deliveryId'
+  | 'provider'
+  | 'eventKey'
+  | 'receivedAt'
+  | 'status'
+  | 'repositoryId'
+  | 'projectId'
+  | 'decisions'
+  | 'replayOf'
+>;
+
 export interface DeliveryPage {
   /** Newest first. */
-  items: DeliveryRecord[];
+  items: DeliverySummary[];
   /** Opaque; absent on the last page. */
   next?: string;
 }

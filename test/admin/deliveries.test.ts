@@ -121,6 +121,17 @@ describe('listing deliveries', () => {
     expect(second.body.next).toBeNull();
   });
 
+  it('reads listings without bodies or headers', async () => {
+    await deliverAndProcess(push('main'));
+
+    const page = await h.store.listDeliveries({ integration: 'acme', limit: 10 });
+
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).not.toHaveProperty('bodyGzip');
+    expect(page.items[0]).not.toHaveProperty('headers');
+    expect(page.items[0]).toMatchObject({ eventKey: 'repo:push', status: 'processed', projectId });
+  });
+
   it('defaults to 25 a page', async () => {
     for (let i = 0; i < 26; i++) {
       h.advance(1_000);

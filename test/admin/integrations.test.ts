@@ -548,6 +548,18 @@ describe('rotating the webhook secret', () => {
     expect((await h.deliver('acme', payload, 'repo:push', webhookSecret)).status).toBe(202);
   });
 
+  it('changes nothing when the credentials cannot be read, so no new secret is lost', async () => {
+    await createCloudIntegration(h);
+    const before = h.secrets.values.get(secretIds.webhookSecret(STAGE, 'cloud-main'));
+    await h.secrets.delete(secretIds.credentials(STAGE, 'cloud-main'));
+
+    const response = await h.call('POST', '/admin/integrations/cloud-main/rotate-secret');
+
+    expect(response.status).toBe(503);
+    expect(h.secrets.values.get(secretIds.webhookSecret(STAGE, 'cloud-main'))).toBe(before);
+    expect((await h.store.getIntegration('cloud-main'))?.version).toBe(1);
+  });
+
   it('uses the configured grace period', async () => {
     const short = await createHarness(dynamo, { rotationGraceHours: 2 });
     await short.call('POST', '/admin/integrations', { body: body() });

@@ -279,6 +279,27 @@ describe.each(KITS)('connecting a repository on $name', (kit: PlatformKit) => {
   });
 });
 
+describe('disconnecting when the credentials cannot be read', () => {
+  it('still disconnects, leaving Bitbucket as it is', async () => {
+    const kit = KITS[0] as PlatformKit;
+    await kit.setup(h);
+    const connected = await h.call('POST', '/admin/projects', {
+      body: { integration: kit.integration, repository: kit.repository },
+    });
+    await h.secrets.delete(secretIds.credentials(STAGE, kit.integration));
+
+    const response = await h.call('DELETE', `/admin/projects/${connected.body.project.id}`);
+
+    expect(response.status).toBe(204);
+    expect(await h.store.getProject(connected.body.project.id)).toBeUndefined();
+    expect(kit.hooks(h)).toHaveLength(1);
+    expect(h.log.audits().at(-1)).toMatchObject({
+      action: 'project.disconnect',
+      bitbucket: expect.stringContaining('skipped: the credentials of integration'),
+    });
+  });
+});
+
 describe('connecting without credentials', () => {
   beforeEach(async () => {
     await h.call('POST', '/admin/integrations', {
