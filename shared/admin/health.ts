@@ -124,7 +124,16 @@ export async function inspect(
 
   checks.push(await probe('webhook', () => webhookCheck(context, client, ref, project, integration)));
   checks.push(await probe('deploy-key', () => deployKeyCheck(deps, client, ref, project)));
-  checks.push(await probe('pipeline-file', () => pipelineFileCheck(client, ref, project)));
+  checks.push(
+    // Cloud's file endpoint takes a commit or a branch name without "/" (see the REST client).
+    project.provider === 'bitbucket-cloud' && project.defaultBranch.includes('/')
+      ? {
+          name: 'pipeline-file',
+          status: 'unknown',
+          reason: `Bitbucket Cloud cannot be asked for a file on a branch whose name has "/" (${project.defaultBranch})`,
+        }
+      : await probe('pipeline-file', () => pipelineFileCheck(client, ref, project)),
+  );
   return summary(checks);
 }
 

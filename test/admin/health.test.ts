@@ -319,6 +319,24 @@ describe('health of projects that cannot be checked', () => {
     expect(report.checks.slice(2).map((c: { status: string }) => c.status)).toEqual(['ok', 'ok', 'ok']);
   });
 
+  it('reports the pipeline file unknown on Cloud when the default branch name has a slash', async () => {
+    const kit = KITS[0] as PlatformKit;
+    const { repositoryId } = await kit.setup(h);
+    const id = projectIdOf(kit.integration, repositoryId);
+    await h.call('POST', '/admin/projects', {
+      body: { integration: kit.integration, repository: kit.repository },
+    });
+    await h.call('PATCH', `/admin/projects/${id}`, { body: { defaultBranch: 'release/1.x' } });
+
+    const report = (await h.call('GET', `/admin/projects/${id}/health`)).body;
+
+    expect(report.checks[4]).toEqual({
+      name: 'pipeline-file',
+      status: 'unknown',
+      reason: expect.stringContaining('branch whose name has "/" (release/1.x)'),
+    });
+  });
+
   it('reports Bitbucket being unavailable as unknown, not broken', async () => {
     const kit = KITS[0] as PlatformKit;
     const { repositoryId } = await kit.setup(h);
