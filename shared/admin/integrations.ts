@@ -1,6 +1,7 @@
 import { isRecord } from '../bitbucket/event-keys';
 import { checkBaseUrl, type RepoRef } from '../bitbucket/rest/client';
 import { parseCredentials } from '../bitbucket/rest/credentials';
+import { BitbucketApiError } from '../bitbucket/rest/errors';
 import { PROVIDERS, type Provider } from '../domain/events';
 import { NotFoundError, ValidationError } from '../errors';
 import { validate } from '../evaluate';
@@ -307,6 +308,8 @@ export async function rotateSecret(
             : { ...base, status: 'not-found', reason: `no webhook with URL ${url}: run repair` },
         );
       } catch (error) {
+        // Reported, never thrown: the new secret is already in force and must reach the caller.
+        if (!(error instanceof BitbucketApiError)) deps.log.error('hook update failed', error as Error);
         projects.push({ ...base, status: 'failed', reason: (error as Error).message });
       }
     }
