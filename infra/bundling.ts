@@ -12,6 +12,7 @@ export const LOCK_FILE = join(PROJECT_ROOT, 'package-lock.json');
 export const ENTRIES = {
   webhook: join(PROJECT_ROOT, 'functions/webhook/handler.ts'),
   processor: join(PROJECT_ROOT, 'functions/processor/handler.ts'),
+  admin: join(PROJECT_ROOT, 'functions/admin/handler.ts'),
 } as const;
 
 /**

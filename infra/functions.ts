@@ -17,6 +17,12 @@ export const WEBHOOK_TIMEOUT = Duration.seconds(10);
 /** Room for a batch of ten deliveries, including the REST calls the rules may make. */
 export const PROCESSOR_TIMEOUT = Duration.seconds(60);
 
+/**
+ * API Gateway answers 503 after 30 s whatever the function does; ending first leaves a timeout in
+ * the function's own log. A connect or repair fits: each REST call gives up after 5 s.
+ */
+export const ADMIN_TIMEOUT = Duration.seconds(29);
+
 interface BundledFunctionProps {
   entry: string;
   description: string;
@@ -138,6 +144,60 @@ export class ProcessorFunction extends Construct {
     fn.addEventSource(
       new SqsEventSource(props.queues.deliveries, { batchSize: 10, reportBatchItemFailures: true }),
     );
+    this.function = fn;
+  }
+}
+
+export interface AdminFunctionProps {
+  stage: string;
+  storage: Storage;
+  queues: DeliveryQueues;
+  secrets: SecretAccess;
+  logRetention: logs.RetentionDays;
+  /** How long the previous webhook secret keeps working after a rotation. */
+  rotationGraceHours: number;
+  /**
+   * Where Bitbucket reaches the webhook route, e.g. `https://hooks.example.com` (a custom domain).
+   * Without it the function answers with the domain the admin request came to.
+   */
+  webhookBaseUrl?: string;
+}
+
+/**
+ * `ANY /admin/{proxy+}` (DESIGN §8): integrations, projects, deploy keys and webhooks, delivery
+ * listings, replay and evaluate. It reads and writes the table and lists from its indexes, sends
+ * replays to `deliveries.fifo`, and manages every secret of its stage; it cannot send triggers.
+ */
+export class AdminFunction extends Construct {
+  readonly function: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: AdminFunctionProps) {
+    super(scope, id);
+    const fn = bundledFunction(this, {
+      entry: ENTRIES.admin,
+      description: 'Hookgate admin API: integrations, projects, deliveries',
+      memorySize: 1024,
+      timeout: ADMIN_TIMEOUT,
+      logRetention: props.logRetention,
+      environment: {
+        TABLE_NAME: props.storage.table.tableName,
+        STAGE: props.stage,
+        DELIVERIES_QUEUE_URL: props.queues.deliveries.queueUrl,
+        ROTATION_GRACE_HOURS: String(props.rotationGraceHours),
+        ...(props.webhookBaseUrl ? { WEBHOOK_BASE_URL: props.webhookBaseUrl } : {}),
+      },
+    });
+    props.storage.grantItems(
+      fn,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    );
+    props.storage.grantQueryIndexes(fn);
+    props.queues.deliveries.grantSendMessages(fn);
+    props.secrets.grantManage(fn);
     this.function = fn;
   }
 }

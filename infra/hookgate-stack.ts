@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { AccessPolicies } from './access-policies';
 import { Alarms } from './alarms';
 import { WebhookApi } from './api';
-import { PROCESSOR_TIMEOUT, ProcessorFunction, WebhookFunction } from './functions';
+import { AdminFunction, PROCESSOR_TIMEOUT, ProcessorFunction, WebhookFunction } from './functions';
 import { DeliveryQueues } from './queues';
 import { SecretAccess } from './secret-access';
 import type { HookgateSettings } from './settings';
@@ -19,6 +19,7 @@ export class HookgateStack extends Stack {
   readonly secrets: SecretAccess;
   readonly webhook: WebhookFunction;
   readonly processor: ProcessorFunction;
+  readonly admin: AdminFunction;
   readonly api: WebhookApi;
   readonly alarms: Alarms;
   readonly accessPolicies: AccessPolicies;
@@ -46,9 +47,20 @@ export class HookgateStack extends Stack {
       queues: this.queues,
       logRetention,
     });
+    this.admin = new AdminFunction(this, 'Admin', {
+      stage,
+      storage: this.storage,
+      queues: this.queues,
+      secrets: this.secrets,
+      logRetention,
+      rotationGraceHours,
+      // Webhook URLs the admin API hands out name the custom domain, not the execute-api host.
+      ...(domain ? { webhookBaseUrl: `https://${domain.domainName}` } : {}),
+    });
     this.api = new WebhookApi(this, 'Api', {
       stage,
       webhookFunction: this.webhook.function,
+      adminFunction: this.admin.function,
       logRetention,
       ...(domain ? { domain } : {}),
     });
@@ -56,7 +68,11 @@ export class HookgateStack extends Stack {
       stage,
       queues: this.queues,
       api: this.api.api,
-      functions: { webhook: this.webhook.function, processor: this.processor.function },
+      functions: {
+        webhook: this.webhook.function,
+        processor: this.processor.function,
+        admin: this.admin.function,
+      },
       ...(alarmEmail ? { alarmEmail } : {}),
     });
     this.accessPolicies = new AccessPolicies(this, 'AccessPolicies', {
@@ -77,11 +93,7 @@ export class HookgateStack extends Stack {
       `${this.api.url}webhooks/`,
       'Bitbucket webhook URL: append the integration name',
     );
-    output(
-      'AdminUrl',
-      `${this.api.url}admin/`,
-      'Admin API base URL (IAM-authorised; the admin API is not built yet)',
-    );
+    output('AdminUrl', `${this.api.url}admin/`, 'Admin API base URL (IAM-authorised: SigV4)');
     const customUrl = this.api.customUrl;
     if (customUrl && this.api.domainName) {
       output('CustomWebhookBaseUrl', `${customUrl}webhooks/`, 'Webhook URL on the custom domain');

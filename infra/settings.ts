@@ -12,10 +12,7 @@ export interface HookgateSettings {
   logRetention: RetentionDays;
   /** Where alarms are emailed (through an SNS topic); no topic without it. */
   alarmEmail?: string;
-  /**
-   * How long the previous webhook secret stays valid after a rotation. For the admin function,
-   * which will receive it as `ROTATION_GRACE_HOURS`; no deployed function reads it yet.
-   */
+  /** How long the previous webhook secret stays valid after a rotation: the admin function's `ROTATION_GRACE_HOURS`. */
   rotationGraceHours: number;
 }
 

@@ -43,10 +43,22 @@ export class Storage extends Construct {
   }
 
   /**
-   * Grants item actions on the base table only. The functions never read an index (the indexes
-   * serve the admin API), so unlike `table.grant()` this adds no `index/*` resource.
+   * Grants item actions on the base table only. The ingest functions never read an index (the
+   * indexes serve the admin API), so unlike `table.grant()` this adds no `index/*` resource.
    */
   grantItems(grantee: iam.IGrantable, ...actions: TableItemAction[]): void {
     iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.table.tableArn] });
+  }
+
+  /**
+   * Grants `dynamodb:Query` on each index of `shared/store/table.ts` by its exact ARN (no
+   * `index/*`): what the admin API lists integrations, projects and deliveries from.
+   */
+  grantQueryIndexes(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: TABLE_KEYS.indexes.map((index) => `${this.table.tableArn}/index/${index.name}`),
+    });
   }
 }
