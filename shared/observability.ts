@@ -1,3 +1,6 @@
+/** The `service` every log line names. */
+export const SERVICE_NAME = 'hookgate';
+
 export type LogAttributes = Record<string, unknown>;
 
 /** The slice of a structured logger the shared code uses (Powertools Logger fits it). */

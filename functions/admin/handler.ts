@@ -1,16 +1,16 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createLogger } from '../../shared/aws/powertools';
+import { injectLambdaContext, JsonLogger } from '../../shared/aws/json-logger';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { adminDeps, createAdminHandler } from './app';
 import { config } from './config';
 
-// Built once per container; constructing a client opens no connection.
-const logger = createLogger();
+// Built once per container; constructing a client opens no connection. The admin function logs
+// with a small JSON logger in Powertools' layout: it needs neither Powertools' features nor its size.
+const logger = new JsonLogger();
 
 export const handler = createAdminHandler(
   adminDeps({
@@ -23,4 +23,4 @@ export const handler = createAdminHandler(
     rotationGraceHours: config.rotationGraceHours,
     ...(config.webhookBaseUrl ? { webhookBaseUrl: config.webhookBaseUrl } : {}),
   }),
-).use(injectLambdaContext(logger, { resetKeys: true }));
+).use(injectLambdaContext(logger));

@@ -1,8 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Telemetry } from '../observability';
-
-export const SERVICE_NAME = 'hookgate';
+import { SERVICE_NAME, type Telemetry } from '../observability';
 
 /** Structured JSON logs; the shared code adds delivery id and integration as keys. */
 export function createLogger(): Logger {

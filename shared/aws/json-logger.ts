@@ -1,0 +1,137 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type Log, type LogAttributes, SERVICE_NAME } from '../observability';
+
+/** From the most to the least verbose; a level is logged when it ranks at or above the threshold. */
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+const [DEBUG, INFO, WARN, ERROR] = [1, 2, 3, 4];
+
+export interface JsonLoggerOptions {
+  /** [`hookgate`] */
+  service?: string;
+  /** The lowest level written; [`POWERTOOLS_LOG_LEVEL`, `LOG_LEVEL`, `INFO`]. */
+  level?: string;
+  /** Where each JSON line goes [stdout]. */
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+/**
+ * A structured JSON logger for functions that do not need Powertools: one JSON object a line
+ * on stdout, in Powertools' layout (`level`, `message`, `timestamp`, `service`, the Lambda
+ * context as `function_request_id` and friends, then appended keys and the call's attributes).
+ * An Error becomes `error: {name, message, stack, cause, …its own fields}`. Logging never throws.
+ */
+export class JsonLogger implements Log {
+  private readonly service: string;
+  private readonly threshold: number;
+  private readonly write: (line: string) => void;
+  private readonly now: () => Date;
+  private keys: LogAttributes = {};
+  private context: LogAttributes = {};
+  private coldStart = true;
+
+  constructor(options: JsonLoggerOptions = {}) {
+    const env = process.env;
+    const level = (options.level || env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL || '').toUpperCase();
+    this.threshold = LEVELS.includes(level) ? LEVELS.indexOf(level) : INFO;
+    this.service = options.service ?? SERVICE_NAME;
+    this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+    this.now = options.now ?? (() => new Date());
+  }
+
+  debug(message: string, ...extra: LogAttributes[]): void {
+    this.log(DEBUG, message, extra);
+  }
+
+  info(message: string, ...extra: LogAttributes[]): void {
+    this.log(INFO, message, extra);
+  }
+
+  warn(message: string, ...extra: [Error] | LogAttributes[]): void {
+    this.log(WARN, message, extra);
+  }
+
+  error(message: string, ...extra: [Error] | LogAttributes[]): void {
+    this.log(ERROR, message, extra);
+  }
+
+  appendKeys(keys: LogAttributes): void {
+    Object.assign(this.keys, keys);
+  }
+
+  removeKeys(names: string[]): void {
+    for (const name of names) delete this.keys[name];
+  }
+
+  /** Drops every appended key (a new invocation starts clean). */
+  resetKeys(): void {
+    this.keys = {};
+  }
+
+  /** Names the invocation in every line that follows; the first one is the cold start. */
+  addContext(context: Context): void {
+    this.context = {
+      cold_start: this.coldStart,
+      function_name: context.functionName,
+      function_request_id: context.awsRequestId,
+      xray_trace_id: process.env._X_AMZN_TRACE_ID,
+    };
+    this.coldStart = false;
+  }
+
+  private log(rank: number, message: string, extra: Array<Error | LogAttributes>): void {
+    if (rank < this.threshold) return;
+    const entry: LogAttributes = {
+      level: LEVELS[rank],
+      message,
+      timestamp: this.now().toISOString(),
+      service: this.service,
+      ...this.context,
+    };
+    // Appended keys, then the call's attributes; neither replaces the fields above.
+    const attributes: LogAttributes = { ...this.keys };
+    for (const item of extra) {
+      if (item instanceof Error) attributes.error = item;
+      else Object.assign(attributes, item);
+    }
+    for (const [key, value] of Object.entries(attributes)) if (!(key in entry)) entry[key] = value;
+    this.write(stringify(entry));
+  }
+}
+
+/** JSON that never throws: Errors spelled out, BigInts as strings, a repeated object as `[Circular]`. */
+function stringify(entry: LogAttributes): string {
+  const seen = new WeakSet<object>();
+  try {
+    return JSON.stringify(entry, (_key, value: unknown) => {
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value !== 'object' || value === null) return value;
+      if (seen.has(value)) return '[Circular]';
+      seen.add(value);
+      if (!(value instanceof Error)) return value;
+      const { name, message, stack, cause, ...fields } = value;
+      return { name, message, stack, ...(cause !== undefined ? { cause } : {}), ...fields };
+    });
+  } catch (error) {
+    return JSON.stringify({
+      level: entry.level,
+      message: entry.message,
+      timestamp: entry.timestamp,
+      error: String(error),
+    });
+  }
+}
+
+/**
+ * middy middleware, like Powertools' `injectLambdaContext` with `resetKeys`: each invocation
+ * starts without the keys the previous one appended, and its lines carry its request id.
+ */
+export function injectLambdaContext(logger: JsonLogger): MiddlewareObj {
+  return {
+    before: (request) => {
+      logger.resetKeys();
+      logger.addContext(request.context);
+    },
+  };
+}
