@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { projectIdOf } from '../shared/admin/project-id';
 import type { HookEvent } from '../shared/domain/events';
 import { DEFAULT_SETTINGS } from '../shared/domain/settings';
 import { secretIds } from '../shared/secrets/secrets';
@@ -26,7 +26,8 @@ export function placeholderCloneUrl(fullName: string): string {
 /**
  * The processor's `connectUnknownRepository` for local mode: a repository seen for the first time
  * becomes a project with default settings. No deploy key is generated; the trigger names the id
- * one would have.
+ * one would have. The id is the admin API's (`projectIdOf`), so a repository connected through
+ * `POST /admin/projects` is found here and never connected twice, and the reverse is a 409.
  */
 export function autoConnect(options: AutoConnectOptions) {
   return async (integration: IntegrationRecord, event: HookEvent): Promise<ProjectRecord | undefined> => {
@@ -57,8 +58,5 @@ export function autoConnect(options: AutoConnectOptions) {
   };
 }
 
-/** A stable project id for a repository of an integration: the same on every start and machine. */
-export function projectIdOf(integration: string, repositoryId: string): string {
-  const digest = createHash('sha256').update(`${integration}\n${repositoryId}`).digest('hex');
-  return `prj-${digest.slice(0, 16)}`;
-}
+// bench/ imports it from here.
+export { projectIdOf };

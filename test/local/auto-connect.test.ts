@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { autoConnect, projectIdOf } from '../../local/auto-connect';
+import { autoConnect } from '../../local/auto-connect';
+import { projectIdOf } from '../../shared/admin/project-id';
 import type { PushEvent } from '../../shared/domain/events';
 import { DEFAULT_SETTINGS } from '../../shared/domain/settings';
 import type { IntegrationRecord, ProjectRecord, Store } from '../../shared/store/store';
@@ -50,7 +51,7 @@ describe('automatic connection in local mode', () => {
     expect(connected).toHaveLength(1);
   });
 
-  it('derives the same project id for the same repository every time, and another for another', () => {
+  it('derives the project id the admin API derives: the same for the same repository every time, another for another', () => {
     expect(projectIdOf('local', '{uuid-1}')).toBe(projectIdOf('local', '{uuid-1}'));
     expect(projectIdOf('local', '{uuid-1}')).toMatch(/^prj-[0-9a-f]{16}$/);
     expect(projectIdOf('local', '{uuid-2}')).not.toBe(projectIdOf('local', '{uuid-1}'));
