@@ -99,15 +99,19 @@ function banner(stack: RunningStack, exec: string | undefined): string[] {
       );
     }
   }
+  const dirArg = dataDirArg(stack.dataDir.root);
   lines.push(
     '',
     `  webhook URL  ${stack.webhookUrl}`,
     `  secret       ${stack.secret}`,
-    `  admin token  ${stack.adminToken}  (the admin API is not in this build yet)`,
+    `  admin API    ${stack.adminUrl}`,
+    `  admin token  ${stack.adminToken}  (Authorization: Bearer <token>; hookgate admin reads it from the data dir)`,
     `  triggers     ${shown(stack.dataDir.triggers)}${exec ? `, and --exec runs: ${exec}` : ''}`,
     '',
     'Send a signed delivery (more samples in examples/payloads/):',
-    `  ${sendCommand(stack.dataDir.root)}`,
+    `  ${sendCommand(dirArg)}`,
+    'Manage integrations, projects and deliveries:',
+    `  npx hookgate admin integrations list${dirArg}`,
     '',
     'Waiting for deliveries; Ctrl-C stops.',
   );
@@ -115,11 +119,15 @@ function banner(stack: RunningStack, exec: string | undefined): string[] {
 }
 
 /** The ready-to-paste `hookgate send` line; url and secret come from the data dir. */
-function sendCommand(dataDir: string): string {
+function sendCommand(dirArg: string): string {
   const sample = findSample();
   const payload = sample ? shown(sample) : '<payload.json>';
-  const dirArg = dataDir === resolve(DEFAULT_DATA_DIR) ? '' : ` --data-dir ${quote(shown(dataDir))}`;
   return `npx hookgate send ${quote(payload)} --event-key ${SAMPLE.eventKey}${dirArg}`;
+}
+
+/** ` --data-dir <dir>` for the commands the banner offers, unless it is the default. */
+function dataDirArg(dataDir: string): string {
+  return dataDir === resolve(DEFAULT_DATA_DIR) ? '' : ` --data-dir ${quote(shown(dataDir))}`;
 }
 
 /**

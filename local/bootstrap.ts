@@ -47,9 +47,12 @@ export async function bootstrapLocal(
   const adminToken = options.adminToken ?? storedToken ?? generateToken();
   if (storedToken !== adminToken) await deps.secrets.put(ADMIN_TOKEN_SECRET_ID, adminToken);
 
-  const existing = await deps.store.getIntegration(LOCAL_INTEGRATION);
-  if (existing) return { integration: existing, secret, adminToken, created: false };
   const at = deps.now().toISOString();
+  const existing = await deps.store.getIntegration(LOCAL_INTEGRATION);
+  if (existing) {
+    await claimDefaultOf(deps.store, existing, at);
+    return { integration: existing, secret, adminToken, created: false };
+  }
   const integration: IntegrationRecord = {
     name: LOCAL_INTEGRATION,
     // A record names one platform; local mode reads each delivery as the platform that sent it
@@ -64,8 +67,19 @@ export async function bootstrapLocal(
     createdAt: at,
     updatedAt: at,
   };
+  await claimDefaultOf(deps.store, integration, at);
   await deps.store.putIntegration(integration);
   return { integration, secret, adminToken, created: true };
+}
+
+/**
+ * `local` is the Cloud default, so it holds the default marker the admin API checks: creating
+ * another default Cloud integration is then refused (409) as on AWS. A marker another integration
+ * holds (the admin API moved the default) is left alone.
+ */
+async function claimDefaultOf(store: Store, integration: IntegrationRecord, at: string): Promise<void> {
+  if (integration.status !== 'active' || integration.scope !== 'default') return;
+  await store.claimDefault(integration.provider, integration.name, at);
 }
 
 /** The stored webhook secret document, or undefined when there is none yet. */

@@ -33,6 +33,28 @@ export function consoleLog(write: (line: string) => void): Log {
   };
 }
 
+/**
+ * The admin handler's Log for local mode: `consoleLog(write)`, except that each audit line (one
+ * per change the admin API makes) is handed to `onAudit`.
+ */
+export function adminConsoleLog(
+  write: (line: string) => void,
+  onAudit: (entry: Record<string, unknown>) => void,
+): Log {
+  const log = consoleLog(write);
+  return {
+    ...log,
+    info(message, ...extra) {
+      const entry = extra.find((item) => isRecord(item.audit))?.audit;
+      if (message === 'audit' && isRecord(entry)) onAudit(entry);
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** `Name: message (cause: Name: message)`, following causes; no stack. */
 export function describeError(error: Error): string {
   const parts = [`${error.name}: ${error.message}`];

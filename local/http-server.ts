@@ -15,6 +15,8 @@ export type HttpApiHandler = (
 export interface LocalServerOptions {
   /** The webhook function's handler. */
   webhook: HttpApiHandler;
+  /** The admin function's handler. */
+  admin: HttpApiHandler;
   /** Called with every answer the webhook route gives (the console reports the refusals). */
   onWebhookResponse?: (request: { method: string; path: string }, status: number, body: string) => void;
   onError?: (error: Error) => void;
@@ -29,8 +31,9 @@ export interface LocalServer {
 
 /**
  * The local API Gateway: `POST /webhooks/{integration}` becomes an HTTP API event for the webhook
- * handler. `/admin/*` answers 404 until the admin function exists; any other path 404, a wrong
- * method 405. Errors are `{error: {code, message}}` like the handlers'.
+ * handler and any method on `/admin/{proxy+}` one for the admin handler (which authenticates and
+ * answers 404 or 405 itself). Any other path 404, a wrong method on the webhook route 405. Errors
+ * are `{error: {code, message}}` like the handlers'.
  */
 export function createLocalServer(options: LocalServerOptions): LocalServer {
   let closing = false;
@@ -90,35 +93,50 @@ async function handle(options: LocalServerOptions, request: IncomingMessage, res
     },
     route.route,
   );
+  if (route.kind === 'admin') {
+    // API Gateway gives up on an integration after 30 s; the admin function ends at 29 s.
+    write(response, await options.admin(event, lambdaContext('hookgate-local-admin', 29_000)));
+    return;
+  }
   const result = await options.webhook(event, lambdaContext('hookgate-local-webhook'));
   const answer = write(response, result);
   options.onWebhookResponse?.({ method, path }, answer.status, answer.body);
 }
 
 type Routed =
-  | { kind: 'webhook'; route: Route }
+  | { kind: 'webhook' | 'admin'; route: Route }
   | { kind: 'method-not-allowed' }
   | { kind: 'not-found'; message: string };
 
+/** The route API Gateway would match: `POST /webhooks/{integration}` or `ANY /admin/{proxy+}`. */
 export function routeOf(method: string, path: string): Routed {
+  const noRoute = { kind: 'not-found', message: `no route for ${method} ${path}` } as const;
   const webhook = /^\/webhooks\/([^/]+)$/.exec(path);
   if (webhook?.[1]) {
     if (method !== 'POST') return { kind: 'method-not-allowed' };
-    let integration: string;
-    try {
-      integration = decodeURIComponent(webhook[1]);
-    } catch {
-      return { kind: 'not-found', message: `no route for ${method} ${path}` };
-    }
+    const integration = decoded(webhook[1]);
+    if (integration === undefined) return noRoute;
     return {
       kind: 'webhook',
       route: { routeKey: 'POST /webhooks/{integration}', pathParameters: { integration } },
     };
   }
-  if (path === '/admin' || path.startsWith('/admin/')) {
-    return { kind: 'not-found', message: 'the admin API is not in this build yet' };
+  // A greedy path variable matches one segment at least: `/admin` and `/admin/` are no route.
+  const admin = /^\/admin\/(.+)$/.exec(path);
+  if (admin?.[1]) {
+    const proxy = decoded(admin[1]);
+    if (proxy === undefined) return noRoute;
+    return { kind: 'admin', route: { routeKey: 'ANY /admin/{proxy+}', pathParameters: { proxy } } };
   }
-  return { kind: 'not-found', message: `no route for ${method} ${path}` };
+  return noRoute;
+}
+
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The request body, or undefined when it is over the limit (read to its end either way). */

@@ -5,7 +5,7 @@ import type { ProjectRecord } from '../shared/store/store';
 import type { DecisionReport } from './local-store';
 
 // The console lines of the local stack. Each event starts with its own word at column 0
-// (`delivery`, `trigger`, `connected`, `rejected`, `dead-letter`) so they are easy to grep.
+// (`delivery`, `trigger`, `connected`, `rejected`, `dead-letter`, `admin`) so they are easy to grep.
 
 /** `delivery <id>  <event key>  <repository>` and one indented line per decision. */
 export function formatDecisions(report: DecisionReport): string[] {
@@ -61,4 +61,21 @@ export function formatDeadLetter(letter: DeadLetter, where: string): string {
 
 export function shortSha(sha: string): string {
   return sha.slice(0, 7);
+}
+
+/**
+ * `admin <action> <resource>  key=value …`: an admin API audit line (never a secret: the admin
+ * code passes none). The principal is left out: locally it is always `local-admin`.
+ */
+export function formatAudit(entry: Record<string, unknown>): string {
+  const { principal: _principal, action, resource, ...details } = entry;
+  const shown = Object.entries(details)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `${name}=${auditValue(value)}`);
+  return `admin ${String(action)} ${String(resource)}${shown.length ? `  ${shown.join(' ')}` : ''}`;
+}
+
+function auditValue(value: unknown): string {
+  if (Array.isArray(value)) return value.map(auditValue).join(',');
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

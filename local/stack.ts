@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { adminDeps, createAdminHandler } from '../functions/admin/app';
 import { createProcessorHandler } from '../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../functions/webhook/app';
 import { jsonResponse } from '../shared/http/http-errors';
@@ -8,8 +9,8 @@ import { type DeadLetter, LocalFifoQueue, MAX_RECEIVE_COUNT } from '../shared/qu
 import { FileSecretStore } from '../shared/secrets/file-secret-store';
 import { ensureTable } from '../shared/store/table';
 import { autoConnect } from './auto-connect';
-import { bootstrapLocal, LOCAL_INTEGRATION } from './bootstrap';
-import { consoleLog, describeError } from './console-log';
+import { bootstrapLocal, LOCAL_INTEGRATION, LOCAL_STAGE } from './bootstrap';
+import { adminConsoleLog, consoleLog, describeError } from './console-log';
 import { type DataDir, dataDirOf, lockDataDir, prepareDataDir } from './data-dir';
 import { startLocalDynamo } from './dynamo';
 import { writeEndpoint } from './endpoint-file';
@@ -18,6 +19,7 @@ import { lambdaContext, sqsEvent } from './lambda-events';
 import { LocalStore } from './local-store';
 import {
   formatAlreadySent,
+  formatAudit,
   formatConnected,
   formatDeadLetter,
   formatDecisions,
@@ -27,6 +29,9 @@ import { StartupError } from './startup-error';
 import { triggerSink } from './trigger-sink';
 
 const TABLE_NAME = 'hookgate';
+
+/** How long the previous webhook secret works after a rotation, as on AWS by default. */
+const ROTATION_GRACE_HOURS = 24;
 
 export interface StackOptions {
   port: number;
@@ -54,6 +59,8 @@ export interface RunningStack {
   dataDir: DataDir;
   port: number;
   webhookUrl: string;
+  /** The admin API's base URL, `http://127.0.0.1:<port>/admin/`. */
+  adminUrl: string;
   secret: string;
   adminToken: string;
   /** The `local` integration was created by this start (first start of this data dir). */
@@ -65,8 +72,8 @@ export interface RunningStack {
 
 /**
  * Starts the local stack on a data folder: dynalite, the file secret store, both FIFO queues
- * and the webhook and processor handlers behind a loopback HTTP server. Throws StartupError
- * (one line) when it cannot start, after undoing what it had started.
+ * and the webhook, processor and admin handlers behind a loopback HTTP server. Throws
+ * StartupError (one line) when it cannot start, after undoing what it had started.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const { out, err } = options;
@@ -75,10 +82,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // Undone in reverse order: deliveries, triggers, database, lock; the server stops before them.
   const started: (() => Promise<void>)[] = [await lockDataDir(dir)];
   let webhook: HttpApiHandler | undefined;
+  let admin: HttpApiHandler | undefined;
   const server = createLocalServer({
     // The port is taken first, so a port in use fails before anything is created; requests that
     // arrive while the rest starts get 503, which Bitbucket retries.
     webhook: (event, context) => (webhook ? webhook(event, context) : Promise.resolve(starting())),
+    admin: (event, context) => (admin ? admin(event, context) : Promise.resolve(starting())),
     onWebhookResponse: (request, status, body) => {
       if (status >= 400) out(formatRejected(request.method, request.path, status, body));
       else if (status === 200)
@@ -139,6 +148,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         },
       }),
     });
+    // The admin function as on AWS, with local adapters: the bearer token instead of IAM, and
+    // webhook URLs on this server. Integrations with credentials call Bitbucket for real.
+    admin = createAdminHandler(
+      adminDeps({
+        store,
+        secrets,
+        deliveries: deliveries.queue,
+        log: adminConsoleLog(err, (entry) => out(formatAudit(entry))),
+        auth: { kind: 'token', token: boot.adminToken },
+        stage: LOCAL_STAGE,
+        webhookBaseUrl: `http://127.0.0.1:${port}`,
+        rotationGraceHours: ROTATION_GRACE_HOURS,
+        now,
+      }),
+    );
     deliveries.queue.start(async (batch) => {
       const result = await processor(
         sqsEvent('deliveries.fifo', batch),
@@ -164,6 +188,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       dataDir: dir,
       port,
       webhookUrl,
+      adminUrl: `http://127.0.0.1:${port}/admin/`,
       secret: boot.secret,
       adminToken: boot.adminToken,
       firstStart: boot.created,

@@ -139,5 +139,7 @@ function newestIn(dir: string): number {
 }
 
 function childEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, NO_COLOR: '1' };
+  // `hookgate admin` must find the endpoint and token in the data dir, not in the caller's shell.
+  const { HOOKGATE_ENDPOINT: _endpoint, HOOKGATE_ADMIN_TOKEN: _token, ...env } = process.env;
+  return { ...env, NO_COLOR: '1' };
 }

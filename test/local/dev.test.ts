@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { projectIdOf } from '../../shared/admin/project-id';
 import { signBody } from '../../shared/bitbucket/signature';
 import type { TriggerMessage } from '../../shared/domain/trigger-message';
 import { ensureFreshBundle, freePort, killAll, ROOT, runCli, startDev } from './dev-process';
@@ -16,11 +17,13 @@ const PUSH_MAIN = join(PAYLOADS, 'cloud-push-main.json');
 const SHA_MAIN = 'e42fac24456e4a56f1b7f9358afc3070e3b7ddec'; // head of main in cloud-push-main.json
 const BRANCH_CREATED = join(PAYLOADS, 'cloud-branch-created.json');
 const SHA_BRANCH = '174561d625c9623b60d8aba09b7f08ddc9df45cd'; // feature/test in cloud-branch-created.json
+const REPO_BRANCH_CREATED = '{3deb8c29-778a-450c-8f69-3e50a18079df}'; // its repository.uuid
 const DC_PUSH = join(PAYLOADS, 'dc-refs-changed-main.json');
 const SECRET = 'local-test-secret';
 const URL_LINE = /http:\/\/127\.0\.0\.1:(\d+)\/webhooks\/local/;
 /** The banner's last line: everything above it is printed. */
 const READY = /^Waiting for deliveries; Ctrl-C stops\.$/m;
+const ADMIN_TOKEN_LINE = /^ {2}admin token {2}(\S+)/m;
 
 let scratch: string;
 
@@ -71,6 +74,25 @@ function triggersIn(dataDir: string): TriggerMessage[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as TriggerMessage);
+}
+
+/** One admin API call, with the bearer token when one is given. */
+async function adminCall(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, any> };
 }
 
 const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern, 'gm'))?.length ?? 0;
@@ -245,6 +267,124 @@ describe('hookgate dev (npm start)', () => {
     expect(second.stderr).toMatch(/^hookgate dev: data dir .* is in use by another hookgate \(pid \d+\)/);
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
   });
+});
+
+describe('hookgate dev: the admin API', () => {
+  it('answers /admin/* with the printed token only, and hookgate admin reads that token from the data dir', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const dev = startDev(['--port', String(port), '--data-dir', dataDir], { npm: true });
+    await dev.waitFor(READY);
+    const token = dev.stdout.match(ADMIN_TOKEN_LINE)?.[1] ?? '';
+    expect(token).toMatch(/^[\w-]{32}$/);
+    expect(dev.stdout).toContain(`admin API    http://127.0.0.1:${port}/admin/`);
+    const base = `http://127.0.0.1:${port}`;
+
+    const anonymous = await adminCall(base, 'GET', '/admin/integrations');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error.code).toBe('unauthorized');
+    expect((await adminCall(base, 'GET', '/admin/integrations', { token: `${token}x` })).status).toBe(401);
+
+    const listed = await adminCall(base, 'GET', '/admin/integrations', { token });
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({
+        name: 'local',
+        provider: 'bitbucket-cloud',
+        status: 'active',
+        webhookUrl: `http://127.0.0.1:${port}/webhooks/local`,
+      }),
+    ]);
+
+    // `local` holds the Cloud default as an integration created through the API would.
+    const secondDefault = await adminCall(base, 'POST', '/admin/integrations', {
+      token,
+      body: { name: 'acme', provider: 'bitbucket-cloud', scope: 'default' },
+    });
+    expect(secondDefault.status).toBe(409);
+    expect(secondDefault.body.error.code).toBe('default-taken');
+
+    const cli = await runCli(['admin', 'integrations', 'list', '--data-dir', dataDir]);
+    expect(cli.stderr).toBe('');
+    expect(cli.exit.code).toBe(0);
+    expect(cli.stdout).toMatch(/^NAME +PROVIDER +SCOPE/);
+    expect(cli.stdout).toMatch(/^local +bitbucket-cloud +default +local +active +1$/m);
+    expect(dev.stderr).toBe('');
+  }, 30_000);
+
+  it('applies settings changed through the admin API to the next delivery, and lists it with its decisions', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const dev = startDev(['--port', String(port), '--data-dir', dataDir, '--secret', SECRET]);
+    await dev.waitFor(READY);
+    const token = dev.stdout.match(ADMIN_TOKEN_LINE)?.[1] ?? '';
+    const base = `http://127.0.0.1:${port}`;
+
+    // Without credentials: the repository id and default branch are given, nothing is registered.
+    const connected = await adminCall(base, 'POST', '/admin/projects', {
+      token,
+      body: {
+        integration: 'local',
+        repository: 'amuniz/test-repos',
+        repositoryId: REPO_BRANCH_CREATED,
+        defaultBranch: 'main',
+      },
+    });
+    expect(connected.status).toBe(201);
+    const projectId = projectIdOf('local', REPO_BRANCH_CREATED);
+    expect(connected.body.project).toMatchObject({ id: projectId, defaultBranch: 'main' });
+    expect(connected.body.manualSetup.webhook.url).toBe(`${base}/webhooks/local`);
+
+    const patched = await adminCall(base, 'PATCH', `/admin/projects/${projectId}`, {
+      token,
+      body: { settings: { onlyBuildPullRequests: true } },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.settings).toMatchObject({ onlyBuildPullRequests: true, buildTags: false });
+    await dev.waitFor(
+      new RegExp(
+        `^admin project\\.update project/${projectId} {2}fields=settings settings=onlyBuildPullRequests$`,
+        'm',
+      ),
+    );
+
+    // A push to a branch other than the default one, with no pull request open for it.
+    const deliveryId = randomUUID();
+    expect((await deliver(`${base}/webhooks/local`, BRANCH_CREATED, 'repo:push', deliveryId)).status).toBe(
+      202,
+    );
+    await dev.waitFor(/^ {2}skip {4}no-open-pull-request: .*feature\/test.*\[174561d\]$/m);
+    expect(dev.stdout).not.toMatch(/^connected /m);
+
+    await expect
+      .poll(
+        async () => (await adminCall(base, 'GET', '/admin/deliveries?integration=local', { token })).body,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toEqual({
+        items: [
+          expect.objectContaining({
+            deliveryId,
+            integration: 'local',
+            eventKey: 'repo:push',
+            status: 'processed',
+            projectId,
+            decisions: [
+              expect.objectContaining({
+                action: 'skip',
+                reason: 'no-open-pull-request',
+                ref: { type: 'branch', name: 'feature/test' },
+              }),
+            ],
+          }),
+        ],
+        next: null,
+      });
+    expect(triggersIn(dataDir)).toEqual([]);
+    expect(dev.stderr).toBe('');
+  }, 30_000);
 });
 
 describe('hookgate send', () => {

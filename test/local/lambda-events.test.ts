@@ -47,18 +47,44 @@ describe('local API Gateway and SQS events', () => {
     expect(Buffer.from(event.body ?? '', 'base64').equals(body)).toBe(true);
   });
 
-  it('routes webhooks by method and path, and answers /admin with not-in-this-build', () => {
+  it('routes webhooks by method and path, and every method under /admin/ to the admin handler', () => {
     expect(routeOf('POST', '/webhooks/my%20hooks')).toEqual({
       kind: 'webhook',
       route: { routeKey: 'POST /webhooks/{integration}', pathParameters: { integration: 'my hooks' } },
     });
     expect(routeOf('GET', '/webhooks/local')).toEqual({ kind: 'method-not-allowed' });
     expect(routeOf('POST', '/webhooks/local/extra').kind).toBe('not-found');
-    expect(routeOf('GET', '/admin/integrations')).toEqual({
-      kind: 'not-found',
-      message: 'the admin API is not in this build yet',
-    });
+    for (const method of ['GET', 'POST', 'PATCH', 'DELETE']) {
+      expect(routeOf(method, '/admin/projects/prj-1/health')).toEqual({
+        kind: 'admin',
+        route: { routeKey: 'ANY /admin/{proxy+}', pathParameters: { proxy: 'projects/prj-1/health' } },
+      });
+    }
+    // As API Gateway's greedy variable: at least one segment after /admin/.
+    expect(routeOf('GET', '/admin')).toEqual({ kind: 'not-found', message: 'no route for GET /admin' });
+    expect(routeOf('GET', '/admin/')).toEqual({ kind: 'not-found', message: 'no route for GET /admin/' });
     expect(routeOf('GET', '/')).toEqual({ kind: 'not-found', message: 'no route for GET /' });
+  });
+
+  it('gives the admin handler the raw path and the query as API Gateway does', () => {
+    const event = httpApiEvent(
+      {
+        method: 'GET',
+        url: '/admin/deliveries/a%2Fb?integration=local&limit=5',
+        headers: { authorization: 'Bearer t', host: '127.0.0.1:3000' },
+        body: Buffer.alloc(0),
+        sourceIp: '127.0.0.1',
+      },
+      { routeKey: 'ANY /admin/{proxy+}', pathParameters: { proxy: 'deliveries/a/b' } },
+    );
+    expect(event).toMatchObject({
+      rawPath: '/admin/deliveries/a%2Fb',
+      rawQueryString: 'integration=local&limit=5',
+      queryStringParameters: { integration: 'local', limit: '5' },
+      headers: { authorization: 'Bearer t' },
+      requestContext: { http: { method: 'GET', path: '/admin/deliveries/a%2Fb' } },
+    });
+    expect(event.body).toBeUndefined();
   });
 
   it('builds SQS records with the FIFO attributes and the receive count', () => {
