@@ -1,7 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BitbucketClient, RepoRef } from '../bitbucket/rest/client';
 import { parseRepoRef } from '../bitbucket/rest/client';
-import { type Credentials, CredentialsSchema } from '../bitbucket/rest/credentials';
+import {
+  type Credentials,
+  type CredentialsResult,
+  safeParseCredentials,
+} from '../bitbucket/rest/credentials';
 import { DependencyError, GoneError, NotFoundError } from '../errors';
 import type { Log } from '../observability';
 import type { Queue } from '../queue/queue';
@@ -97,9 +101,9 @@ export async function clientFor(
   if (text === undefined) {
     throw new DependencyError(`the credentials of integration "${integration.name}" are missing`);
   }
-  let parsed: ReturnType<typeof CredentialsSchema.safeParse>;
+  let parsed: CredentialsResult;
   try {
-    parsed = CredentialsSchema.safeParse(JSON.parse(text));
+    parsed = safeParseCredentials(JSON.parse(text));
   } catch {
     throw new DependencyError(`the credentials of integration "${integration.name}" are not JSON`);
   }

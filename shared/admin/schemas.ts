@@ -77,9 +77,10 @@ export const ConnectProjectSchema = z.strictObject({
   cloneUrls: z.optional(z.strictObject({ ssh: z.optional(z.string()), https: z.optional(z.string()) })),
 });
 
-/** `PATCH /admin/projects/{id}`: settings merge over the current ones. */
+/** `PATCH /admin/projects/{id}`: settings merge over the current ones (and are checked then). */
 export const PatchProjectSchema = z.strictObject({
-  settings: z.optional(z.record(z.string(), z.unknown())),
+  // Any JSON object, as z.record(z.string(), z.unknown()) takes it, without bundling z.record.
+  settings: z.optional(z.looseObject({})),
   pipelineFile: z.optional(PipelineFile),
   defaultBranch: z.optional(Branch),
 });

@@ -467,6 +467,15 @@ describe('patching a project', () => {
     expect(response.body.error.message).toContain('buildTags');
   });
 
+  it('refuses settings that are not an object with 400, changing nothing', async () => {
+    for (const settings of [['wip/*'], 'onlyBuildPullRequests', null]) {
+      const response = await h.call('PATCH', `/admin/projects/${id}`, { body: { settings } });
+      expect(response.status).toBe(400);
+      expect(response.body.error.message).toContain('settings');
+    }
+    expect((await h.store.getProject(id))?.settings.onlyBuildPullRequests).toBe(true);
+  });
+
   it('sets the pipeline file and the default branch, and refuses a path that leaves the repository', async () => {
     const response = await h.call('PATCH', `/admin/projects/${id}`, {
       body: { pipelineFile: 'ci/build.yml', defaultBranch: 'develop' },

@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { createCloudClient } from '../../shared/bitbucket/rest/cloud-client';
 import {
   APP_PASSWORDS_REFUSED,
   authorizationHeader,
   type Credentials,
   parseCredentials,
+  safeParseCredentials,
 } from '../../shared/bitbucket/rest/credentials';
 import { ValidationError } from '../../shared/errors';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
@@ -54,6 +56,61 @@ describe('parsing stored credentials', () => {
     expect(() =>
       parseCredentials({ kind: 'api-token', email: 'dev', token: 't' }, 'bitbucket-cloud'),
     ).toThrow(/email: must be the Atlassian account email/);
+  });
+
+  it('takes the addresses z.email takes, and refuses the others', () => {
+    const emails = [
+      'dev@example.com',
+      'first.last+ci@sub.example.co.uk',
+      "o'brien@example.org",
+      'dev',
+      'dev@localhost',
+      '.dev@example.com',
+      'dev@example.c',
+      'dev@-example.com',
+      'dev @example.com',
+    ];
+    for (const email of emails) {
+      const input = { kind: 'api-token', email, token: 't' };
+      const zod = z.email().safeParse(email).success;
+      expect(safeParseCredentials(input).success, email).toBe(zod);
+    }
+    expect(emails.filter((email) => z.email().safeParse(email).success)).toHaveLength(3);
+  });
+
+  it('names the problems of credentials by kind, or the kind itself when it is not one', () => {
+    expect(safeParseCredentials({ kind: 'access-token', token: 'a b' })).toEqual({
+      success: false,
+      problems: ['token: must be a non-empty string without whitespace'],
+    });
+    expect(safeParseCredentials({ kind: 'oauth-client-credentials', clientId: 'id' })).toMatchObject({
+      success: false,
+      problems: [expect.stringMatching(/^clientSecret: /)],
+    });
+    for (const input of [{ kind: 'ssh-key' }, { token: 't' }, { kind: 'toString', token: 't' }]) {
+      expect(safeParseCredentials(input)).toEqual({
+        success: false,
+        problems: [
+          "kind: must be one of 'api-token', 'access-token', 'http-access-token', 'oauth-client-credentials'",
+        ],
+      });
+    }
+    for (const input of ['token', null, [{ kind: 'access-token', token: 't' }]]) {
+      expect(safeParseCredentials(input)).toEqual({
+        success: false,
+        problems: ['credentials: must be an object with a kind'],
+      });
+    }
+    expect(() => parseCredentials({ kind: 'ssh-key' }, 'bitbucket-cloud')).toThrow(
+      /^invalid credentials: kind: must be one of .*; Bitbucket Cloud takes kind 'api-token'/,
+    );
+  });
+
+  it('keeps only the fields of the kind', () => {
+    expect(safeParseCredentials({ kind: 'access-token', token: 't', note: 'x' })).toEqual({
+      success: true,
+      data: { kind: 'access-token', token: 't' },
+    });
   });
 
   it('refuses a token with a line break pasted into it', () => {

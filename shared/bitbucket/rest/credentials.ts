@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
+import { isRecord } from '../event-keys';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, OAuthTokenSource } from './oauth';
 
@@ -16,10 +17,17 @@ export const APP_PASSWORDS_REFUSED =
 // Tokens go into a header: refuse whitespace (a pasted newline) rather than send a broken one.
 const Secret = z.string().check(z.regex(/^\S+$/, 'must be a non-empty string without whitespace'));
 
+/**
+ * What z.email accepts (zod's "practical" email pattern), as a plain regex check: z.email and
+ * z.regexes would bundle a string-format class and all of zod's patterns.
+ */
+const EMAIL =
+  /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/;
+
 /** Cloud API token: HTTP Basic with the Atlassian account email and the token. */
 export const ApiTokenCredentialsSchema = z.object({
   kind: z.literal('api-token'),
-  email: z.email('must be the Atlassian account email'),
+  email: z.string().check(z.regex(EMAIL, 'must be the Atlassian account email')),
   token: Secret,
 });
 
@@ -39,16 +47,39 @@ export const OAuthClientCredentialsSchema = z.object({
   clientSecret: Secret,
 });
 
-/** Stored Bitbucket credentials, one of the four kinds Hookgate accepts. */
-export const CredentialsSchema = z.discriminatedUnion('kind', [
-  ApiTokenCredentialsSchema,
-  AccessTokenCredentialsSchema,
-  HttpAccessTokenCredentialsSchema,
-  OAuthClientCredentialsSchema,
-]);
+/** The schema of each of the four kinds of credentials Hookgate accepts. */
+const SCHEMAS = {
+  'api-token': ApiTokenCredentialsSchema,
+  'access-token': AccessTokenCredentialsSchema,
+  'http-access-token': HttpAccessTokenCredentialsSchema,
+  'oauth-client-credentials': OAuthClientCredentialsSchema,
+} as const;
 
-export type Credentials = z.output<typeof CredentialsSchema>;
+/** Stored Bitbucket credentials, one of the four kinds Hookgate accepts. */
+export type Credentials = z.output<(typeof SCHEMAS)[keyof typeof SCHEMAS]>;
 export type CredentialsKind = Credentials['kind'];
+
+export type CredentialsResult = { success: true; data: Credentials } | { success: false; problems: string[] };
+
+/**
+ * Checks credentials of any kind against the schema their `kind` names (a discriminated union,
+ * without bundling zod's). Problems read `path: message`.
+ */
+export function safeParseCredentials(input: unknown): CredentialsResult {
+  if (!isRecord(input)) return { success: false, problems: ['credentials: must be an object with a kind'] };
+  const kind = input.kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(SCHEMAS, kind)) {
+    return { success: false, problems: [`kind: must be one of '${Object.keys(SCHEMAS).join("', '")}'`] };
+  }
+  const result = SCHEMAS[kind as CredentialsKind].safeParse(input);
+  if (result.success) return result;
+  return {
+    success: false,
+    problems: result.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'credentials'}: ${issue.message}`,
+    ),
+  };
+}
 
 const KINDS: Record<Provider, readonly CredentialsKind[]> = {
   'bitbucket-cloud': ['api-token', 'access-token', 'oauth-client-credentials'],
@@ -61,12 +92,9 @@ const KINDS: Record<Provider, readonly CredentialsKind[]> = {
  */
 export function parseCredentials(input: unknown, provider: Provider): Credentials {
   if (looksLikeAppPassword(input, provider)) throw new ValidationError(APP_PASSWORDS_REFUSED);
-  const result = CredentialsSchema.safeParse(input);
+  const result = safeParseCredentials(input);
   if (!result.success) {
-    const problems = result.error.issues
-      .map((issue) => `${issue.path.join('.') || 'credentials'}: ${issue.message}`)
-      .join('; ');
-    throw new ValidationError(`invalid credentials: ${problems}; ${expected(provider)}`);
+    throw new ValidationError(`invalid credentials: ${result.problems.join('; ')}; ${expected(provider)}`);
   }
   if (!KINDS[provider].includes(result.data.kind)) {
     throw new ValidationError(
@@ -76,9 +104,8 @@ export function parseCredentials(input: unknown, provider: Provider): Credential
   return result.data;
 }
 
-function looksLikeAppPassword(input: unknown, provider: Provider): boolean {
-  if (typeof input !== 'object' || input === null) return false;
-  const record = input as Record<string, unknown>;
+function looksLikeAppPassword(record: unknown, provider: Provider): boolean {
+  if (!isRecord(record)) return false;
   const kind = typeof record.kind === 'string' ? record.kind.toLowerCase().replace(/[_\s]/g, '-') : undefined;
   if (kind === 'app-password' || 'appPassword' in record || 'app_password' in record) return true;
   // Cloud Basic auth with a username and a password was the app-password form.

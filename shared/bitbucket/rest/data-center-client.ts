@@ -39,7 +39,7 @@ const WebhookSchema = z.object({
   url: z.string(),
   active: z.nullish(z.boolean()),
   events: z.nullish(z.array(z.string())),
-  configuration: z.nullish(z.record(z.string(), z.unknown())),
+  configuration: z.nullish(z.looseObject({ secret: z.optional(z.unknown()) })),
 });
 
 const AccessKeySchema = z.object({
