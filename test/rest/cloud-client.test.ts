@@ -11,6 +11,7 @@ import {
   BitbucketNotFoundError,
   BitbucketRequestRejectedError,
 } from '../../shared/bitbucket/rest/errors';
+import { listOpenPullRequestsFromBranch, resolveCommit } from '../../shared/bitbucket/rest/pull-requests';
 import { ValidationError } from '../../shared/errors';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
 import { fakeSha } from '../support/fake-bitbucket/fake-server';
@@ -211,7 +212,7 @@ describe('Bitbucket Cloud deploy keys', () => {
 
 describe('Bitbucket Cloud pull requests', () => {
   it('lists the open pull requests from a branch, flagging forks and drafts', async () => {
-    const pulls = await client().listOpenPullRequestsFromBranch(REF, 'feature/login');
+    const pulls = await listOpenPullRequestsFromBranch(client(), REF, 'feature/login');
     expect(pulls).toEqual([
       {
         id: 1,
@@ -241,27 +242,27 @@ describe('Bitbucket Cloud pull requests', () => {
   });
 
   it('escapes quotes in the branch name of the BBQL query', async () => {
-    const pulls = await client().listOpenPullRequestsFromBranch(REF, 'say "hi"');
+    const pulls = await listOpenPullRequestsFromBranch(client(), REF, 'say "hi"');
     expect(pulls.map((p) => p.id)).toEqual([6]);
     expect(fake.requestsTo('/pullrequests')[0]?.query.get('q')).toBe('source.branch.name = "say \\"hi\\""');
   });
 
   it('returns nothing for a branch without open pull requests', async () => {
-    await expect(client().listOpenPullRequestsFromBranch(REF, 'main')).resolves.toEqual([]);
+    await expect(listOpenPullRequestsFromBranch(client(), REF, 'main')).resolves.toEqual([]);
   });
 });
 
 describe('Bitbucket Cloud commits and files', () => {
   it('resolves an abbreviated hash to the full commit hash', async () => {
-    await expect(client().resolveCommit(REF, HEAD.slice(0, 12))).resolves.toBe(HEAD);
+    await expect(resolveCommit(client(), REF, HEAD.slice(0, 12))).resolves.toBe(HEAD);
   });
 
   it('throws BitbucketNotFoundError for a commit Bitbucket does not know', async () => {
-    await expect(client().resolveCommit(REF, 'abcdef123456')).rejects.toBeInstanceOf(BitbucketNotFoundError);
+    await expect(resolveCommit(client(), REF, 'abcdef123456')).rejects.toBeInstanceOf(BitbucketNotFoundError);
   });
 
   it('refuses a hash that is not hexadecimal without asking Bitbucket', async () => {
-    await expect(client().resolveCommit(REF, 'main')).rejects.toBeInstanceOf(ValidationError);
+    await expect(resolveCommit(client(), REF, 'main')).rejects.toBeInstanceOf(ValidationError);
     expect(fake.requests).toHaveLength(0);
   });
 

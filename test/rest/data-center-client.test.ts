@@ -6,6 +6,7 @@ import {
   type DataCenterClientOptions,
 } from '../../shared/bitbucket/rest/data-center-client';
 import { BitbucketAuthError, BitbucketNotFoundError } from '../../shared/bitbucket/rest/errors';
+import { listOpenPullRequestsFromBranch, resolveCommit } from '../../shared/bitbucket/rest/pull-requests';
 import { ValidationError } from '../../shared/errors';
 import { type FakeDataCenter, startFakeDataCenter } from '../support/fake-bitbucket/fake-data-center';
 import { fakeSha } from '../support/fake-bitbucket/fake-server';
@@ -195,7 +196,7 @@ describe('Bitbucket Data Center access keys', () => {
 
 describe('Bitbucket Data Center pull requests, commits and files', () => {
   it('lists the open outgoing pull requests from a branch, across pages', async () => {
-    const pulls = await client().listOpenPullRequestsFromBranch(REF, 'feature/x');
+    const pulls = await listOpenPullRequestsFromBranch(client(), REF, 'feature/x');
     expect(pulls).toEqual([
       { id: 1, sourceBranch: 'feature/x', sourceCommit: FEATURE, fromFork: false, draft: false },
       { id: 4, sourceBranch: 'feature/x', sourceCommit: HEAD, fromFork: false, draft: true },
@@ -209,8 +210,8 @@ describe('Bitbucket Data Center pull requests, commits and files', () => {
   });
 
   it('resolves an abbreviated hash to the full commit id', async () => {
-    await expect(client().resolveCommit(REF, HEAD.slice(0, 11))).resolves.toBe(HEAD);
-    await expect(client().resolveCommit(REF, 'deadbeef')).rejects.toMatchObject({
+    await expect(resolveCommit(client(), REF, HEAD.slice(0, 11))).resolves.toBe(HEAD);
+    await expect(resolveCommit(client(), REF, 'deadbeef')).rejects.toMatchObject({
       name: 'BitbucketNotFoundError',
       bitbucketMessage: "Commit 'deadbeef' does not exist in repository 'api'.",
     });

@@ -2,7 +2,7 @@ import type { CloneUrls, Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
 import type { Credentials } from './credentials';
 import { BitbucketNotFoundError } from './errors';
-import type { HttpClientOptions } from './http';
+import type { HttpClient, HttpClientOptions } from './http';
 
 /**
  * A repository on either platform: `owner` is the Cloud workspace or the Data Center project
@@ -66,16 +66,6 @@ export interface DeployKey {
   readOnly: boolean;
 }
 
-export interface OpenPullRequest {
-  id: number;
-  sourceBranch: string;
-  /** As Bitbucket lists it: Cloud gives 12-character hashes (resolve with `resolveCommit`). */
-  sourceCommit: string;
-  /** The source repository is not the destination repository. */
-  fromFork: boolean;
-  draft: boolean;
-}
-
 export interface CredentialsCheck {
   /** False when Bitbucket rejects the credentials outright (wrong, expired or revoked). */
   valid: boolean;
@@ -90,12 +80,25 @@ export interface CredentialsCheck {
 }
 
 /**
+ * How a client reaches its repositories: what operations outside `BitbucketClient` (those of
+ * `./pull-requests`) build on.
+ */
+export interface Connection {
+  readonly http: HttpClient;
+  /** A repository's API path under the base URL (`/repositories/{workspace}/{slug}` on Cloud). */
+  repoPath(ref: RepoRef): string;
+}
+
+/**
  * The Bitbucket REST operations the admin API uses, the same on Cloud and Data Center. Every
  * method throws the errors of `./errors` (BitbucketAuthError, BitbucketNotFoundError,
  * BitbucketRequestRejectedError, BitbucketUnavailableError, BitbucketTimeoutError, BitbucketApiError).
+ * Operations the admin API does not use are functions of a client (`./pull-requests`), so a
+ * bundle that does not call them leaves them out.
  */
 export interface BitbucketClient {
   readonly provider: Provider;
+  readonly connection: Connection;
   /** Identity, name, default branch and clone URLs (DC reads the default from `/default-branch`). */
   getRepository(ref: RepoRef): Promise<RepositoryInfo>;
   listHooks(ref: RepoRef): Promise<Hook[]>;
@@ -108,10 +111,6 @@ export interface BitbucketClient {
   addDeployKey(ref: RepoRef, key: DeployKeySpec): Promise<DeployKey>;
   /** Idempotent: a key already gone counts as deleted. */
   deleteDeployKey(ref: RepoRef, id: string): Promise<void>;
-  /** Open pull requests whose source is `branch` (forks with a branch of that name included, flagged). */
-  listOpenPullRequestsFromBranch(ref: RepoRef, branch: string): Promise<OpenPullRequest[]>;
-  /** The full hash of a commit given by a (possibly abbreviated) hash. */
-  resolveCommit(ref: RepoRef, hash: string): Promise<string>;
   /** Whether `path` is a file at `at` (a commit hash, or a branch name without `/` on Cloud). */
   fileExists(ref: RepoRef, path: string, at: string): Promise<boolean>;
   /**
@@ -201,15 +200,6 @@ export function encodePath(path: string): string {
   }
   return segments.map(encodeURIComponent).join('/');
 }
-
-/** Checks a commit hash given by a caller (4 to 64 hex digits). Throws ValidationError. */
-export function checkHash(hash: string): string {
-  if (!/^[0-9a-f]{4,64}$/i.test(hash)) throw new ValidationError(`invalid commit hash "${hash}"`);
-  return hash.toLowerCase();
-}
-
-/** A full SHA-1 or SHA-256 commit id. */
-export const FULL_HASH = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Awaits a request, treating 404 as done (deleting what is already gone). */
 export async function ignoreNotFound(request: Promise<unknown>): Promise<void> {

@@ -5,11 +5,9 @@ import {
   type ClientOptions,
   type CredentialsCheck,
   checkBaseUrl,
-  checkHash,
   checkRepoRef,
   type DeployKey,
   encodePath,
-  FULL_HASH,
   type Hook,
   type HookSpec,
   ignoreNotFound,
@@ -17,7 +15,7 @@ import {
   type RepoRef,
 } from './client';
 import { createAuthorizer } from './credentials';
-import { BitbucketApiError, BitbucketAuthError, BitbucketNotFoundError } from './errors';
+import { BitbucketAuthError, BitbucketNotFoundError } from './errors';
 import { HttpClient, parseAnswer } from './http';
 
 /** Bitbucket Cloud's REST API root. */
@@ -85,18 +83,6 @@ const DeployKeySchema = z.object({
   label: z.nullish(z.string()),
 });
 
-const PullRequestSchema = z.object({
-  id: z.number(),
-  draft: z.nullish(z.boolean()),
-  source: z.object({
-    branch: z.object({ name: z.string() }),
-    commit: z.object({ hash: z.string() }),
-    repository: z.nullish(z.object({ uuid: z.nullish(z.string()) })),
-  }),
-  destination: z.object({ repository: z.nullish(z.object({ uuid: z.nullish(z.string()) })) }),
-});
-
-const CommitSchema = z.object({ hash: z.string() });
 const FileMetaSchema = z.object({ type: z.string() });
 
 // Pages as large as Cloud allows (pagelen tops out at 100; some endpoints cap it lower).
@@ -128,6 +114,7 @@ export function createCloudClient(options: CloudClientOptions): BitbucketClient 
 
   return {
     provider: 'bitbucket-cloud',
+    connection: { http: client, repoPath: repo },
 
     async getRepository(ref) {
       const answer = await client.json({ path: repo(ref) }, RepositorySchema);
@@ -189,40 +176,6 @@ export function createCloudClient(options: CloudClientOptions): BitbucketClient 
     async deleteDeployKey(ref, id) {
       const path = `${repo(ref)}/deploy-keys/${encodeURIComponent(id)}`;
       await ignoreNotFound(client.send({ method: 'DELETE', path }));
-    },
-
-    async listOpenPullRequestsFromBranch(ref, branch) {
-      const pulls = await client.cloudPages(
-        {
-          path: `${repo(ref)}/pullrequests`,
-          query: { state: 'OPEN', q: `source.branch.name = ${bbqlString(branch)}`, pagelen: 50 },
-        },
-        PullRequestSchema,
-      );
-      return pulls.map((pull) => {
-        const source = pull.source.repository?.uuid;
-        const destination = pull.destination.repository?.uuid;
-        return {
-          id: pull.id,
-          sourceBranch: pull.source.branch.name,
-          sourceCommit: pull.source.commit.hash,
-          fromFork: Boolean(source && destination && source !== destination),
-          draft: pull.draft ?? false,
-        };
-      });
-    },
-
-    async resolveCommit(ref, hash) {
-      const path = `${repo(ref)}/commit/${checkHash(hash)}`;
-      const answer = await client.json({ path }, CommitSchema);
-      if (!FULL_HASH.test(answer.hash) || !answer.hash.startsWith(hash.toLowerCase())) {
-        throw new BitbucketApiError('Bitbucket answered with another commit', {
-          method: 'GET',
-          path,
-          bitbucketMessage: answer.hash,
-        });
-      }
-      return answer.hash;
     },
 
     async fileExists(ref, path, at) {
@@ -300,11 +253,6 @@ function toHook(hook: z.output<typeof HookSchema>): Hook {
 
 function toDeployKey(key: z.output<typeof DeployKeySchema>): DeployKey {
   return { id: String(key.id), key: publicKeyBody(key.key), label: key.label ?? '', readOnly: true };
-}
-
-/** A BBQL string literal: https://developer.atlassian.com/cloud/bitbucket/rest/intro/#filtering */
-function bbqlString(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 // Cloud's HTTPS clone link names the caller (`https://user@bitbucket.org/…`); Hookgate keeps

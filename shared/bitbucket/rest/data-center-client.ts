@@ -4,11 +4,9 @@ import {
   type BitbucketClient,
   type ClientOptions,
   checkBaseUrl,
-  checkHash,
   checkRepoRef,
   type DeployKey,
   encodePath,
-  FULL_HASH,
   type Hook,
   type HookSpec,
   ignoreNotFound,
@@ -16,7 +14,7 @@ import {
   type RepoRef,
 } from './client';
 import { createAuthorizer } from './credentials';
-import { BitbucketApiError, BitbucketAuthError, BitbucketNotFoundError } from './errors';
+import { BitbucketAuthError, BitbucketNotFoundError } from './errors';
 import { HttpClient, parseAnswer, type RequestSpec } from './http';
 
 /** The repository permission Hookgate needs on DC: hooks and access keys are REPO_ADMIN calls. */
@@ -46,20 +44,6 @@ const AccessKeySchema = z.object({
   key: z.object({ id: z.number(), text: z.string(), label: z.nullish(z.string()) }),
   permission: z.nullish(z.string()),
 });
-
-const PullRequestSchema = z.object({
-  id: z.number(),
-  draft: z.nullish(z.boolean()),
-  fromRef: z.object({
-    id: z.string(),
-    displayId: z.string(),
-    latestCommit: z.string(),
-    repository: z.object({ id: z.number() }),
-  }),
-  toRef: z.object({ repository: z.object({ id: z.number() }) }),
-});
-
-const CommitSchema = z.object({ id: z.string() });
 
 export interface DataCenterClientOptions extends Omit<ClientOptions, 'tokenUrl'> {
   /** The server root, e.g. `https://bitbucket.example.com` (REST lives under `/rest`). */
@@ -92,6 +76,7 @@ export function createDataCenterClient(options: DataCenterClientOptions): Bitbuc
 
   return {
     provider: 'bitbucket-data-center',
+    connection: { http: client, repoPath: api },
 
     async getRepository(ref) {
       const [repo, defaultBranch] = await Promise.all([
@@ -150,35 +135,6 @@ export function createDataCenterClient(options: DataCenterClientOptions): Bitbuc
     async deleteDeployKey(ref, id) {
       // DC answers 204 whether or not the key was there.
       await ignoreNotFound(client.send({ method: 'DELETE', path: `${keys(ref)}/${encodeURIComponent(id)}` }));
-    },
-
-    async listOpenPullRequestsFromBranch(ref, branch) {
-      const refId = `refs/heads/${branch}`;
-      // `direction` defaults to INCOMING, which would make `at` the target branch.
-      const pulls = await client.dcPages(
-        { path: `${api(ref)}/pull-requests`, query: { at: refId, direction: 'OUTGOING', state: 'OPEN' } },
-        PullRequestSchema,
-      );
-      return pulls.map((pull) => ({
-        id: pull.id,
-        sourceBranch: pull.fromRef.displayId,
-        sourceCommit: pull.fromRef.latestCommit,
-        fromFork: pull.fromRef.repository.id !== pull.toRef.repository.id,
-        draft: pull.draft ?? false,
-      }));
-    },
-
-    async resolveCommit(ref, hash) {
-      const path = `${api(ref)}/commits/${checkHash(hash)}`;
-      const answer = await client.json({ path }, CommitSchema);
-      if (!FULL_HASH.test(answer.id) || !answer.id.startsWith(hash.toLowerCase())) {
-        throw new BitbucketApiError('Bitbucket answered with another commit', {
-          method: 'GET',
-          path,
-          bitbucketMessage: answer.id,
-        });
-      }
-      return answer.id;
     },
 
     async fileExists(ref, path, at) {
