@@ -37,38 +37,39 @@ type Run = (
   id: string,
 ) => Promise<AdminResult>;
 
-const INTEGRATION = /^\/admin\/integrations\/([^/]+)$/;
-const PROJECT = /^\/admin\/projects\/([^/]+)$/;
-
-/** The admin API (docs/admin.md): method, path pattern (one id at most), operation. */
-const ROUTES: ReadonlyArray<readonly [string, RegExp, Run]> = [
-  ['POST', /^\/admin\/integrations$/, (d, c, r) => createIntegration(d, c, r.body())],
-  ['GET', /^\/admin\/integrations$/, (d, c, r) => listIntegrations(d, c, r.query)],
-  ['GET', INTEGRATION, (d, c, _r, name) => getIntegration(d, c, name)],
-  ['PATCH', INTEGRATION, (d, c, r, name) => patchIntegration(d, c, name, r.body(), r.headers['if-match'])],
-  ['DELETE', INTEGRATION, (d, c, _r, name) => deleteIntegration(d, c, name)],
-  ['POST', /^\/admin\/integrations\/([^/]+)\/rotate-secret$/, (d, c, _r, name) => rotateSecret(d, c, name)],
-  ['POST', /^\/admin\/projects$/, (d, c, r) => connectProject(d, c, r.body())],
-  ['GET', /^\/admin\/projects$/, (d, c, r) => listProjects(d, c, r.query)],
-  ['GET', PROJECT, (d, c, _r, id) => getProject(d, c, id)],
-  ['PATCH', PROJECT, (d, c, r, id) => patchProject(d, c, id, r.body())],
-  ['DELETE', PROJECT, (d, c, _r, id) => disconnectProject(d, c, id)],
-  ['GET', /^\/admin\/projects\/([^/]+)\/health$/, (d, c, _r, id) => projectHealth(d, c, id)],
-  ['POST', /^\/admin\/projects\/([^/]+)\/repair$/, (d, c, r, id) => repairProject(d, c, id, r.body())],
-  ['GET', /^\/admin\/deliveries$/, (d, _c, r) => listDeliveries(d, r.query)],
-  ['GET', /^\/admin\/deliveries\/([^/]+)$/, (d, _c, r, id) => getDelivery(d, id, r.query.integration)],
+/** The admin API (docs/admin.md): method, path under `/admin/` (`{id}`: one segment), operation. */
+const ROUTES: ReadonlyArray<readonly [string, string, Run]> = [
+  ['POST', 'integrations', (d, c, r) => createIntegration(d, c, r.body())],
+  ['GET', 'integrations', (d, c, r) => listIntegrations(d, c, r.query)],
+  ['GET', 'integrations/{id}', (d, c, _r, name) => getIntegration(d, c, name)],
   [
-    'POST',
-    /^\/admin\/deliveries\/([^/]+)\/replay$/,
-    (d, c, r, id) => replayDelivery(d, c, id, r.query.integration),
+    'PATCH',
+    'integrations/{id}',
+    (d, c, r, name) => patchIntegration(d, c, name, r.body(), r.headers['if-match']),
   ],
-  ['POST', /^\/admin\/evaluate$/, (d, _c, r) => evaluate(d, r.body())],
+  ['DELETE', 'integrations/{id}', (d, c, _r, name) => deleteIntegration(d, c, name)],
+  ['POST', 'integrations/{id}/rotate-secret', (d, c, _r, name) => rotateSecret(d, c, name)],
+  ['POST', 'projects', (d, c, r) => connectProject(d, c, r.body())],
+  ['GET', 'projects', (d, c, r) => listProjects(d, c, r.query)],
+  ['GET', 'projects/{id}', (d, c, _r, id) => getProject(d, c, id)],
+  ['PATCH', 'projects/{id}', (d, c, r, id) => patchProject(d, c, id, r.body())],
+  ['DELETE', 'projects/{id}', (d, c, _r, id) => disconnectProject(d, c, id)],
+  ['GET', 'projects/{id}/health', (d, c, _r, id) => projectHealth(d, c, id)],
+  ['POST', 'projects/{id}/repair', (d, c, r, id) => repairProject(d, c, id, r.body())],
+  ['GET', 'deliveries', (d, _c, r) => listDeliveries(d, r.query)],
+  ['GET', 'deliveries/{id}', (d, _c, r, id) => getDelivery(d, id, r.query.integration)],
+  ['POST', 'deliveries/{id}/replay', (d, c, r, id) => replayDelivery(d, c, id, r.query.integration)],
+  ['POST', 'evaluate', (d, _c, r) => evaluate(d, r.body())],
 ];
+
+const MATCHERS = ROUTES.map(
+  ([method, path, run]) => [method, new RegExp(`^/admin/${path.replace('{id}', '([^/]+)')}$`), run] as const,
+);
 
 /** Runs the operation a request names. Throws NotFoundError (no such path) or MethodNotAllowedError. */
 export function route(deps: AdminDeps, context: AdminContext, request: AdminRequest): Promise<AdminResult> {
   const allowed: string[] = [];
-  for (const [method, pattern, run] of ROUTES) {
+  for (const [method, pattern, run] of MATCHERS) {
     const match = pattern.exec(request.path);
     if (!match) continue;
     if (method !== request.method) {
