@@ -60,16 +60,18 @@ export async function createIntegration(
       );
       const credentialsSecretId = secretIds.credentials(deps.stage, name);
       if (credentials) await deps.secrets.put(credentialsSecretId, JSON.stringify(credentials));
+      // Undefined fields are not stored.
       const record: IntegrationRecord = {
         name,
         provider,
         scope: input.scope,
         labels: input.labels,
         description: input.description,
-        ...(baseUrl ? { baseUrl } : {}),
-        ...(input.sshKnownHosts ? { sshKnownHosts: input.sshKnownHosts } : {}),
+        baseUrl,
+        sshKnownHosts: input.sshKnownHosts,
         webhookSecretId,
-        ...(credentials ? { credentialsSecretId, credentialsKind: credentials.kind } : {}),
+        credentialsSecretId: credentials && credentialsSecretId,
+        credentialsKind: credentials?.kind,
         status: 'active',
         // A revived name continues its version, so an old ETag never matches again.
         version: (existing?.version ?? 0) + 1,
@@ -171,16 +173,11 @@ export async function patchIntegration(
       );
     }
     const at = deps.now().toISOString();
-    const next: IntegrationRecord = {
-      ...current,
-      ...(patch.labels ? { labels: patch.labels } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.scope ? { scope: patch.scope } : {}),
-      ...(patch.sshKnownHosts ? { sshKnownHosts: patch.sshKnownHosts } : {}),
-      version: current.version + 1,
-      updatedAt: at,
-    };
-    if (patch.baseUrl !== undefined) next.baseUrl = baseUrlFor(current.provider, patch.baseUrl);
+    // The parsed patch holds only the fields given: labels, description, scope and known hosts
+    // replace theirs as they are.
+    const { baseUrl, credentials: _credentials, ...fields } = patch;
+    const next: IntegrationRecord = { ...current, ...fields, version: current.version + 1, updatedAt: at };
+    if (baseUrl !== undefined) next.baseUrl = baseUrlFor(current.provider, baseUrl);
     const credentialsSecretId = secretIds.credentials(deps.stage, name);
     const credentials =
       patch.credentials === null || patch.credentials === undefined
@@ -205,7 +202,7 @@ export async function patchIntegration(
     if (fromDefault) await deps.store.releaseDefault(current.provider, name);
     if (patch.credentials === null) await deps.secrets.delete(credentialsSecretId);
     audit(deps, context, 'integration.update', `integration/${name}`, {
-      fields: Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined),
+      fields: Object.keys(patch),
       version: next.version,
     });
     return { status: 200, headers: { etag: etagOf(next.version) }, body: integrationView(context, next) };

@@ -73,13 +73,15 @@ export async function connectProject(
   const key = generateDeployKey(`hookgate-${deps.stage}-${id}`);
   await deps.secrets.put(deployKeySecretId, JSON.stringify(key));
   const url = webhookUrlOf(context, integration.name);
+  const events = webhookEvents(integration.provider);
+  const label = deployKeyLabel(deps.stage, id);
   let registered: { deployKeyId: string; webhookId: string; webhookAction: string } | undefined;
   if (client) {
     try {
-      const keyOutcome = await ensureDeployKey(client, ref, key.publicKey, deployKeyLabel(deps.stage, id));
+      const keyOutcome = await ensureDeployKey(client, ref, key.publicKey, label);
       const hook = await ensureHook(client, ref, {
         url,
-        events: webhookEvents(integration.provider),
+        events,
         description: hookDescription(deps.stage, integration.name),
         secret: webhookSecret,
       });
@@ -91,6 +93,7 @@ export async function connectProject(
   }
 
   const at = deps.now().toISOString();
+  // Undefined fields are not stored.
   const project: ProjectRecord = {
     id,
     integration: integration.name,
@@ -105,15 +108,9 @@ export async function connectProject(
     createdAt: existing?.createdAt ?? at,
     updatedAt: at,
     status: 'connected',
-    ...(input.pipelineFile || existing?.pipelineFile
-      ? { pipelineFile: input.pipelineFile ?? existing?.pipelineFile }
-      : {}),
-    deployKey: {
-      publicKey: key.publicKey,
-      fingerprint: key.fingerprint,
-      ...(registered ? { id: registered.deployKeyId } : {}),
-    },
-    ...(registered ? { webhookId: registered.webhookId } : {}),
+    pipelineFile: input.pipelineFile ?? existing?.pipelineFile,
+    deployKey: { publicKey: key.publicKey, fingerprint: key.fingerprint, id: registered?.deployKeyId },
+    webhookId: registered?.webhookId,
   };
   await deps.store.putProject(project);
   audit(deps, context, existing ? 'project.reconnect' : 'project.connect', `project/${id}`, {
@@ -124,7 +121,6 @@ export async function connectProject(
     managed: Boolean(registered),
   });
 
-  const events = webhookEvents(integration.provider);
   return {
     status: 201,
     body: {
@@ -143,11 +139,7 @@ export async function connectProject(
                 events,
                 secret: `the webhook secret of integration "${integration.name}", shown when it was created or its secret was last rotated (POST /admin/integrations/${integration.name}/rotate-secret issues a new one)`,
               },
-              deployKey: {
-                publicKey: key.publicKey,
-                label: deployKeyLabel(deps.stage, id),
-                permission: 'read-only',
-              },
+              deployKey: { publicKey: key.publicKey, label, permission: 'read-only' },
             },
           }),
     },
@@ -187,16 +179,16 @@ function givenRepository(
       `integration "${integration.name}" has no credentials, so Bitbucket cannot be asked: pass ${missing.join(' and ')}`,
     );
   }
-  const fullName = `${ref.owner}/${ref.slug}`;
-  const given: CloneUrls = {
-    ...(input.cloneUrls?.ssh ? { ssh: input.cloneUrls.ssh } : {}),
-    ...(input.cloneUrls?.https ? { https: input.cloneUrls.https } : {}),
-  };
+  const derived = derivedCloneUrls(integration, ref);
   return {
     id: input.repositoryId as string,
-    fullName,
+    fullName: `${ref.owner}/${ref.slug}`,
     defaultBranch: input.defaultBranch as string,
-    cloneUrls: { ...derivedCloneUrls(integration, ref), ...given },
+    // A given URL replaces the derived one; an empty one does not.
+    cloneUrls: {
+      ssh: input.cloneUrls?.ssh || derived.ssh,
+      https: input.cloneUrls?.https || derived.https,
+    },
   };
 }
 
@@ -248,13 +240,13 @@ export async function patchProject(
     const next: ProjectRecord = {
       ...current,
       settings,
-      ...(patch.pipelineFile ? { pipelineFile: patch.pipelineFile } : {}),
-      ...(patch.defaultBranch ? { defaultBranch: patch.defaultBranch } : {}),
+      pipelineFile: patch.pipelineFile ?? current.pipelineFile,
+      defaultBranch: patch.defaultBranch ?? current.defaultBranch,
       updatedAt: laterThan(deps.now().toISOString(), current.updatedAt),
     };
     if (await deps.store.replaceProject(next, current.updatedAt)) {
       audit(deps, context, 'project.update', `project/${id}`, {
-        fields: Object.keys(patch).filter((key) => patch[key as keyof typeof patch] !== undefined),
+        fields: Object.keys(patch),
         settings: patch.settings ? Object.keys(patch.settings) : undefined,
       });
       return { status: 200, body: projectView(context, next) };

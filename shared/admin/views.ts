@@ -3,6 +3,7 @@ import { type AdminContext, webhookUrlOf } from './context';
 import { DEFAULT_PIPELINE_FILE } from './schemas';
 
 // What the admin API shows of stored records: never a secret, a secret's value, or a private key.
+// Fields a record lacks are undefined here, so the JSON answer leaves them out.
 
 /** An integration as the admin API answers it: whether it has credentials, never them. */
 export function integrationView(context: AdminContext, integration: IntegrationRecord) {
@@ -12,16 +13,16 @@ export function integrationView(context: AdminContext, integration: IntegrationR
     scope: integration.scope,
     labels: integration.labels,
     description: integration.description,
-    ...(integration.baseUrl ? { baseUrl: integration.baseUrl } : {}),
-    ...(integration.sshKnownHosts ? { sshKnownHosts: integration.sshKnownHosts } : {}),
+    baseUrl: integration.baseUrl,
+    sshKnownHosts: integration.sshKnownHosts,
     status: integration.status,
     version: integration.version,
     webhookUrl: webhookUrlOf(context, integration.name),
     hasCredentials: Boolean(integration.credentialsSecretId),
-    ...(integration.credentialsKind ? { credentialKind: integration.credentialsKind } : {}),
+    credentialKind: integration.credentialsKind,
     createdAt: integration.createdAt,
     updatedAt: integration.updatedAt,
-    ...(integration.deletedAt ? { deletedAt: integration.deletedAt } : {}),
+    deletedAt: integration.deletedAt,
   };
 }
 
@@ -38,9 +39,9 @@ export function projectView(context: AdminContext, project: ProjectRecord) {
     settings: project.settings,
     pipelineFile: project.pipelineFile ?? DEFAULT_PIPELINE_FILE,
     status: project.status ?? 'connected',
-    ...(project.detachedAt ? { detachedAt: project.detachedAt } : {}),
+    detachedAt: project.detachedAt,
     webhookUrl: webhookUrlOf(context, project.integration),
-    ...(project.webhookId ? { webhookId: project.webhookId } : {}),
+    webhookId: project.webhookId,
     deployKey: {
       secretId: project.deployKeySecretId,
       ...(project.deployKey ?? {}),
@@ -60,7 +61,7 @@ export function deliverySummary(delivery: DeliverySummary) {
     status: delivery.status,
     projectId: delivery.projectId ?? null,
     decisions: delivery.decisions ?? [],
-    ...(delivery.replayOf ? { replayOf: delivery.replayOf } : {}),
+    replayOf: delivery.replayOf,
   };
 }
 
@@ -70,11 +71,11 @@ export function deliveryDetail(delivery: DeliveryRecord) {
   return {
     ...deliverySummary(delivery),
     provider: delivery.provider,
-    ...(delivery.attempt ? { attempt: delivery.attempt } : {}),
-    ...(delivery.repositoryId ? { repositoryId: delivery.repositoryId } : {}),
+    attempt: delivery.attempt,
+    repositoryId: delivery.repositoryId,
     headers,
-    ...(delivery.error ? { error: delivery.error } : {}),
-    ...(delivery.decidedAt ? { decidedAt: delivery.decidedAt } : {}),
-    ...(delivery.processedAt ? { processedAt: delivery.processedAt } : {}),
+    error: delivery.error,
+    decidedAt: delivery.decidedAt,
+    processedAt: delivery.processedAt,
   };
 }
