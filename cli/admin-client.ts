@@ -48,7 +48,10 @@ export class AdminConnectionError extends Error {
 
 const TIMEOUT_MS = 30_000;
 
-/** Calls the admin API at `endpoint` (a base URL; a stage path like `/prod` is kept). */
+/**
+ * Calls the admin API at `endpoint`: the API's base URL (a stage path like `/prod` is kept), or
+ * the stack's `AdminUrl` output as it is, whose trailing `/admin/` is dropped.
+ */
 export class AdminClient {
   private readonly base: string;
   private readonly fetch: typeof fetch;
@@ -58,7 +61,7 @@ export class AdminClient {
     private readonly signer: Signer,
     fetchImpl: typeof fetch = fetch,
   ) {
-    this.base = endpoint.replace(/\/+$/, '');
+    this.base = endpoint.replace(/\/+$/, '').replace(/\/admin$/, '');
     this.fetch = fetchImpl;
   }
 

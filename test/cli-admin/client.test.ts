@@ -107,6 +107,18 @@ describe('AdminClient', () => {
     expect(init.headers).not.toHaveProperty('host');
   });
 
+  it("takes the stack's AdminUrl output as it is, dropping its trailing /admin/", async () => {
+    const { fetch, sent } = recordingFetch(200, { items: [] });
+    const client = new AdminClient(
+      'https://abc.execute-api.eu-west-1.amazonaws.com/admin/',
+      bearerSigner('t'),
+      fetch,
+    );
+    await client.request({ method: 'GET', path: '/admin/integrations' });
+    const [{ url }] = sent as [Sent];
+    expect(url.href).toBe('https://abc.execute-api.eu-west-1.amazonaws.com/admin/integrations');
+  });
+
   it("turns the API's {error:{code,message}} into AdminApiError", async () => {
     const { fetch } = recordingFetch(409, {
       error: { code: 'conflict', message: 'integration acme exists' },
