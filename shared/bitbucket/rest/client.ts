@@ -1,7 +1,7 @@
 import type { CloneUrls, Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
 import type { Credentials } from './credentials';
-import { BitbucketNotFoundError } from './errors';
+import { type BitbucketAuthError, BitbucketNotFoundError } from './errors';
 import type { HttpClient, HttpClientOptions } from './http';
 
 /**
@@ -201,11 +201,32 @@ export function encodePath(path: string): string {
   return segments.map(encodeURIComponent).join('/');
 }
 
-/** Awaits a request, treating 404 as done (deleting what is already gone). */
-export async function ignoreNotFound(request: Promise<unknown>): Promise<void> {
+/** Awaits a request; Bitbucket's 404 (what was asked for is not there) answers undefined. */
+export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
   try {
-    await request;
+    return await request;
   } catch (error) {
-    if (!(error instanceof BitbucketNotFoundError)) throw error;
+    if (error instanceof BitbucketNotFoundError) return undefined;
+    throw error;
   }
+}
+
+/** Deletes `{collection}/{id}`; one already gone counts as deleted. */
+export async function deleteIfPresent(http: HttpClient, collection: string, id: string): Promise<void> {
+  await unlessNotFound(http.send({ method: 'DELETE', path: `${collection}/${encodeURIComponent(id)}` }));
+}
+
+/** The commit or branch a file is looked up at. Throws ValidationError when there is none. */
+export function checkRevision(at: string): string {
+  if (!at) throw new ValidationError('fileExists needs a commit or branch');
+  return at;
+}
+
+/** The check of credentials Bitbucket rejects outright (wrong, expired or revoked). */
+export function rejectedCredentials(error: BitbucketAuthError): CredentialsCheck {
+  return {
+    valid: false,
+    missingScopes: [],
+    detail: error.bitbucketMessage ?? 'Bitbucket rejected the credentials',
+  };
 }

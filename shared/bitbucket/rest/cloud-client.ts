@@ -3,20 +3,22 @@ import { ValidationError } from '../../errors';
 import {
   type BitbucketClient,
   type ClientOptions,
-  type CredentialsCheck,
   checkBaseUrl,
   checkRepoRef,
+  checkRevision,
   type DeployKey,
+  deleteIfPresent,
   encodePath,
   type Hook,
   type HookSpec,
-  ignoreNotFound,
   publicKeyBody,
   type RepoRef,
+  rejectedCredentials,
+  unlessNotFound,
 } from './client';
 import { createAuthorizer } from './credentials';
-import { BitbucketAuthError, BitbucketNotFoundError } from './errors';
-import { HttpClient, parseAnswer } from './http';
+import { BitbucketAuthError } from './errors';
+import { HttpClient, type HttpMethod } from './http';
 
 /** Bitbucket Cloud's REST API root. */
 export const CLOUD_API_URL = 'https://api.bitbucket.org/2.0';
@@ -107,10 +109,14 @@ export function createCloudClient(options: CloudClientOptions): BitbucketClient 
   const client = new HttpClient({
     ...http,
     baseUrl: checkBaseUrl(baseUrl),
-    authorizer: createAuthorizer(credentials, { ...http, ...(tokenUrl ? { tokenUrl } : {}) }),
+    authorizer: createAuthorizer(credentials, { ...http, tokenUrl }),
   });
   const repo = (ref: RepoRef) =>
     `/repositories/${encodeURIComponent(checkRepoRef(ref).owner)}/${encodeURIComponent(ref.slug)}`;
+  const hooks = (ref: RepoRef) => `${repo(ref)}/hooks`;
+  const keys = (ref: RepoRef) => `${repo(ref)}/deploy-keys`;
+  const hook = async (method: HttpMethod, path: string, spec: HookSpec, secret: string | undefined) =>
+    toHook(await client.json({ method, path, json: { ...hookBody(spec), secret } }, HookSchema));
 
   return {
     provider: 'bitbucket-cloud',
@@ -119,124 +125,96 @@ export function createCloudClient(options: CloudClientOptions): BitbucketClient 
     async getRepository(ref) {
       const answer = await client.json({ path: repo(ref) }, RepositorySchema);
       const clone = answer.links?.clone ?? [];
-      const ssh = clone.find((link) => link.name === 'ssh')?.href;
       const https = clone.find((link) => link.name === 'https')?.href;
       return {
         id: answer.uuid,
         fullName: answer.full_name,
         defaultBranch: answer.mainbranch?.name ?? null,
-        cloneUrls: { ...(ssh ? { ssh } : {}), ...(https ? { https: withoutUser(https) } : {}) },
+        cloneUrls: {
+          ssh: clone.find((link) => link.name === 'ssh')?.href,
+          https: https && withoutUser(https),
+        },
       };
     },
 
-    async listHooks(ref) {
-      const hooks = await client.cloudPages(
-        { path: `${repo(ref)}/hooks`, query: { pagelen: PAGELEN } },
-        HookSchema,
-      );
-      return hooks.map(toHook);
-    },
+    listHooks: async (ref) =>
+      (await client.cloudPages({ path: hooks(ref), query: { pagelen: PAGELEN } }, HookSchema)).map(toHook),
 
-    async createHook(ref, hook) {
-      const body = { ...hookBody(hook), ...(hook.secret ? { secret: hook.secret } : {}) };
-      return toHook(
-        await client.json({ method: 'POST', path: `${repo(ref)}/hooks`, json: body }, HookSchema),
-      );
-    },
+    createHook: (ref, spec) => hook('POST', hooks(ref), spec, spec.secret || undefined),
 
-    async updateHook(ref, id, hook) {
-      // Leaving `secret` out keeps the current one (webhook_subscription.secret in the spec).
-      const body = { ...hookBody(hook), ...(hook.secret !== undefined ? { secret: hook.secret } : {}) };
-      const path = `${repo(ref)}/hooks/${encodeURIComponent(id)}`;
-      return toHook(await client.json({ method: 'PUT', path, json: body }, HookSchema));
-    },
+    // Leaving `secret` out keeps the current one (webhook_subscription.secret in the spec).
+    updateHook: (ref, id, spec) => hook('PUT', `${hooks(ref)}/${encodeURIComponent(id)}`, spec, spec.secret),
 
-    async deleteHook(ref, id) {
-      await ignoreNotFound(
-        client.send({ method: 'DELETE', path: `${repo(ref)}/hooks/${encodeURIComponent(id)}` }),
-      );
-    },
+    deleteHook: (ref, id) => deleteIfPresent(client, hooks(ref), id),
 
-    async listDeployKeys(ref) {
-      const keys = await client.cloudPages(
-        { path: `${repo(ref)}/deploy-keys`, query: { pagelen: PAGELEN } },
-        DeployKeySchema,
-      );
-      return keys.map(toDeployKey);
-    },
+    listDeployKeys: async (ref) =>
+      (await client.cloudPages({ path: keys(ref), query: { pagelen: PAGELEN } }, DeployKeySchema)).map(
+        toDeployKey,
+      ),
 
-    async addDeployKey(ref, key) {
-      const answer = await client.json(
-        { method: 'POST', path: `${repo(ref)}/deploy-keys`, json: { key: key.key.trim(), label: key.label } },
-        DeployKeySchema,
-      );
-      return toDeployKey(answer);
-    },
+    addDeployKey: async (ref, key) =>
+      toDeployKey(
+        await client.json(
+          { method: 'POST', path: keys(ref), json: { key: key.key.trim(), label: key.label } },
+          DeployKeySchema,
+        ),
+      ),
 
-    async deleteDeployKey(ref, id) {
-      const path = `${repo(ref)}/deploy-keys/${encodeURIComponent(id)}`;
-      await ignoreNotFound(client.send({ method: 'DELETE', path }));
-    },
+    deleteDeployKey: (ref, id) => deleteIfPresent(client, keys(ref), id),
 
     async fileExists(ref, path, at) {
-      if (!at) throw new ValidationError('fileExists needs a commit or branch');
-      const url = `${repo(ref)}/src/${encodeURIComponent(at)}/${encodePath(path)}`;
-      try {
-        const response = await client.send({ path: url, query: { format: 'meta' } });
-        return parseAnswer(FileMetaSchema, response.body, 'GET', url).type === 'commit_file';
-      } catch (error) {
-        if (error instanceof BitbucketNotFoundError) return false;
-        throw error;
-      }
+      const url = `${repo(ref)}/src/${encodeURIComponent(checkRevision(at))}/${encodePath(path)}`;
+      const meta = await unlessNotFound(
+        client.json({ path: url, query: { format: 'meta' } }, FileMetaSchema),
+      );
+      return meta?.type === 'commit_file';
     },
 
     async checkCredentials(ref) {
       const missing = new Set<string>();
       const details: string[] = [];
-      const probe = async (path: string, needs: string): Promise<Headers | CredentialsCheck | undefined> => {
-        try {
-          return (await client.send({ path, query: { pagelen: 1 } })).headers;
-        } catch (error) {
-          if (!(error instanceof BitbucketAuthError)) throw error;
-          if (error.reason === 'unauthenticated') return rejected(error);
-          missing.add(needs);
-          if (error.bitbucketMessage) details.push(`${needs}: ${error.bitbucketMessage}`);
-          return undefined;
-        }
-      };
-      const first = await probe(repo(ref), 'repository');
-      if (first && !(first instanceof Headers)) return first;
-      // Bitbucket lists an access or OAuth token's scopes in this header
-      // (https://support.atlassian.com/bitbucket-cloud/kb/how-to-fetch-the-scope-of-a-token-via-command-line).
-      const header = first?.get('x-oauth-scopes');
-      if (header != null) {
-        for (const scope of missingCloudScopes(header.split(/[\s,]+/).filter(Boolean))) missing.add(scope);
-      }
-      // Scopes are not the whole story (an API token's user may not be a repository admin), so
-      // one read per capability settles it whatever the header says.
+      // One read per capability: scopes are not the whole story (an API token's user may not be
+      // a repository admin), so the reads settle it whatever the scopes say.
       for (const [path, needs] of [
-        [`${repo(ref)}/hooks`, 'webhook'],
-        [`${repo(ref)}/deploy-keys`, 'repository:admin'],
+        [repo(ref), 'repository'],
+        [hooks(ref), 'webhook'],
+        [keys(ref), 'repository:admin'],
         [`${repo(ref)}/pullrequests`, 'pullrequest'],
       ] as const) {
-        const result = await probe(path, needs);
-        if (result && !(result instanceof Headers)) return result;
+        try {
+          const { headers } = await client.send({ path, query: { pagelen: 1 } });
+          // Bitbucket lists an access or OAuth token's scopes in this header
+          // (https://support.atlassian.com/bitbucket-cloud/kb/how-to-fetch-the-scope-of-a-token-via-command-line).
+          const granted = needs === 'repository' ? headers.get('x-oauth-scopes') : null;
+          if (granted != null) {
+            for (const scope of missingCloudScopes(granted.split(/[\s,]+/).filter(Boolean)))
+              missing.add(scope);
+          }
+        } catch (error) {
+          if (!(error instanceof BitbucketAuthError)) throw error;
+          if (error.reason === 'unauthenticated') return rejectedCredentials(error);
+          missing.add(needs);
+          if (error.bitbucketMessage) details.push(`${needs}: ${error.bitbucketMessage}`);
+        }
       }
       return {
         valid: true,
-        missingScopes: orderScopes([...missing]),
-        ...(details.length ? { detail: details.join('; ') } : {}),
+        missingScopes: SCOPE_ORDER.filter((scope) => missing.has(scope)),
+        detail: details.join('; ') || undefined,
       };
     },
   };
 }
+
+/** Missing scopes are reported in this order: the OAuth names, then the granular ones. */
+const SCOPE_ORDER = [...CLOUD_REQUIRED_SCOPES, ...Object.values(GRANULAR_SCOPES).flat()];
 
 function hookBody(hook: HookSpec) {
   return {
     description: hook.description,
     url: hook.url,
     active: hook.active ?? true,
-    events: [...hook.events],
+    events: hook.events,
   };
 }
 
@@ -266,22 +244,4 @@ function withoutUser(href: string): string {
   } catch {
     return href;
   }
-}
-
-function orderScopes(scopes: string[]): string[] {
-  const order: readonly string[] = [...CLOUD_REQUIRED_SCOPES, ...Object.values(GRANULAR_SCOPES).flat()];
-  return [...new Set(scopes)].sort((a, b) => rank(order, a) - rank(order, b));
-}
-
-function rank(order: readonly string[], scope: string): number {
-  const index = order.indexOf(scope);
-  return index === -1 ? order.length : index;
-}
-
-function rejected(error: BitbucketAuthError): CredentialsCheck {
-  return {
-    valid: false,
-    missingScopes: [],
-    detail: error.bitbucketMessage ?? 'Bitbucket rejected the credentials',
-  };
 }

@@ -5,17 +5,20 @@ import {
   type ClientOptions,
   checkBaseUrl,
   checkRepoRef,
+  checkRevision,
   type DeployKey,
+  deleteIfPresent,
   encodePath,
   type Hook,
   type HookSpec,
-  ignoreNotFound,
   publicKeyBody,
   type RepoRef,
+  rejectedCredentials,
+  unlessNotFound,
 } from './client';
 import { createAuthorizer } from './credentials';
-import { BitbucketAuthError, BitbucketNotFoundError } from './errors';
-import { HttpClient, parseAnswer, type RequestSpec } from './http';
+import { BitbucketAuthError } from './errors';
+import { HttpClient, type HttpMethod, parseAnswer } from './http';
 
 /** The repository permission Hookgate needs on DC: hooks and access keys are REPO_ADMIN calls. */
 export const DATA_CENTER_REQUIRED_PERMISSION = 'REPO_ADMIN';
@@ -72,7 +75,10 @@ export function createDataCenterClient(options: DataCenterClientOptions): Bitbuc
     `projects/${encodeURIComponent(checkRepoRef(ref).owner)}/repos/${encodeURIComponent(ref.slug)}`;
   // `latest` is what the 9.x OpenAPI spec uses; `1.0` names the same resources.
   const api = (ref: RepoRef) => `/api/latest/${repoPart(ref)}`;
+  const hooks = (ref: RepoRef) => `${api(ref)}/webhooks`;
   const keys = (ref: RepoRef) => `/keys/latest/${repoPart(ref)}/ssh`;
+  const hook = async (method: HttpMethod, path: string, spec: HookSpec) =>
+    toHook(await client.json({ method, path, json: webhookBody(spec) }, WebhookSchema));
 
   return {
     provider: 'bitbucket-data-center',
@@ -84,90 +90,63 @@ export function createDataCenterClient(options: DataCenterClientOptions): Bitbuc
         readDefaultBranch(client, `${api(ref)}/default-branch`),
       ]);
       const clone = repo.links?.clone ?? [];
-      const ssh = clone.find((link) => link.name === 'ssh')?.href;
-      const https = clone.find((link) => link.name === 'http' || link.name === 'https')?.href;
       return {
         id: String(repo.id),
         fullName: `${repo.project.key}/${repo.slug}`,
         defaultBranch,
-        cloneUrls: { ...(ssh ? { ssh } : {}), ...(https ? { https } : {}) },
+        cloneUrls: {
+          ssh: clone.find((link) => link.name === 'ssh')?.href,
+          https: clone.find((link) => link.name === 'http' || link.name === 'https')?.href,
+        },
       };
     },
 
-    async listHooks(ref) {
-      return (await client.dcPages({ path: `${api(ref)}/webhooks` }, WebhookSchema)).map(toHook);
-    },
+    listHooks: async (ref) => (await client.dcPages({ path: hooks(ref) }, WebhookSchema)).map(toHook),
 
-    async createHook(ref, hook) {
-      const answer = await client.json(
-        { method: 'POST', path: `${api(ref)}/webhooks`, json: webhookBody(hook) },
-        WebhookSchema,
-      );
-      return toHook(answer);
-    },
+    createHook: (ref, spec) => hook('POST', hooks(ref), spec),
 
-    async updateHook(ref, id, hook) {
-      const path = `${api(ref)}/webhooks/${encodeURIComponent(id)}`;
-      return toHook(await client.json({ method: 'PUT', path, json: webhookBody(hook) }, WebhookSchema));
-    },
+    updateHook: (ref, id, spec) => hook('PUT', `${hooks(ref)}/${encodeURIComponent(id)}`, spec),
 
-    async deleteHook(ref, id) {
-      const path = `${api(ref)}/webhooks/${encodeURIComponent(id)}`;
-      await ignoreNotFound(client.send({ method: 'DELETE', path }));
-    },
+    deleteHook: (ref, id) => deleteIfPresent(client, hooks(ref), id),
 
-    async listDeployKeys(ref) {
-      return (await client.dcPages({ path: keys(ref) }, AccessKeySchema)).map(toDeployKey);
-    },
+    listDeployKeys: async (ref) =>
+      (await client.dcPages({ path: keys(ref) }, AccessKeySchema)).map(toDeployKey),
 
-    async addDeployKey(ref, key) {
-      const answer = await client.json(
-        {
-          method: 'POST',
-          path: keys(ref),
-          json: { key: { text: key.key.trim(), label: key.label }, permission: 'REPO_READ' },
-        },
-        AccessKeySchema,
-      );
-      return toDeployKey(answer);
-    },
+    addDeployKey: async (ref, key) =>
+      toDeployKey(
+        await client.json(
+          {
+            method: 'POST',
+            path: keys(ref),
+            json: { key: { text: key.key.trim(), label: key.label }, permission: 'REPO_READ' },
+          },
+          AccessKeySchema,
+        ),
+      ),
 
-    async deleteDeployKey(ref, id) {
-      // DC answers 204 whether or not the key was there.
-      await ignoreNotFound(client.send({ method: 'DELETE', path: `${keys(ref)}/${encodeURIComponent(id)}` }));
-    },
+    // DC answers 204 whether or not the key was there.
+    deleteDeployKey: (ref, id) => deleteIfPresent(client, keys(ref), id),
 
-    async fileExists(ref, path, at) {
-      if (!at) throw new ValidationError('fileExists needs a commit or branch');
-      try {
-        await client.send({ path: `${api(ref)}/raw/${encodePath(path)}`, query: { at } });
-        return true;
-      } catch (error) {
-        if (error instanceof BitbucketNotFoundError) return false;
-        throw error;
-      }
-    },
+    fileExists: async (ref, path, at) =>
+      Boolean(
+        await unlessNotFound(
+          client.send({ path: `${api(ref)}/raw/${encodePath(path)}`, query: { at: checkRevision(at) } }),
+        ),
+      ),
 
     async checkCredentials(ref) {
       // DC has no scope header: a REPO_ADMIN read that succeeds is the proof. The repository
       // read first tells wrong credentials (401, authentication failed) from missing rights.
-      const checks: Array<[RequestSpec, string]> = [
-        [{ path: api(ref) }, 'REPO_READ'],
-        [{ path: `${api(ref)}/webhooks`, query: { limit: 1 } }, DATA_CENTER_REQUIRED_PERMISSION],
-      ];
       const details: string[] = [];
-      for (const [request, needs] of checks) {
+      for (const [request, needs] of [
+        [{ path: api(ref) }, 'REPO_READ'],
+        [{ path: hooks(ref), query: { limit: 1 } }, DATA_CENTER_REQUIRED_PERMISSION],
+      ] as const) {
         try {
           await client.send(request);
         } catch (error) {
           if (!(error instanceof BitbucketAuthError)) throw error;
-          if (error.reason === 'unauthenticated') {
-            return {
-              valid: false,
-              missingScopes: [],
-              detail: error.bitbucketMessage ?? 'Bitbucket rejected the credentials',
-            };
-          }
+          if (error.reason === 'unauthenticated') return rejectedCredentials(error);
           details.push(`${needs}: ${error.bitbucketMessage ?? 'not permitted'}`);
         }
       }
@@ -175,7 +154,7 @@ export function createDataCenterClient(options: DataCenterClientOptions): Bitbuc
         valid: true,
         // REPO_ADMIN includes REPO_READ: it is the one permission to ask for.
         missingScopes: details.length ? [DATA_CENTER_REQUIRED_PERMISSION] : [],
-        ...(details.length ? { detail: details.join('; ') } : {}),
+        detail: details.join('; ') || undefined,
       };
     },
   };
@@ -184,14 +163,9 @@ export function createDataCenterClient(options: DataCenterClientOptions): Bitbuc
 // `/default-branch` answers the configured default even before the branch exists; the
 // deprecated `/branches/default` would 404 or 204 there (bitbucket-protocol.md §3.2).
 async function readDefaultBranch(client: HttpClient, path: string): Promise<string | null> {
-  try {
-    const response = await client.send({ path });
-    if (response.body === undefined) return null;
-    return parseAnswer(MinimalRefSchema, response.body, 'GET', path).displayId;
-  } catch (error) {
-    if (error instanceof BitbucketNotFoundError) return null;
-    throw error;
-  }
+  const response = await unlessNotFound(client.send({ path }));
+  if (response?.body === undefined) return null;
+  return parseAnswer(MinimalRefSchema, response.body, 'GET', path).displayId;
 }
 
 function webhookBody(hook: HookSpec) {
@@ -199,10 +173,10 @@ function webhookBody(hook: HookSpec) {
     name: hook.description,
     url: hook.url,
     active: hook.active ?? true,
-    events: [...hook.events],
+    events: hook.events,
     // DC fails with 500 on an empty secret; leave `configuration` out instead
     // (https://github.com/argoproj/argo-events/pull/1902).
-    ...(hook.secret ? { configuration: { secret: hook.secret } } : {}),
+    configuration: hook.secret ? { secret: hook.secret } : undefined,
   };
 }
 
