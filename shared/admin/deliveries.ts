@@ -148,32 +148,23 @@ async function findDelivery(
 export async function evaluate(deps: AdminDeps, body: unknown): Promise<AdminResult> {
   const input = validate(EvaluateSchema, body, 'request');
   if (input.payload === undefined) throw new ValidationError('invalid request: payload is missing');
-  if (!input.projectId) {
-    const { decisions } = evaluateDelivery({
-      eventKey: input.eventKey,
-      payload: input.payload,
-      defaultBranch: input.defaultBranch ?? 'main',
-      settings: input.settings,
-      state: input.state,
-      ...(input.provider ? { provider: input.provider } : {}),
-    });
-    return { status: 200, body: { decisions } };
-  }
-  if (input.settings !== undefined || input.defaultBranch !== undefined) {
+  if (input.projectId && (input.settings !== undefined || input.defaultBranch !== undefined)) {
     throw new ValidationError(
       'give projectId, or settings and defaultBranch, not both: the project has its own; PATCH it to change them',
     );
   }
-  const project = await findProject(deps, input.projectId);
-  const state = input.state ?? { openPullRequests: await deps.store.listOpenPullRequests(project.id) };
+  // A project brings its own settings, default branch and open pull requests (`state` may replace them).
+  const project = input.projectId ? await findProject(deps, input.projectId) : undefined;
   const { decisions } = evaluateDelivery({
     eventKey: input.eventKey,
     payload: input.payload,
-    provider: input.provider ?? project.provider,
-    defaultBranch: project.defaultBranch,
-    settings: project.settings,
-    state,
-    projectId: project.id,
+    provider: input.provider ?? project?.provider,
+    defaultBranch: project?.defaultBranch ?? input.defaultBranch ?? 'main',
+    settings: project ? project.settings : input.settings,
+    state:
+      input.state ??
+      (project ? { openPullRequests: await deps.store.listOpenPullRequests(project.id) } : undefined),
+    projectId: project?.id,
   });
   return { status: 200, body: { decisions } };
 }

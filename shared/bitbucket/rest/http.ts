@@ -150,26 +150,21 @@ export class HttpClient {
         continue;
       }
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.options.now());
+      const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
+      const { message: bitbucketMessage, exceptionNames } = errorAnswer(body);
+      const failure = details({ upstreamStatus: status, retryAfterSeconds, bitbucketMessage });
       const retryable = status === 429 || status === 503 || (status >= 500 && repeatable);
       if (retryable && attempt < maxAttempts) {
         if (retryAfterMs !== undefined && retryAfterMs > this.options.maxDelayMs) {
           throw new BitbucketUnavailableError(
-            `Bitbucket asked to wait ${Math.ceil(retryAfterMs / 1000)} s, longer than allowed`,
-            details({
-              upstreamStatus: status,
-              retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
-              ...messageOf(body),
-            }),
+            `Bitbucket asked to wait ${retryAfterSeconds} s, longer than allowed`,
+            failure,
           );
         }
-        const delay = retryAfterMs ?? this.backoff(attempt);
-        await this.pause(method, path, attempt, delay, `HTTP ${status}`);
+        await this.pause(method, path, attempt, retryAfterMs ?? this.backoff(attempt), `HTTP ${status}`);
         continue;
       }
-      throw classify(status, body, {
-        ...details({ upstreamStatus: status, ...messageOf(body) }),
-        ...(retryAfterMs !== undefined ? { retryAfterSeconds: Math.ceil(retryAfterMs / 1000) } : {}),
-      });
+      throw classify(status, exceptionNames, failure);
     }
   }
 
@@ -317,9 +312,11 @@ const BitbucketErrorBodySchema = z.object({
   ),
 });
 
-function messageOf(body: unknown): { bitbucketMessage?: string } {
+/** What Bitbucket said in an error answer (shortened), and DC's exception names. */
+function errorAnswer(body: unknown): { message?: string; exceptionNames: string[] } {
   const parsed = BitbucketErrorBodySchema.safeParse(body);
   let message: string | undefined;
+  const exceptionNames: string[] = [];
   if (parsed.success) {
     const { error, error_description, errors } = parsed.data;
     if (errors?.length) {
@@ -327,6 +324,7 @@ function messageOf(body: unknown): { bitbucketMessage?: string } {
         .map((e) => [e.context, e.message].filter(Boolean).join(': '))
         .filter(Boolean)
         .join('; ');
+      for (const e of errors) if (e.exceptionName) exceptionNames.push(e.exceptionName);
     } else if (typeof error === 'object') {
       const detail = typeof error.detail === 'string' ? error.detail : undefined;
       message = [error.message, detail].filter(Boolean).join(': ');
@@ -336,23 +334,24 @@ function messageOf(body: unknown): { bitbucketMessage?: string } {
   } else if (typeof body === 'string' && body.trim() && !body.trimStart().startsWith('<')) {
     message = body.trim();
   }
-  if (!message) return {};
   return {
-    bitbucketMessage:
-      message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH)}…` : message,
+    message:
+      message && message.length > MAX_MESSAGE_LENGTH
+        ? `${message.slice(0, MAX_MESSAGE_LENGTH)}…`
+        : message || undefined,
+    exceptionNames,
   };
 }
 
 function classify(
   status: number,
-  body: unknown,
-  details: BitbucketCallDetails & { retryAfterSeconds?: number },
+  exceptionNames: string[],
+  details: BitbucketCallDetails & { retryAfterSeconds?: number | undefined },
 ): BitbucketApiError {
   if (status === 401 || status === 403) {
     // DC answers 401 both for bad credentials and for a missing permission; only the
     // exception name tells them apart.
-    const forbidden =
-      status === 403 || exceptionNames(body).some((n) => n.endsWith('AuthorisationException'));
+    const forbidden = status === 403 || exceptionNames.some((n) => n.endsWith('AuthorisationException'));
     return new BitbucketAuthError(
       forbidden
         ? 'Bitbucket refused the call for lack of permission or scope'
@@ -367,12 +366,6 @@ function classify(
     return new BitbucketRequestRejectedError('Bitbucket refused the request', details);
   }
   return new BitbucketApiError('unexpected status from Bitbucket', details);
-}
-
-function exceptionNames(body: unknown): string[] {
-  const parsed = BitbucketErrorBodySchema.safeParse(body);
-  if (!parsed.success) return [];
-  return (parsed.data.errors ?? []).flatMap((e) => (e.exceptionName ? [e.exceptionName] : []));
 }
 
 async function readBody(response: Response): Promise<unknown> {
