@@ -7,7 +7,7 @@ import {
   BitbucketTimeoutError,
   BitbucketUnavailableError,
 } from '../../shared/bitbucket/rest/errors';
-import { HttpClient, parseRetryAfter } from '../../shared/bitbucket/rest/http';
+import { createHttpClient, parseRetryAfter } from '../../shared/bitbucket/rest/http';
 import type { Log } from '../../shared/observability';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
 
@@ -212,7 +212,7 @@ describe('the request core', () => {
 
   function stubbed(answers: unknown[]) {
     const calls: string[] = [];
-    const http = new HttpClient({
+    const http = createHttpClient({
       baseUrl: 'https://api.bitbucket.org/2.0',
       authorizer: { header: async () => 'Bearer secret' },
       sleep: async () => {},

@@ -18,7 +18,7 @@ import {
 } from './client';
 import { createAuthorizer } from './credentials';
 import { BitbucketAuthError } from './errors';
-import { HttpClient, type HttpMethod } from './http';
+import { createHttpClient, type HttpMethod } from './http';
 
 /** Bitbucket Cloud's REST API root. */
 export const CLOUD_API_URL = 'https://api.bitbucket.org/2.0';
@@ -106,7 +106,7 @@ export function createCloudClient(options: CloudClientOptions): BitbucketClient 
       'an HTTP access token is a Data Center credential; Cloud takes an API token, an access token or an OAuth consumer',
     );
   }
-  const client = new HttpClient({
+  const client = createHttpClient({
     ...http,
     baseUrl: checkBaseUrl(baseUrl),
     authorizer: createAuthorizer(credentials, { ...http, tokenUrl }),

@@ -18,7 +18,7 @@ import {
 } from './client';
 import { createAuthorizer } from './credentials';
 import { BitbucketAuthError } from './errors';
-import { HttpClient, type HttpMethod, parseAnswer } from './http';
+import { createHttpClient, type HttpClient, type HttpMethod, parseAnswer } from './http';
 
 /** The repository permission Hookgate needs on DC: hooks and access keys are REPO_ADMIN calls. */
 export const DATA_CENTER_REQUIRED_PERMISSION = 'REPO_ADMIN';
@@ -66,7 +66,7 @@ export function createDataCenterClient(options: DataCenterClientOptions): Bitbuc
     );
   }
   const root = checkBaseUrl(baseUrl).replace(/\/rest$/, '');
-  const client = new HttpClient({
+  const client = createHttpClient({
     ...http,
     baseUrl: `${root}/rest`,
     authorizer: createAuthorizer(credentials),

@@ -68,41 +68,99 @@ const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 3, baseDelayMs: 250, maxDelay
 const MAX_MESSAGE_LENGTH = 500;
 const MAX_PAGES = 100;
 
-/**
- * A small request core on Node's fetch: JSON in and out, a timeout on every request, retries
- * with jittered exponential backoff for 429 (honouring `Retry-After`), 5xx and network faults,
- * never for other 4xx, and typed errors that carry Bitbucket's message but never a credential.
- */
-export class HttpClient {
-  private readonly base: URL;
-  private readonly options: Required<Omit<HttpClientOptions, 'baseUrl' | 'authorizer' | 'log'>> &
-    Pick<HttpClientOptions, 'authorizer' | 'log'>;
-
-  constructor({ baseUrl, ...options }: HttpClientOptions) {
-    this.base = new URL(baseUrl.replace(/\/+$/, ''));
-    this.options = {
-      ...DEFAULTS,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      random: Math.random,
-      now: Date.now,
-      fetch: (input, init) => fetch(input, init),
-      ...stripUndefined(options),
-    };
-  }
-
+/** The request core the clients talk through (see `createHttpClient`). */
+export interface HttpClient {
   /**
    * Sends one request, retrying where that is safe, and returns a 2xx answer.
    * Throws BitbucketAuthError, BitbucketNotFoundError, BitbucketRequestRejectedError,
    * BitbucketUnavailableError, BitbucketTimeoutError or BitbucketApiError otherwise.
    */
-  async send(spec: RequestSpec): Promise<HttpResponse> {
+  send(spec: RequestSpec): Promise<HttpResponse>;
+  /** Sends a request and validates the JSON answer; a wrong shape is a BitbucketApiError. */
+  json<S extends z.ZodMiniType>(spec: RequestSpec, schema: S): Promise<z.output<S>>;
+  /** Every item of a Cloud collection, following `next` links (same origin only). */
+  cloudPages<S extends z.ZodMiniType>(spec: RequestSpec, item: S): Promise<z.output<S>[]>;
+  /** Every item of a DC collection, paging with `start`/`limit` until `isLastPage`. */
+  dcPages<S extends z.ZodMiniType>(spec: RequestSpec, item: S, limit?: number): Promise<z.output<S>[]>;
+}
+
+/**
+ * A small request core on Node's fetch: JSON in and out, a timeout on every request, retries
+ * with jittered exponential backoff for 429 (honouring `Retry-After`), 5xx and network faults,
+ * never for other 4xx, and typed errors that carry Bitbucket's message but never a credential.
+ */
+export function createHttpClient({ baseUrl, ...given }: HttpClientOptions): HttpClient {
+  const base = new URL(baseUrl.replace(/\/+$/, ''));
+  const { authorizer, log, timeoutMs, maxAttempts, baseDelayMs, maxDelayMs, sleep, random, now, fetch } = {
+    ...DEFAULTS,
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    now: Date.now,
+    fetch: (input: string | URL | Request, request?: RequestInit) => globalThis.fetch(input, request),
+    ...stripUndefined(given),
+  };
+
+  function resolve(path: string, query: Record<string, QueryValue> = {}): URL {
+    let url: URL;
+    if (/^https?:\/\//i.test(path)) {
+      url = new URL(path);
+      // Pagination links come from the answer: never send the credentials anywhere else.
+      if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) {
+        throw new BitbucketApiError('Bitbucket sent a link outside its API', {
+          method: 'GET',
+          path: url.pathname,
+        });
+      }
+    } else {
+      const root = base.href.replace(/\/+$/, '');
+      url = new URL(path ? `${root}${path.startsWith('/') ? '' : '/'}${path}` : root);
+    }
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  async function init(method: HttpMethod, spec: RequestSpec): Promise<RequestInit> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const authorization = spec.authorization ?? (await authorizer?.header());
+    if (authorization) headers.authorization = authorization;
+    let body: string | undefined;
+    if (spec.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(spec.json);
+    } else if (spec.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(spec.form).toString();
+    }
+    return { method, headers, body, signal: AbortSignal.timeout(timeoutMs) };
+  }
+
+  function backoff(attempt: number): number {
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    // Equal jitter: never less than half the step, so retries always spread out.
+    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  }
+
+  async function pause(method: string, path: string, attempt: number, delayMs: number, why: string) {
+    log?.warn('retrying Bitbucket request', { method, path, attempt, delayMs, why });
+    await sleep(delayMs);
+  }
+
+  function tooManyPages(spec: RequestSpec): BitbucketApiError {
+    return new BitbucketApiError(`more than ${MAX_PAGES} pages`, {
+      method: spec.method ?? 'GET',
+      path: resolve(spec.path).pathname,
+    });
+  }
+
+  async function send(spec: RequestSpec): Promise<HttpResponse> {
     const method = spec.method ?? 'GET';
-    const url = this.resolve(spec.path, spec.query);
+    const url = resolve(spec.path, spec.query);
     const path = url.pathname;
     // A POST that failed half-way may have created a hook or a key: repeat it only when
     // Bitbucket said it did nothing (429, 503) unless the caller knows it is harmless.
     const repeatable = method !== 'POST' || spec.repeatable === true;
-    const { maxAttempts } = this.options;
     let refreshedToken = false;
     let attempt = 0;
 
@@ -115,22 +173,20 @@ export class HttpClient {
         ...(extra as T),
       });
       // Outside the try: a refused OAuth consumer is not a network fault to retry.
-      const init = await this.init(method, spec);
+      const request = await init(method, spec);
       let response: Response;
       let body: unknown;
       try {
-        response = await this.options.fetch(url, init);
+        response = await fetch(url, request);
         body = await readBody(response);
       } catch (error) {
         if (isTimeout(error)) {
-          throw new BitbucketTimeoutError(
-            `Bitbucket did not answer within ${this.options.timeoutMs} ms`,
-            details(),
-            { cause: error },
-          );
+          throw new BitbucketTimeoutError(`Bitbucket did not answer within ${timeoutMs} ms`, details(), {
+            cause: error,
+          });
         }
         if (repeatable && attempt < maxAttempts) {
-          await this.pause(method, path, attempt, this.backoff(attempt), 'network fault');
+          await pause(method, path, attempt, backoff(attempt), 'network fault');
           continue;
         }
         throw new BitbucketUnavailableError('Bitbucket could not be reached', details(), { cause: error });
@@ -139,130 +195,72 @@ export class HttpClient {
       if (response.ok) return { status: response.status, headers: response.headers, body };
 
       const status = response.status;
-      if (
-        status === 401 &&
-        !refreshedToken &&
-        !spec.authorization &&
-        this.options.authorizer?.invalidate?.()
-      ) {
+      if (status === 401 && !refreshedToken && !spec.authorization && authorizer?.invalidate?.()) {
         refreshedToken = true;
         attempt -= 1;
         continue;
       }
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.options.now());
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
       const retryAfterSeconds = retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000);
       const { message: bitbucketMessage, exceptionNames } = errorAnswer(body);
       const failure = details({ upstreamStatus: status, retryAfterSeconds, bitbucketMessage });
       const retryable = status === 429 || status === 503 || (status >= 500 && repeatable);
       if (retryable && attempt < maxAttempts) {
-        if (retryAfterMs !== undefined && retryAfterMs > this.options.maxDelayMs) {
+        if (retryAfterMs !== undefined && retryAfterMs > maxDelayMs) {
           throw new BitbucketUnavailableError(
             `Bitbucket asked to wait ${retryAfterSeconds} s, longer than allowed`,
             failure,
           );
         }
-        await this.pause(method, path, attempt, retryAfterMs ?? this.backoff(attempt), `HTTP ${status}`);
+        await pause(method, path, attempt, retryAfterMs ?? backoff(attempt), `HTTP ${status}`);
         continue;
       }
       throw classify(status, exceptionNames, failure);
     }
   }
 
-  /** Sends a request and validates the JSON answer; a wrong shape is a BitbucketApiError. */
-  async json<S extends z.ZodMiniType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
-    const response = await this.send(spec);
-    return parseAnswer(schema, response.body, spec.method ?? 'GET', this.resolve(spec.path).pathname);
+  async function json<S extends z.ZodMiniType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
+    const response = await send(spec);
+    return parseAnswer(schema, response.body, spec.method ?? 'GET', resolve(spec.path).pathname);
   }
 
-  /** Every item of a Cloud collection, following `next` links (same origin only). */
-  async cloudPages<S extends z.ZodMiniType>(spec: RequestSpec, item: S): Promise<z.output<S>[]> {
-    const page = z.object({ values: z.array(item), next: z.nullish(z.string()) });
-    const items: z.output<S>[] = [];
-    let next: RequestSpec | undefined = spec;
-    for (let pages = 0; next; pages += 1) {
-      if (pages === MAX_PAGES) throw this.tooManyPages(spec);
-      const answer: z.output<typeof page> = await this.json(next, page);
-      items.push(...answer.values);
-      next = answer.next ? { method: 'GET', path: answer.next } : undefined;
-    }
-    return items;
-  }
+  return {
+    send,
+    json,
 
-  /** Every item of a DC collection, paging with `start`/`limit` until `isLastPage`. */
-  async dcPages<S extends z.ZodMiniType>(spec: RequestSpec, item: S, limit = 100): Promise<z.output<S>[]> {
-    const page = z.object({
-      values: z.array(item),
-      isLastPage: z.boolean(),
-      nextPageStart: z.nullish(z.number()),
-    });
-    const items: z.output<S>[] = [];
-    let start = 0;
-    for (let pages = 0; ; pages += 1) {
-      if (pages === MAX_PAGES) throw this.tooManyPages(spec);
-      const answer: z.output<typeof page> = await this.json(
-        { ...spec, query: { ...spec.query, start, limit } },
-        page,
-      );
-      items.push(...answer.values);
-      if (answer.isLastPage || answer.nextPageStart == null) return items;
-      start = answer.nextPageStart;
-    }
-  }
-
-  private resolve(path: string, query: Record<string, QueryValue> = {}): URL {
-    let url: URL;
-    if (/^https?:\/\//i.test(path)) {
-      url = new URL(path);
-      // Pagination links come from the answer: never send the credentials anywhere else.
-      if (url.origin !== this.base.origin || !url.pathname.startsWith(this.base.pathname)) {
-        throw new BitbucketApiError('Bitbucket sent a link outside its API', {
-          method: 'GET',
-          path: url.pathname,
-        });
+    async cloudPages(spec, item) {
+      const page = z.object({ values: z.array(item), next: z.nullish(z.string()) });
+      const items: z.output<typeof item>[] = [];
+      let next: RequestSpec | undefined = spec;
+      for (let pages = 0; next; pages += 1) {
+        if (pages === MAX_PAGES) throw tooManyPages(spec);
+        const answer: z.output<typeof page> = await json(next, page);
+        items.push(...answer.values);
+        next = answer.next ? { method: 'GET', path: answer.next } : undefined;
       }
-    } else {
-      const root = this.base.href.replace(/\/+$/, '');
-      url = new URL(path ? `${root}${path.startsWith('/') ? '' : '/'}${path}` : root);
-    }
-    for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
-    }
-    return url;
-  }
+      return items;
+    },
 
-  private async init(method: HttpMethod, spec: RequestSpec): Promise<RequestInit> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    const authorization = spec.authorization ?? (await this.options.authorizer?.header());
-    if (authorization) headers.authorization = authorization;
-    let body: string | undefined;
-    if (spec.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(spec.json);
-    } else if (spec.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(spec.form).toString();
-    }
-    return { method, headers, body, signal: AbortSignal.timeout(this.options.timeoutMs) };
-  }
-
-  private backoff(attempt: number): number {
-    const { baseDelayMs, maxDelayMs, random } = this.options;
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    // Equal jitter: never less than half the step, so retries always spread out.
-    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-  }
-
-  private async pause(method: string, path: string, attempt: number, delayMs: number, why: string) {
-    this.options.log?.warn('retrying Bitbucket request', { method, path, attempt, delayMs, why });
-    await this.options.sleep(delayMs);
-  }
-
-  private tooManyPages(spec: RequestSpec): BitbucketApiError {
-    return new BitbucketApiError(`more than ${MAX_PAGES} pages`, {
-      method: spec.method ?? 'GET',
-      path: this.resolve(spec.path).pathname,
-    });
-  }
+    async dcPages(spec, item, limit = 100) {
+      const page = z.object({
+        values: z.array(item),
+        isLastPage: z.boolean(),
+        nextPageStart: z.nullish(z.number()),
+      });
+      const items: z.output<typeof item>[] = [];
+      let start = 0;
+      for (let pages = 0; ; pages += 1) {
+        if (pages === MAX_PAGES) throw tooManyPages(spec);
+        const answer: z.output<typeof page> = await json(
+          { ...spec, query: { ...spec.query, start, limit } },
+          page,
+        );
+        items.push(...answer.values);
+        if (answer.isLastPage || answer.nextPageStart == null) return items;
+        start = answer.nextPageStart;
+      }
+    },
+  };
 }
 
 /** Validates an answer against the fields Hookgate reads. */

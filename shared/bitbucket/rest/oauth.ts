@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { BitbucketAuthError, BitbucketRequestRejectedError } from './errors';
-import { type Authorizer, HttpClient, type HttpClientOptions } from './http';
+import { type Authorizer, createHttpClient, type HttpClient, type HttpClientOptions } from './http';
 
 /** Bitbucket Cloud's OAuth 2.0 token endpoint. */
 export const DEFAULT_OAUTH_TOKEN_URL = 'https://bitbucket.org/site/oauth2/access_token';
@@ -33,7 +33,7 @@ export class OAuthTokenSource implements Authorizer {
 
   constructor(credentials: OAuthClientCredentials, options: OAuthOptions = {}) {
     const { tokenUrl = DEFAULT_OAUTH_TOKEN_URL, ...http } = options;
-    this.http = new HttpClient({ ...http, baseUrl: tokenUrl });
+    this.http = createHttpClient({ ...http, baseUrl: tokenUrl });
     this.now = options.now ?? Date.now;
     this.basic = basicAuth(credentials.clientId, credentials.clientSecret);
   }
