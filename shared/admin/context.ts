@@ -10,7 +10,7 @@ import { DependencyError, GoneError, NotFoundError } from '../errors';
 import type { Log } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { SecretStore } from '../secrets/secrets';
-import { parseWebhookSecretDocument, type WebhookSecretDocument } from '../secrets/webhook-secrets';
+import type { WebhookSecretDocument } from '../secrets/webhook-secrets';
 import type { IntegrationRecord, ProjectRecord, Store } from '../store/store';
 import { ConflictError } from './errors';
 
@@ -113,16 +113,31 @@ export async function clientFor(
   return deps.bitbucket(integration, parsed.data);
 }
 
-/** The stored webhook secret document of an integration. Throws DependencyError when it is missing. */
-export async function webhookSecretOf(
-  deps: AdminDeps,
-  integration: IntegrationRecord,
-): Promise<WebhookSecretDocument> {
+/** The current webhook secret of an integration. Throws DependencyError when it is missing. */
+export async function currentWebhookSecret(deps: AdminDeps, integration: IntegrationRecord): Promise<string> {
   const text = await deps.secrets.get(integration.webhookSecretId);
   if (text === undefined) {
     throw new DependencyError(`the webhook secret of integration "${integration.name}" is missing`);
   }
-  return parseWebhookSecretDocument(text);
+  return currentSecretIn(text);
+}
+
+/**
+ * The current secret in a webhook secret document. The admin API writes these documents, so it
+ * checks only what it reads (the webhook function validates them whole, expiry date included).
+ * Throws DependencyError when the document is not JSON or has no current secret.
+ */
+export function currentSecretIn(text: string): string {
+  let document: Partial<WebhookSecretDocument> | null;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw new DependencyError('webhook secret document is not JSON');
+  }
+  const current = document?.current;
+  if (typeof current !== 'string' || !current)
+    throw new DependencyError('webhook secret document is malformed');
+  return current;
 }
 
 /** The project's repository as the REST client names it (its current full name). */

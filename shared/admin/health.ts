@@ -18,9 +18,9 @@ import {
   activeIntegration,
   audit,
   clientFor,
+  currentWebhookSecret,
   findProject,
   repoRefOf,
-  webhookSecretOf,
   webhookUrlOf,
 } from './context';
 import { generateDeployKey } from './deploy-key';
@@ -347,7 +347,7 @@ async function repairHook(
       url,
       events,
       description: hookDescription(deps.stage, integration.name),
-      secret: (await webhookSecretOf(deps, integration)).current,
+      secret: await currentWebhookSecret(deps, integration),
     },
     project.webhookId,
   );

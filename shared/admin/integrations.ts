@@ -6,7 +6,7 @@ import { PROVIDERS, type Provider } from '../domain/events';
 import { NotFoundError, ValidationError } from '../errors';
 import { validate } from '../evaluate';
 import { secretIds } from '../secrets/secrets';
-import { parseWebhookSecretDocument, type WebhookSecretDocument } from '../secrets/webhook-secrets';
+import type { WebhookSecretDocument } from '../secrets/webhook-secrets';
 import type { IntegrationRecord, IntegrationScope, ProjectRecord } from '../store/store';
 import {
   type AdminContext,
@@ -15,6 +15,7 @@ import {
   activeIntegration,
   audit,
   clientFor,
+  currentSecretIn,
   etagOf,
   goneIntegration,
   newWebhookSecret,
@@ -269,7 +270,7 @@ export async function rotateSecret(
       (project) => project.status !== 'detached',
     );
     const text = await deps.secrets.get(integration.webhookSecretId);
-    const previous = text === undefined ? undefined : parseWebhookSecretDocument(text).current;
+    const previous = text === undefined ? undefined : currentSecretIn(text);
     const now = deps.now();
     const previousValidUntil = new Date(now.getTime() + deps.rotationGraceHours * 3_600_000).toISOString();
     const secret = newWebhookSecret();

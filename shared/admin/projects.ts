@@ -20,9 +20,9 @@ import {
   activeIntegration,
   audit,
   clientFor,
+  currentWebhookSecret,
   findProject,
   repoRefOf,
-  webhookSecretOf,
   webhookUrlOf,
 } from './context';
 import { generateDeployKey } from './deploy-key';
@@ -68,7 +68,7 @@ export async function connectProject(
     );
   }
 
-  const webhookSecret = client ? (await webhookSecretOf(deps, integration)).current : undefined;
+  const webhookSecret = client ? await currentWebhookSecret(deps, integration) : undefined;
   const deployKeySecretId = secretIds.deployKey(deps.stage, id);
   const key = generateDeployKey(`hookgate-${deps.stage}-${id}`);
   await deps.secrets.put(deployKeySecretId, JSON.stringify(key));
