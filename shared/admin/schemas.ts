@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { PROVIDERS } from '../domain/events';
+import { atMost, matches } from '../http/checks';
 
 /** Integration names: the last segment of the webhook URL, so a DNS-label-like slug. */
 export const INTEGRATION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -7,7 +8,7 @@ export const INTEGRATION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const Name = z
   .string()
   .check(
-    z.regex(
+    matches(
       INTEGRATION_NAME,
       'must be a lowercase slug of 1 to 63 characters: a-z, 0-9 and "-", starting and ending with a letter or digit',
     ),
@@ -17,16 +18,14 @@ const ProviderSchema = z.enum(PROVIDERS as ['bitbucket-cloud', 'bitbucket-data-c
 
 const Scope = z.union(
   [
-    z.literal('default'),
-    z.strictObject({ space: z.string().check(z.regex(/^[\w.:-]{1,100}$/, 'must be a space id')) }),
+    z.enum(['default']),
+    z.strictObject({ space: z.string().check(matches(/^[\w.:-]{1,100}$/, 'must be a space id')) }),
   ],
   'must be "default" or {"space": "<space id>"}',
 );
 
-const Labels = z
-  .array(z.string().check(z.minLength(1), z.maxLength(100)))
-  .check(z.maxLength(50, 'at most 50 labels'));
-const Description = z.string().check(z.maxLength(10_000));
+const Labels = z.array(z.string().check(z.minLength(1), atMost(100))).check(atMost(50, 'at most 50 labels'));
+const Description = z.string().check(atMost(10_000));
 const KnownHosts = z.array(z.string().check(z.minLength(1)));
 
 /** `POST /admin/integrations`. `credentials` is checked by the REST client's parser. */
@@ -51,13 +50,13 @@ export const PatchIntegrationSchema = z.strictObject({
   credentials: z.optional(z.unknown()),
 });
 
-const Branch = z.string().check(z.regex(/^[^\s]{1,255}$/, 'must be a branch name'));
+const Branch = z.string().check(matches(/^[^\s]{1,255}$/, 'must be a branch name'));
 
 /** A path inside the repository: relative, no `.`/`..` or empty segments. */
 const PipelineFile = z
   .string()
   .check(
-    z.regex(
+    matches(
       /^(?!\/)(?!.*(?:^|\/)\.{1,2}(?:\/|$))(?!.*\/\/)[^\0]{1,255}$/,
       'must be a relative path inside the repository',
     ),
@@ -70,7 +69,7 @@ export const ConnectProjectSchema = z.strictObject({
   integration: z.string().check(z.minLength(1)),
   repository: z.string().check(z.minLength(3)),
   settings: z.optional(z.unknown()),
-  repositoryId: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  repositoryId: z.optional(z.string().check(z.minLength(1), atMost(100))),
   defaultBranch: z.optional(Branch),
   pipelineFile: z.optional(PipelineFile),
   /** Without credentials: where runners clone from (derived for Cloud and DC HTTPS otherwise). */

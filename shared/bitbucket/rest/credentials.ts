@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
+import { matches } from '../../http/checks';
 import { isRecord } from '../event-keys';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, OAuthTokenSource } from './oauth';
@@ -15,7 +16,7 @@ export const APP_PASSWORDS_REFUSED =
   "Atlassian account email and the token) or an access token (kind 'access-token') instead";
 
 // Tokens go into a header: refuse whitespace (a pasted newline) rather than send a broken one.
-const Secret = z.string().check(z.regex(/^\S+$/, 'must be a non-empty string without whitespace'));
+const Secret = z.string().check(matches(/^\S+$/, 'must be a non-empty string without whitespace'));
 
 /**
  * What z.email accepts (zod's "practical" email pattern), as a plain regex check: z.email and
@@ -26,23 +27,23 @@ const EMAIL =
 
 /** Cloud API token: HTTP Basic with the Atlassian account email and the token. */
 export const ApiTokenCredentialsSchema = z.object({
-  kind: z.literal('api-token'),
-  email: z.string().check(z.regex(EMAIL, 'must be the Atlassian account email')),
+  kind: z.enum(['api-token']),
+  email: z.string().check(matches(EMAIL, 'must be the Atlassian account email')),
   token: Secret,
 });
 
 /** Cloud repository, project or workspace access token: Bearer. */
-export const AccessTokenCredentialsSchema = z.object({ kind: z.literal('access-token'), token: Secret });
+export const AccessTokenCredentialsSchema = z.object({ kind: z.enum(['access-token']), token: Secret });
 
 /** Data Center HTTP access token (personal, project or repository): Bearer. */
 export const HttpAccessTokenCredentialsSchema = z.object({
-  kind: z.literal('http-access-token'),
+  kind: z.enum(['http-access-token']),
   token: Secret,
 });
 
 /** Cloud OAuth 2.0 consumer, used with the client credentials grant: Bearer. */
 export const OAuthClientCredentialsSchema = z.object({
-  kind: z.literal('oauth-client-credentials'),
+  kind: z.enum(['oauth-client-credentials']),
   clientId: Secret,
   clientSecret: Secret,
 });

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
+import { atMost, matches } from '../../shared/http/checks';
+
+/** The issues a schema reports, as the admin API words them. */
+const issues = (schema: z.ZodMiniType, value: unknown) =>
+  schema.safeParse(value).error?.issues.map(({ code, path, message }) => ({ code, path, message }));
+
+describe('plain checks with zod’s rules', () => {
+  it('matches: the verdicts and messages of z.regex', () => {
+    const pattern = /^[a-z]{2,4}$/;
+    const ours = z.object({ name: z.string().check(matches(pattern, 'must be 2 to 4 letters')) });
+    const zods = z.object({ name: z.string().check(z.regex(pattern, 'must be 2 to 4 letters')) });
+    for (const name of ['ab', 'abcd', 'a', 'abcde', 'AB', '', 'ab\n']) {
+      expect(issues(ours, { name }), name).toEqual(issues(zods, { name }));
+    }
+    expect(issues(ours, { name: 'a' })).toEqual([
+      { code: 'invalid_format', path: ['name'], message: 'must be 2 to 4 letters' },
+    ]);
+  });
+
+  it('atMost: the verdicts and messages of z.maxLength, for strings and arrays', () => {
+    const cases: Array<[z.ZodMiniType, z.ZodMiniType, unknown[]]> = [
+      [z.string().check(atMost(3)), z.string().check(z.maxLength(3)), ['', 'abc', 'abcd']],
+      [
+        z.array(z.string()).check(atMost(2, 'at most 2')),
+        z.array(z.string()).check(z.maxLength(2, 'at most 2')),
+        [[], ['a', 'b'], ['a', 'b', 'c']],
+      ],
+    ];
+    for (const [ours, zods, values] of cases) {
+      for (const value of values) expect(issues(ours, value), String(value)).toEqual(issues(zods, value));
+    }
+    expect(issues(z.string().check(atMost(3)), 'abcd')).toEqual([
+      { code: 'too_big', path: [], message: expect.any(String) },
+    ]);
+  });
+
+  it('run after the type check, like zod’s own checks', () => {
+    const ours = z.string().check(matches(/^a$/, 'must be a'), atMost(1));
+    expect(issues(ours, 5)).toEqual(issues(z.string().check(z.regex(/^a$/, 'must be a')), 5));
+  });
+});
