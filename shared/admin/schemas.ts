@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { PROVIDERS } from '../domain/events';
-import { atMost, matches } from '../http/checks';
+import { atMost, matches, oneOf } from '../http/checks';
 
 /** Integration names: the last segment of the webhook URL, so a DNS-label-like slug. */
 export const INTEGRATION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -14,11 +14,11 @@ const Name = z
     ),
   );
 
-const ProviderSchema = z.enum(PROVIDERS as ['bitbucket-cloud', 'bitbucket-data-center']);
+const ProviderSchema = oneOf(PROVIDERS);
 
 const Scope = z.union(
   [
-    z.enum(['default']),
+    oneOf(['default']),
     z.strictObject({ space: z.string().check(matches(/^[\w.:-]{1,100}$/, 'must be a space id')) }),
   ],
   'must be "default" or {"space": "<space id>"}',

@@ -34,3 +34,15 @@ export function atMost(maximum: number, message?: string) {
     }
   });
 }
+
+/** One of `values` (z.enum): the same verdicts and issues, typed as the values' union. */
+export function oneOf<const T extends readonly string[]>(values: T): z.ZodMiniType<T[number]> {
+  const schema = z.unknown().check(
+    z.check((payload) => {
+      if (!values.includes(payload.value as string)) {
+        payload.issues.push({ code: 'invalid_value', values: [...values], input: payload.value });
+      }
+    }),
+  );
+  return schema as z.ZodMiniType<T[number]>;
+}

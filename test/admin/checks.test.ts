@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { atMost, matches } from '../../shared/http/checks';
+import { atMost, matches, oneOf } from '../../shared/http/checks';
 
 /** The issues a schema reports, as the admin API words them. */
 const issues = (schema: z.ZodMiniType, value: unknown) =>
@@ -34,6 +34,26 @@ describe('plain checks with zod’s rules', () => {
     expect(issues(z.string().check(atMost(3)), 'abcd')).toEqual([
       { code: 'too_big', path: [], message: expect.any(String) },
     ]);
+  });
+
+  it('oneOf: the verdicts and issues of z.enum, for any input', () => {
+    const ours = z.object({ kind: oneOf(['api-token', 'access-token']) });
+    const zods = z.object({ kind: z.enum(['api-token', 'access-token']) });
+    for (const kind of [
+      'api-token',
+      'access-token',
+      'app-password',
+      '',
+      42,
+      null,
+      undefined,
+      ['api-token'],
+    ]) {
+      expect(ours.safeParse({ kind }).success, String(kind)).toBe(zods.safeParse({ kind }).success);
+      expect(issues(ours, { kind }), String(kind)).toEqual(issues(zods, { kind }));
+    }
+    expect(issues(ours, {})).toEqual(issues(zods, {}));
+    expect(ours.parse({ kind: 'access-token', more: 1 })).toEqual({ kind: 'access-token' });
   });
 
   it('run after the type check, like zod’s own checks', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
-import { matches } from '../../http/checks';
+import { matches, oneOf } from '../../http/checks';
 import { isRecord } from '../event-keys';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, OAuthTokenSource } from './oauth';
@@ -27,23 +27,23 @@ const EMAIL =
 
 /** Cloud API token: HTTP Basic with the Atlassian account email and the token. */
 export const ApiTokenCredentialsSchema = z.object({
-  kind: z.enum(['api-token']),
+  kind: oneOf(['api-token']),
   email: z.string().check(matches(EMAIL, 'must be the Atlassian account email')),
   token: Secret,
 });
 
 /** Cloud repository, project or workspace access token: Bearer. */
-export const AccessTokenCredentialsSchema = z.object({ kind: z.enum(['access-token']), token: Secret });
+export const AccessTokenCredentialsSchema = z.object({ kind: oneOf(['access-token']), token: Secret });
 
 /** Data Center HTTP access token (personal, project or repository): Bearer. */
 export const HttpAccessTokenCredentialsSchema = z.object({
-  kind: z.enum(['http-access-token']),
+  kind: oneOf(['http-access-token']),
   token: Secret,
 });
 
 /** Cloud OAuth 2.0 consumer, used with the client credentials grant: Bearer. */
 export const OAuthClientCredentialsSchema = z.object({
-  kind: z.enum(['oauth-client-credentials']),
+  kind: oneOf(['oauth-client-credentials']),
   clientId: Secret,
   clientSecret: Secret,
 });
