@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { injectLambdaContext, JsonLogger } from '../../shared/aws/json-logger';
+import { createJsonLogger, injectLambdaContext } from '../../shared/aws/json-logger';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
 import { DynamoStore } from '../../shared/store/dynamo-store';
@@ -10,7 +10,7 @@ import { config } from './config';
 
 // Built once per container; constructing a client opens no connection. The admin function logs
 // with a small JSON logger in Powertools' layout: it needs neither Powertools' features nor its size.
-const logger = new JsonLogger();
+const logger = createJsonLogger();
 
 export const handler = createAdminHandler(
   adminDeps({

@@ -16,88 +16,76 @@ export interface JsonLoggerOptions {
   now?: () => Date;
 }
 
+/** A Log that also takes the Lambda context (see `injectLambdaContext`). */
+export interface JsonLogger extends Log {
+  /** Drops every appended key (a new invocation starts clean). */
+  resetKeys(): void;
+  /** Names the invocation in every line that follows; the first one is the cold start. */
+  addContext(context: Context): void;
+}
+
 /**
  * A structured JSON logger for functions that do not need Powertools: one JSON object a line
  * on stdout, in Powertools' layout (`level`, `message`, `timestamp`, `service`, the Lambda
  * context as `function_request_id` and friends, then appended keys and the call's attributes).
  * An Error becomes `error: {name, message, stack, cause, …its own fields}`. Logging never throws.
  */
-export class JsonLogger implements Log {
-  private readonly service: string;
-  private readonly threshold: number;
-  private readonly write: (line: string) => void;
-  private readonly now: () => Date;
-  private keys: LogAttributes = {};
-  private context: LogAttributes = {};
-  private coldStart = true;
+export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
+  const env = process.env;
+  const level = (options.level || env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL || '').toUpperCase();
+  const threshold = LEVELS.includes(level) ? LEVELS.indexOf(level) : INFO;
+  const service = options.service ?? SERVICE_NAME;
+  const write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+  const now = options.now ?? (() => new Date());
+  let keys: LogAttributes = {};
+  let context: LogAttributes = {};
+  let coldStart = true;
 
-  constructor(options: JsonLoggerOptions = {}) {
-    const env = process.env;
-    const level = (options.level || env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL || '').toUpperCase();
-    this.threshold = LEVELS.includes(level) ? LEVELS.indexOf(level) : INFO;
-    this.service = options.service ?? SERVICE_NAME;
-    this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
-    this.now = options.now ?? (() => new Date());
-  }
-
-  debug(message: string, ...extra: LogAttributes[]): void {
-    this.log(DEBUG, message, extra);
-  }
-
-  info(message: string, ...extra: LogAttributes[]): void {
-    this.log(INFO, message, extra);
-  }
-
-  warn(message: string, ...extra: [Error] | LogAttributes[]): void {
-    this.log(WARN, message, extra);
-  }
-
-  error(message: string, ...extra: [Error] | LogAttributes[]): void {
-    this.log(ERROR, message, extra);
-  }
-
-  appendKeys(keys: LogAttributes): void {
-    Object.assign(this.keys, keys);
-  }
-
-  removeKeys(names: string[]): void {
-    for (const name of names) delete this.keys[name];
-  }
-
-  /** Drops every appended key (a new invocation starts clean). */
-  resetKeys(): void {
-    this.keys = {};
-  }
-
-  /** Names the invocation in every line that follows; the first one is the cold start. */
-  addContext(context: Context): void {
-    this.context = {
-      cold_start: this.coldStart,
-      function_name: context.functionName,
-      function_request_id: context.awsRequestId,
-      xray_trace_id: process.env._X_AMZN_TRACE_ID,
+  const logAt =
+    (rank: number) =>
+    (message: string, ...extra: Array<Error | LogAttributes>): void => {
+      if (rank < threshold) return;
+      const entry: LogAttributes = {
+        level: LEVELS[rank],
+        message,
+        timestamp: now().toISOString(),
+        service,
+        ...context,
+      };
+      // Appended keys, then the call's attributes; neither replaces the fields above.
+      const attributes: LogAttributes = { ...keys };
+      for (const item of extra) {
+        if (item instanceof Error) attributes.error = item;
+        else Object.assign(attributes, item);
+      }
+      for (const [key, value] of Object.entries(attributes)) if (!(key in entry)) entry[key] = value;
+      write(stringify(entry));
     };
-    this.coldStart = false;
-  }
 
-  private log(rank: number, message: string, extra: Array<Error | LogAttributes>): void {
-    if (rank < this.threshold) return;
-    const entry: LogAttributes = {
-      level: LEVELS[rank],
-      message,
-      timestamp: this.now().toISOString(),
-      service: this.service,
-      ...this.context,
-    };
-    // Appended keys, then the call's attributes; neither replaces the fields above.
-    const attributes: LogAttributes = { ...this.keys };
-    for (const item of extra) {
-      if (item instanceof Error) attributes.error = item;
-      else Object.assign(attributes, item);
-    }
-    for (const [key, value] of Object.entries(attributes)) if (!(key in entry)) entry[key] = value;
-    this.write(stringify(entry));
-  }
+  return {
+    debug: logAt(DEBUG),
+    info: logAt(INFO),
+    warn: logAt(WARN),
+    error: logAt(ERROR),
+    appendKeys(more) {
+      Object.assign(keys, more);
+    },
+    removeKeys(names) {
+      for (const name of names) delete keys[name];
+    },
+    resetKeys() {
+      keys = {};
+    },
+    addContext(lambda) {
+      context = {
+        cold_start: coldStart,
+        function_name: lambda.functionName,
+        function_request_id: lambda.awsRequestId,
+        xray_trace_id: env._X_AMZN_TRACE_ID,
+      };
+      coldStart = false;
+    },
+  };
 }
 
 /** JSON that never throws: Errors spelled out, BigInts as strings, a repeated object as `[Circular]`. */

@@ -1,13 +1,13 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { injectLambdaContext, JsonLogger, type JsonLoggerOptions } from '../../shared/aws/json-logger';
+import { createJsonLogger, injectLambdaContext, type JsonLoggerOptions } from '../../shared/aws/json-logger';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const context = { functionName: 'hookgate-admin', awsRequestId: 'req-1' } as Context;
 
 function logger(options: JsonLoggerOptions = {}) {
   const lines: string[] = [];
-  const log = new JsonLogger({ write: (line) => lines.push(line), now: () => NOW, ...options });
+  const log = createJsonLogger({ write: (line) => lines.push(line), now: () => NOW, ...options });
   return { log, lines, entries: () => lines.map((line) => JSON.parse(line)) };
 }
 
@@ -35,7 +35,7 @@ describe('JsonLogger', () => {
   it('writes to stdout by default', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      new JsonLogger({ now: () => NOW }).warn('careful');
+      createJsonLogger({ now: () => NOW }).warn('careful');
       expect(write).toHaveBeenCalledTimes(1);
       const [text] = write.mock.calls[0] as [string];
       expect(text.endsWith('\n')).toBe(true);
