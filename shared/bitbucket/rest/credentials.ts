@@ -5,7 +5,7 @@ import { ValidationError } from '../../errors';
 import { matches, oneOf } from '../../http/checks';
 import { isRecord } from '../event-keys';
 import type { Authorizer } from './http';
-import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, OAuthTokenSource } from './oauth';
+import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, oauthTokenSource } from './oauth';
 
 /**
  * Why app passwords are refused. Sources: Atlassian KB and announcement, see
@@ -137,7 +137,7 @@ export function createAuthorizer(credentials: Credentials, options: AuthorizerOp
       return { header: async () => header };
     }
     case 'oauth-client-credentials':
-      return new OAuthTokenSource(credentials, options);
+      return oauthTokenSource(credentials, options);
   }
 }
 
