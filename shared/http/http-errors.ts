@@ -19,25 +19,21 @@ export function jsonResponse(statusCode: number, body: unknown): JsonResponse {
  * generic message, and is logged.
  */
 export function toErrorResponse(error: unknown, log: Log): JsonResponse {
-  if (error instanceof HookgateError && error.status < 500) {
-    return jsonResponse(error.status, { error: { code: error.code, message: error.message } });
-  }
-  if (error instanceof BitbucketApiError) {
-    log.warn('Bitbucket call failed', { code: error.code, message: error.message });
+  if (error instanceof HookgateError && (error.status < 500 || error instanceof BitbucketApiError)) {
+    if (error.status >= 500) log.warn('Bitbucket call failed', { code: error.code, message: error.message });
     const response = jsonResponse(error.status, { error: { code: error.code, message: error.message } });
     if (error instanceof BitbucketUnavailableError && error.retryAfterSeconds !== undefined) {
       response.headers['retry-after'] = String(error.retryAfterSeconds);
     }
     return response;
   }
-  if (error instanceof HookgateError && error.status === 503) {
-    log.error('dependency unavailable', error);
-    return jsonResponse(503, {
-      error: { code: 'unavailable', message: 'temporarily unavailable; retry later' },
-    });
-  }
-  log.error('unexpected error', error as Error);
-  return jsonResponse(500, { error: { code: 'internal', message: 'internal error' } });
+  const unavailable = error instanceof HookgateError && error.status === 503;
+  log.error(unavailable ? 'dependency unavailable' : 'unexpected error', error as Error);
+  return jsonResponse(unavailable ? 503 : 500, {
+    error: unavailable
+      ? { code: 'unavailable', message: 'temporarily unavailable; retry later' }
+      : { code: 'internal', message: 'internal error' },
+  });
 }
 
 /** middy middleware: one place where typed errors become HTTP responses. */
