@@ -91,6 +91,29 @@ export async function findProject(deps: AdminDeps, id: string): Promise<ProjectR
   return project;
 }
 
+/**
+ * Writes `change(current)` over the current project with a later `updatedAt`, on condition that
+ * nobody changed it meanwhile, reading it again and retrying when somebody did. Throws
+ * NotFoundError, or ConflictError when it kept changing.
+ */
+export async function updateProject(
+  deps: AdminDeps,
+  id: string,
+  change: (current: ProjectRecord) => Partial<ProjectRecord>,
+): Promise<ProjectRecord> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await findProject(deps, id);
+    const next = { ...current, ...change(current), updatedAt: laterThan(deps.now(), current.updatedAt) };
+    if (await deps.store.replaceProject(next, current.updatedAt)) return next;
+  }
+  throw new ConflictError(`project ${id} kept changing meanwhile; retry`);
+}
+
+/** A new `updatedAt` that differs from the old one even within the same millisecond. */
+export function laterThan(now: Date, previous: string): string {
+  return now.toISOString() > previous ? now.toISOString() : new Date(Date.parse(previous) + 1).toISOString();
+}
+
 /** The REST client for an integration, or undefined when it has no credentials. */
 export async function clientFor(
   deps: AdminDeps,

@@ -20,12 +20,13 @@ import {
   clientFor,
   currentWebhookSecret,
   findProject,
+  laterThan,
   repoRefOf,
+  updateProject,
   webhookUrlOf,
 } from './context';
 import { generateDeployKey } from './deploy-key';
 import { ConflictError } from './errors';
-import { laterThan } from './projects';
 import { DEFAULT_PIPELINE_FILE, RepairSchema } from './schemas';
 
 export type CheckStatus = 'ok' | 'broken' | 'unknown';
@@ -390,20 +391,11 @@ async function saveChanges(
   id: string,
   changes: Partial<ProjectRecord>,
 ): Promise<ProjectRecord> {
-  for (let tries = 0; tries < 3; tries++) {
-    const current = await findProject(deps, id);
-    if (Object.keys(changes).length === 0) return current;
-    const next: ProjectRecord = {
-      ...current,
-      ...changes,
-      updatedAt: laterThan(deps.now().toISOString(), current.updatedAt),
-    };
-    if (next.detachedAt === undefined) delete next.detachedAt;
-    if (changes.status === 'connected') {
-      await deps.store.putProject(next);
-      return next;
-    }
-    if (await deps.store.replaceProject(next, current.updatedAt)) return next;
-  }
-  throw new ConflictError(`project ${id} kept changing meanwhile; retry`);
+  if (Object.keys(changes).length === 0) return findProject(deps, id);
+  if (changes.status !== 'connected') return updateProject(deps, id, () => changes);
+  const current = await findProject(deps, id);
+  // `detachedAt: undefined` among the changes: the store leaves it out.
+  const attached = { ...current, ...changes, updatedAt: laterThan(deps.now(), current.updatedAt) };
+  await deps.store.putProject(attached);
+  return attached;
 }

@@ -23,6 +23,7 @@ import {
   currentWebhookSecret,
   findProject,
   repoRefOf,
+  updateProject,
   webhookUrlOf,
 } from './context';
 import { generateDeployKey } from './deploy-key';
@@ -232,27 +233,18 @@ export async function patchProject(
   body: unknown,
 ): Promise<AdminResult> {
   const patch = validate(PatchProjectSchema, body, 'request');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const current = await findProject(deps, id);
-    const settings = patch.settings
+  const next = await updateProject(deps, id, (current) => ({
+    settings: patch.settings
       ? validate(ProjectSettingsSchema, { ...current.settings, ...patch.settings }, 'settings')
-      : current.settings;
-    const next: ProjectRecord = {
-      ...current,
-      settings,
-      pipelineFile: patch.pipelineFile ?? current.pipelineFile,
-      defaultBranch: patch.defaultBranch ?? current.defaultBranch,
-      updatedAt: laterThan(deps.now().toISOString(), current.updatedAt),
-    };
-    if (await deps.store.replaceProject(next, current.updatedAt)) {
-      audit(deps, context, 'project.update', `project/${id}`, {
-        fields: Object.keys(patch),
-        settings: patch.settings ? Object.keys(patch.settings) : undefined,
-      });
-      return { status: 200, body: projectView(context, next) };
-    }
-  }
-  throw new ConflictError(`project ${id} kept changing meanwhile; retry`);
+      : current.settings,
+    pipelineFile: patch.pipelineFile ?? current.pipelineFile,
+    defaultBranch: patch.defaultBranch ?? current.defaultBranch,
+  }));
+  audit(deps, context, 'project.update', `project/${id}`, {
+    fields: Object.keys(patch),
+    settings: patch.settings ? Object.keys(patch.settings) : undefined,
+  });
+  return { status: 200, body: projectView(context, next) };
 }
 
 /**
@@ -319,9 +311,4 @@ async function removeFromRepository(
       await client.deleteDeployKey(ref, key.id);
     }
   }
-}
-
-/** A new `updatedAt` that differs from the old one even within the same millisecond. */
-export function laterThan(now: string, previous: string): string {
-  return now > previous ? now : new Date(Date.parse(previous) + 1).toISOString();
 }
