@@ -120,19 +120,17 @@ export async function clientFor(
   integration: IntegrationRecord,
 ): Promise<BitbucketClient | undefined> {
   if (!integration.credentialsSecretId) return undefined;
+  const unreadable = (why: string) =>
+    new DependencyError(`the credentials of integration "${integration.name}" are ${why}`);
   const text = await deps.secrets.get(integration.credentialsSecretId);
-  if (text === undefined) {
-    throw new DependencyError(`the credentials of integration "${integration.name}" are missing`);
-  }
+  if (text === undefined) throw unreadable('missing');
   let parsed: CredentialsResult;
   try {
     parsed = safeParseCredentials(JSON.parse(text));
   } catch {
-    throw new DependencyError(`the credentials of integration "${integration.name}" are not JSON`);
+    throw unreadable('not JSON');
   }
-  if (!parsed.success) {
-    throw new DependencyError(`the credentials of integration "${integration.name}" are malformed`);
-  }
+  if (!parsed.success) throw unreadable('malformed');
   return deps.bitbucket(integration, parsed.data);
 }
 

@@ -1,4 +1,9 @@
-import { type BitbucketClient, publicKeyBody, type RepoRef } from '../bitbucket/rest/client';
+import {
+  type BitbucketClient,
+  type CredentialsCheck,
+  publicKeyBody,
+  type RepoRef,
+} from '../bitbucket/rest/client';
 import { BitbucketApiError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import { DependencyError } from '../errors';
 import { validate } from '../evaluate';
@@ -20,6 +25,7 @@ import {
   clientFor,
   currentWebhookSecret,
   findProject,
+  goneIntegration,
   laterThan,
   repoRefOf,
   updateProject,
@@ -96,7 +102,7 @@ export async function inspect(
       checks.push({
         name: 'credentials',
         status: 'broken',
-        reason: `Bitbucket rejected the credentials: ${result.detail ?? 'no reason given'}`,
+        reason: rejectedBecause(result),
       });
       return rest('cannot be checked while Bitbucket rejects the credentials');
     }
@@ -141,7 +147,7 @@ export async function inspect(
 function integrationProblem(project: ProjectRecord, integration: IntegrationRecord | undefined) {
   if (!integration) return `integration "${project.integration}" does not exist`;
   if (integration.status === 'deleted') {
-    return `integration "${integration.name}" was deleted${integration.deletedAt ? ` on ${integration.deletedAt}` : ''}`;
+    return goneIntegration(integration).message;
   }
   if (project.status === 'detached') {
     return `the project was detached when integration "${integration.name}" was deleted; repair attaches it again`;
@@ -205,6 +211,10 @@ async function probe(name: CheckName, check: () => Promise<string | undefined>):
   }
 }
 
+function rejectedBecause(check: CredentialsCheck): string {
+  return `Bitbucket rejected the credentials: ${check.detail ?? 'no reason given'}`;
+}
+
 function ok(name: CheckName): Check {
   return { name, status: 'ok' };
 }
@@ -261,7 +271,7 @@ export async function repairProject(
     actions.push({
       action: 'check-credentials',
       result: 'failed',
-      reason: `Bitbucket rejected the credentials: ${credentials.detail ?? 'no reason given'}`,
+      reason: rejectedBecause(credentials),
     });
   } else {
     await attempt(actions, 'regenerate-deploy-key', () =>

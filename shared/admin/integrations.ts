@@ -45,11 +45,11 @@ export async function createIntegration(
     input.credentials === undefined ? undefined : parseCredentials(input.credentials, input.provider);
   const { name, provider } = input;
 
+  const taken = () => new ConflictError(`an integration named "${name}" already exists`, 'name-taken');
+
   return withLease(deps, name, async () => {
     const existing = await deps.store.getIntegration(name);
-    if (existing?.status === 'active') {
-      throw new ConflictError(`an integration named "${name}" already exists`, 'name-taken');
-    }
+    if (existing?.status === 'active') throw taken();
     const at = deps.now().toISOString();
     if (input.scope === 'default') await claimDefault(deps, provider, name, at);
     try {
@@ -79,9 +79,7 @@ export async function createIntegration(
         createdAt: at,
         updatedAt: at,
       };
-      if (!(await deps.store.createIntegration(record))) {
-        throw new ConflictError(`an integration named "${name}" already exists`, 'name-taken');
-      }
+      if (!(await deps.store.createIntegration(record))) throw taken();
       audit(deps, context, existing ? 'integration.revive' : 'integration.create', `integration/${name}`, {
         provider,
         scope: record.scope,
