@@ -74,13 +74,12 @@ export async function inspect(
 ): Promise<Health> {
   const checks: Check[] = [];
   const rest = (reason: string): Health => {
-    for (const name of CHECKS.slice(checks.length)) checks.push({ name, status: 'unknown', reason });
+    for (const name of CHECKS.slice(checks.length)) checks.push(checked(name, reason, 'unknown'));
     return summary(checks);
   };
 
   const integration = await deps.store.getIntegration(project.integration);
-  const detached = integrationProblem(project, integration);
-  checks.push(detached ? { name: 'integration', status: 'broken', reason: detached } : ok('integration'));
+  checks.push(checked('integration', integrationProblem(project, integration)));
   if (integration?.status !== 'active') return rest('the integration is not active');
 
   let client: BitbucketClient | undefined;
@@ -88,7 +87,7 @@ export async function inspect(
     client = await clientFor(deps, integration);
   } catch (error) {
     if (!(error instanceof DependencyError)) throw error;
-    checks.push({ name: 'credentials', status: 'broken', reason: error.message });
+    checks.push(checked('credentials', error.message));
     return rest('the credentials cannot be read');
   }
   if (!client) {
@@ -99,21 +98,15 @@ export async function inspect(
   try {
     const result = await client.checkCredentials(ref);
     if (!result.valid) {
-      checks.push({
-        name: 'credentials',
-        status: 'broken',
-        reason: rejectedBecause(result),
-      });
+      checks.push(checked('credentials', rejectedBecause(result)));
       return rest('cannot be checked while Bitbucket rejects the credentials');
     }
+    const lacking = result.missingScopes.join(', ');
     checks.push(
-      result.missingScopes.length
-        ? {
-            name: 'credentials',
-            status: 'broken',
-            reason: `the credentials lack: ${result.missingScopes.join(', ')}${result.detail ? ` (${result.detail})` : ''}`,
-          }
-        : ok('credentials'),
+      checked(
+        'credentials',
+        lacking && `the credentials lack: ${lacking}${result.detail ? ` (${result.detail})` : ''}`,
+      ),
     );
   } catch (error) {
     if (!(error instanceof BitbucketApiError)) throw error;
@@ -121,11 +114,9 @@ export async function inspect(
       error instanceof BitbucketNotFoundError
         ? `repository ${project.fullName} is not on Bitbucket, or these credentials cannot see it`
         : `could not check: ${error.message}`;
-    checks.push({
-      name: 'credentials',
-      status: error instanceof BitbucketNotFoundError ? 'broken' : 'unknown',
-      reason,
-    });
+    checks.push(
+      checked('credentials', reason, error instanceof BitbucketNotFoundError ? 'broken' : 'unknown'),
+    );
     return rest(reason);
   }
 
@@ -134,11 +125,11 @@ export async function inspect(
   checks.push(
     // Cloud's file endpoint takes a commit or a branch name without "/" (see the REST client).
     project.provider === 'bitbucket-cloud' && project.defaultBranch.includes('/')
-      ? {
-          name: 'pipeline-file',
-          status: 'unknown',
-          reason: `Bitbucket Cloud cannot be asked for a file on a branch whose name has "/" (${project.defaultBranch})`,
-        }
+      ? checked(
+          'pipeline-file',
+          `Bitbucket Cloud cannot be asked for a file on a branch whose name has "/" (${project.defaultBranch})`,
+          'unknown',
+        )
       : await probe('pipeline-file', () => pipelineFileCheck(client, ref, project)),
   );
   return summary(checks);
@@ -178,16 +169,24 @@ async function deployKeyCheck(
   ref: RepoRef,
   project: ProjectRecord,
 ): Promise<string | undefined> {
-  const stored = await readDeployKey(deps.secrets, project.deployKeySecretId);
-  if (!stored) return `the private key is missing from ${project.deployKeySecretId}`;
-  const body = publicKeyBody(stored.publicKey);
-  if (project.deployKey && publicKeyBody(project.deployKey.publicKey) !== body) {
-    return 'the stored private key is not the one registered for this project';
-  }
+  const { stored, body, problem } = await storedDeployKey(deps, project);
+  if (!stored || problem) return problem;
   const key = (await client.listDeployKeys(ref)).find((candidate) => candidate.key === body);
   if (!key) return `our deploy key (${stored.fingerprint}) is not on the repository`;
   if (!key.readOnly) return `our deploy key (${stored.fingerprint}) has write access; it should be read-only`;
   return undefined;
+}
+
+/** The project's stored deploy key, its public body, and what is wrong with it before asking Bitbucket. */
+async function storedDeployKey(deps: AdminDeps, project: ProjectRecord) {
+  const stored = await readDeployKey(deps.secrets, project.deployKeySecretId);
+  const body = stored && publicKeyBody(stored.publicKey);
+  const problem = !stored
+    ? `the private key is missing from ${project.deployKeySecretId}`
+    : project.deployKey && publicKeyBody(project.deployKey.publicKey) !== body
+      ? 'the stored private key is not the one registered for this project'
+      : undefined;
+  return { stored, body, problem };
 }
 
 async function pipelineFileCheck(
@@ -203,11 +202,10 @@ async function pipelineFileCheck(
 /** Runs one check: a problem is `broken`, a REST failure `unknown` with Bitbucket's words. */
 async function probe(name: CheckName, check: () => Promise<string | undefined>): Promise<Check> {
   try {
-    const problem = await check();
-    return problem ? { name, status: 'broken', reason: problem } : ok(name);
+    return checked(name, await check());
   } catch (error) {
     if (!(error instanceof BitbucketApiError)) throw error;
-    return { name, status: 'unknown', reason: `could not check: ${error.message}` };
+    return checked(name, `could not check: ${error.message}`, 'unknown');
   }
 }
 
@@ -215,8 +213,9 @@ function rejectedBecause(check: CredentialsCheck): string {
   return `Bitbucket rejected the credentials: ${check.detail ?? 'no reason given'}`;
 }
 
-function ok(name: CheckName): Check {
-  return { name, status: 'ok' };
+/** `ok` without a problem; otherwise `status` with the problem as the reason. */
+function checked(name: CheckName, problem: string | undefined, status: CheckStatus = 'broken'): Check {
+  return problem ? { name, status, reason: problem } : { name, status: 'ok' };
 }
 
 function summary(checks: Check[]): Health {
@@ -298,20 +297,16 @@ async function repairDeployKey(
   actions: RepairAction[],
   changes: Partial<ProjectRecord>,
 ): Promise<void> {
-  const stored = await readDeployKey(deps.secrets, project.deployKeySecretId);
-  const storedBody = stored ? publicKeyBody(stored.publicKey) : undefined;
+  const { stored, body: storedBody, problem } = await storedDeployKey(deps, project);
   const keys = await client.listDeployKeys(ref);
   let current = keys.find((key) => key.key === storedBody && key.readOnly);
-  const mismatch = project.deployKey && storedBody !== publicKeyBody(project.deployKey.publicKey);
-  const why = !stored
-    ? 'the private key was missing'
-    : mismatch
-      ? 'the stored key was not the registered one'
-      : !current
-        ? 'the key was not on the repository (or not read-only)'
-        : options.rotateDeployKey
-          ? 'asked to rotate it'
-          : undefined;
+  const why =
+    problem ??
+    (!current
+      ? 'the key was not on the repository (or not read-only)'
+      : options.rotateDeployKey
+        ? 'asked to rotate it'
+        : undefined);
   if (why) {
     // New key on Bitbucket first, then the secret, then the old key goes: a runner reading the
     // secret at any moment gets a key that works.
