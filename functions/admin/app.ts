@@ -36,7 +36,7 @@ export function adminDeps(adapters: AdminAdapters): AdminDeps {
       ((integration, credentials) =>
         createBitbucketClient(integration.provider, {
           credentials,
-          ...(integration.baseUrl ? { baseUrl: integration.baseUrl } : {}),
+          baseUrl: integration.baseUrl,
           // A connect or repair makes several calls and API Gateway gives up after 30 s: keep
           // each call and each wait short, and let the admin retry a 503 instead.
           timeoutMs: 5_000,

@@ -21,6 +21,6 @@ export const handler = createAdminHandler(
     auth: { kind: 'iam' },
     stage: config.stage,
     rotationGraceHours: config.rotationGraceHours,
-    ...(config.webhookBaseUrl ? { webhookBaseUrl: config.webhookBaseUrl } : {}),
+    webhookBaseUrl: config.webhookBaseUrl,
   }),
 ).use(injectLambdaContext(logger));

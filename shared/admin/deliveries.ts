@@ -38,9 +38,11 @@ export async function listDeliveries(
     throw new ValidationError(`limit must be a whole number from 1 to ${MAX_LIMIT}, not "${query.limit}"`);
   }
   const page = await deps.store.listDeliveries({
-    ...(project ? { projectId: project } : { integration }),
+    // Exactly one of the two is given (checked above).
+    projectId: project,
+    integration,
     limit,
-    ...(next ? { cursor: next } : {}),
+    cursor: next || undefined,
   });
   return { status: 200, body: { items: page.items.map(deliverySummary), next: page.next ?? null } };
 }
@@ -82,7 +84,7 @@ export async function replayDelivery(
           eventKey: original.eventKey,
           headers: original.headers,
           bodyGzip: original.bodyGzip,
-          ...(original.repositoryId ? { repositoryId: original.repositoryId } : {}),
+          repositoryId: original.repositoryId,
           receivedAt,
           replayOf: source,
         },
