@@ -9,6 +9,7 @@ import type {
   AdminAuth,
   AdminContext,
   AdminDeps,
+  AdminRequest,
   AdminResult,
   BitbucketClientFactory,
 } from '../../shared/admin/context';
@@ -16,7 +17,7 @@ import { UnauthorizedError } from '../../shared/admin/errors';
 import { createBitbucketClient } from '../../shared/bitbucket/rest/create-client';
 import { ValidationError } from '../../shared/errors';
 import { httpErrors, jsonResponse } from '../../shared/http/http-errors';
-import { type AdminRequest, route } from './routes';
+import { route } from './routes';
 
 /** The principal named in audit lines for local mode's bearer token. */
 export const LOCAL_ADMIN = 'local-admin';
@@ -55,7 +56,7 @@ export function makeHandler(deps: AdminDeps) {
       principal: authenticate(deps.auth, event, headers.authorization),
       webhookBase: (deps.webhookBaseUrl ?? `https://${event.requestContext.domainName}`).replace(/\/+$/, ''),
     };
-    const request: AdminRequest = {
+    const request: Omit<AdminRequest, 'id'> = {
       method: event.requestContext.http.method.toUpperCase(),
       path: (event.rawPath || '/').replace(/\/+$/, ''),
       query: event.queryStringParameters ?? {},

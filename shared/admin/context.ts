@@ -192,6 +192,27 @@ export async function withLease<T>(deps: AdminDeps, name: string, work: () => Pr
 /** A default marker older than this whose holder is not active was left by a crash. */
 export const STALE_DEFAULT_MS = 2 * LEASE_SECONDS * 1000;
 
+/** An admin request, as the operations read it. */
+export interface AdminRequest {
+  method: string;
+  /** Without a trailing slash. */
+  path: string;
+  /** The decoded id in the path (`/admin/projects/{id}`); empty for paths without one. */
+  id: string;
+  query: Record<string, string | undefined>;
+  /** Names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** The parsed JSON body; throws ValidationError when it is not JSON. */
+  body: () => unknown;
+}
+
+/** An admin API operation. */
+export type AdminOperation = (
+  deps: AdminDeps,
+  context: AdminContext,
+  request: AdminRequest,
+) => Promise<AdminResult>;
+
 /** What an admin operation answers; the handler turns it into the HTTP response. */
 export interface AdminResult {
   status: number;

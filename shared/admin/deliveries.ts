@@ -7,6 +7,7 @@ import type { DeliveryRecord } from '../store/store';
 import {
   type AdminContext,
   type AdminDeps,
+  type AdminRequest,
   type AdminResult,
   activeIntegration,
   audit,
@@ -27,7 +28,8 @@ const MAX_REPLAYS = 100;
  */
 export async function listDeliveries(
   deps: AdminDeps,
-  query: Record<string, string | undefined>,
+  _context: AdminContext,
+  { query }: AdminRequest,
 ): Promise<AdminResult> {
   const { integration, project, next } = query;
   if (!integration === !project) {
@@ -50,10 +52,10 @@ export async function listDeliveries(
 /** `GET /admin/deliveries/{id}?integration=`: with decisions and headers (the signature is not kept). */
 export async function getDelivery(
   deps: AdminDeps,
-  id: string,
-  integration: string | undefined,
+  _context: AdminContext,
+  { id, query }: AdminRequest,
 ): Promise<AdminResult> {
-  return { status: 200, body: deliveryDetail(await findDelivery(deps, id, integration)) };
+  return { status: 200, body: deliveryDetail(await findDelivery(deps, id, query.integration)) };
 }
 
 /**
@@ -65,10 +67,9 @@ export async function getDelivery(
 export async function replayDelivery(
   deps: AdminDeps,
   context: AdminContext,
-  id: string,
-  integrationName: string | undefined,
+  { id, query }: AdminRequest,
 ): Promise<AdminResult> {
-  const original = await findDelivery(deps, id, integrationName);
+  const original = await findDelivery(deps, id, query.integration);
   const integration = await activeIntegration(deps, original.integration);
   const source = original.replayOf ?? original.deliveryId;
   const receivedAt = deps.now().toISOString();
@@ -147,8 +148,12 @@ async function findDelivery(
  * `projectId` the project's settings, default branch and current open pull requests are used
  * (`state` may replace the latter); otherwise `settings` and `defaultBranch` [main].
  */
-export async function evaluate(deps: AdminDeps, body: unknown): Promise<AdminResult> {
-  const input = validate(EvaluateSchema, body, 'request');
+export async function evaluate(
+  deps: AdminDeps,
+  _context: AdminContext,
+  { body }: AdminRequest,
+): Promise<AdminResult> {
+  const input = validate(EvaluateSchema, body(), 'request');
   if (input.payload === undefined) throw new ValidationError('invalid request: payload is missing');
   if (input.projectId && (input.settings !== undefined || input.defaultBranch !== undefined)) {
     throw new ValidationError(

@@ -19,6 +19,7 @@ import {
 import {
   type AdminContext,
   type AdminDeps,
+  type AdminRequest,
   type AdminResult,
   activeIntegration,
   audit,
@@ -56,7 +57,7 @@ type CheckName = (typeof CHECKS)[number];
 export async function projectHealth(
   deps: AdminDeps,
   context: AdminContext,
-  id: string,
+  { id }: AdminRequest,
 ): Promise<AdminResult> {
   return { status: 200, body: await inspect(deps, context, await findProject(deps, id)) };
 }
@@ -244,10 +245,9 @@ interface RepairAction {
 export async function repairProject(
   deps: AdminDeps,
   context: AdminContext,
-  id: string,
-  body: unknown,
+  { id, body }: AdminRequest,
 ): Promise<AdminResult> {
-  const options = validate(RepairSchema, body ?? {}, 'request');
+  const options = validate(RepairSchema, body() ?? {}, 'request');
   const project = await findProject(deps, id);
   const integration = await activeIntegration(deps, project.integration);
   const client = await clientFor(deps, integration);

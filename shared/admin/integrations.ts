@@ -11,6 +11,7 @@ import type { IntegrationRecord, IntegrationScope, ProjectRecord } from '../stor
 import {
   type AdminContext,
   type AdminDeps,
+  type AdminRequest,
   type AdminResult,
   activeIntegration,
   audit,
@@ -37,9 +38,9 @@ import { integrationView } from './views';
 export async function createIntegration(
   deps: AdminDeps,
   context: AdminContext,
-  body: unknown,
+  { body }: AdminRequest,
 ): Promise<AdminResult> {
-  const input = validate(CreateIntegrationSchema, body, 'request');
+  const input = validate(CreateIntegrationSchema, body(), 'request');
   const baseUrl = baseUrlFor(input.provider, input.baseUrl);
   const credentials =
     input.credentials === undefined ? undefined : parseCredentials(input.credentials, input.provider);
@@ -105,7 +106,7 @@ export async function createIntegration(
 export async function listIntegrations(
   deps: AdminDeps,
   context: AdminContext,
-  query: Record<string, string | undefined>,
+  { query }: AdminRequest,
 ): Promise<AdminResult> {
   const { provider, scope, label, includeDeleted } = query;
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
@@ -127,7 +128,7 @@ export async function listIntegrations(
 export async function getIntegration(
   deps: AdminDeps,
   context: AdminContext,
-  name: string,
+  { id: name }: AdminRequest,
 ): Promise<AdminResult> {
   const integration = await activeIntegration(deps, name);
   return {
@@ -146,10 +147,11 @@ export async function getIntegration(
 export async function patchIntegration(
   deps: AdminDeps,
   context: AdminContext,
-  name: string,
-  body: unknown,
-  ifMatch: string | undefined,
+  request: AdminRequest,
 ): Promise<AdminResult> {
+  const { id: name, headers } = request;
+  const body = request.body();
+  const ifMatch = headers['if-match'];
   const { name: newName, provider: newProvider, ...rest } = isRecord(body) ? body : {};
   if (newName !== undefined && newName !== name) {
     throw new ValidationError(
@@ -216,7 +218,7 @@ export async function patchIntegration(
 export async function deleteIntegration(
   deps: AdminDeps,
   context: AdminContext,
-  name: string,
+  { id: name }: AdminRequest,
 ): Promise<AdminResult> {
   return withLease(deps, name, async () => {
     const current = await deps.store.getIntegration(name);
@@ -257,7 +259,7 @@ export async function deleteIntegration(
 export async function rotateSecret(
   deps: AdminDeps,
   context: AdminContext,
-  name: string,
+  { id: name }: AdminRequest,
 ): Promise<AdminResult> {
   return withLease(deps, name, async () => {
     const integration = await activeIntegration(deps, name);

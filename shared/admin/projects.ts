@@ -16,6 +16,7 @@ import {
 import {
   type AdminContext,
   type AdminDeps,
+  type AdminRequest,
   type AdminResult,
   activeIntegration,
   audit,
@@ -50,9 +51,9 @@ interface RepositoryFacts {
 export async function connectProject(
   deps: AdminDeps,
   context: AdminContext,
-  body: unknown,
+  { body }: AdminRequest,
 ): Promise<AdminResult> {
-  const input = validate(ConnectProjectSchema, body, 'request');
+  const input = validate(ConnectProjectSchema, body(), 'request');
   const given =
     input.settings === undefined ? undefined : validate(ProjectSettingsSchema, input.settings, 'settings');
   const ref = parseRepoRef(input.repository);
@@ -210,7 +211,7 @@ function derivedCloneUrls(integration: IntegrationRecord, ref: RepoRef): CloneUr
 export async function listProjects(
   deps: AdminDeps,
   context: AdminContext,
-  query: Record<string, string | undefined>,
+  { query }: AdminRequest,
 ): Promise<AdminResult> {
   if (!query.integration) throw new ValidationError('give the integration whose projects to list');
   const projects = await deps.store.listProjects(query.integration);
@@ -218,7 +219,11 @@ export async function listProjects(
 }
 
 /** `GET /admin/projects/{id}`. */
-export async function getProject(deps: AdminDeps, context: AdminContext, id: string): Promise<AdminResult> {
+export async function getProject(
+  deps: AdminDeps,
+  context: AdminContext,
+  { id }: AdminRequest,
+): Promise<AdminResult> {
   return { status: 200, body: projectView(context, await findProject(deps, id)) };
 }
 
@@ -229,10 +234,9 @@ export async function getProject(deps: AdminDeps, context: AdminContext, id: str
 export async function patchProject(
   deps: AdminDeps,
   context: AdminContext,
-  id: string,
-  body: unknown,
+  { id, body }: AdminRequest,
 ): Promise<AdminResult> {
-  const patch = validate(PatchProjectSchema, body, 'request');
+  const patch = validate(PatchProjectSchema, body(), 'request');
   const next = await updateProject(deps, id, (current) => ({
     settings: patch.settings
       ? validate(ProjectSettingsSchema, { ...current.settings, ...patch.settings }, 'settings')
@@ -256,7 +260,7 @@ export async function patchProject(
 export async function disconnectProject(
   deps: AdminDeps,
   context: AdminContext,
-  id: string,
+  { id }: AdminRequest,
 ): Promise<AdminResult> {
   const project = await findProject(deps, id);
   const integration = await deps.store.getIntegration(project.integration);
