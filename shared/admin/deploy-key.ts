@@ -14,7 +14,6 @@ const KEY_TYPE = 'ssh-ed25519';
 const AUTH_MAGIC = 'openssh-key-v1\0';
 // The unencrypted ("none") cipher still pads the private section to 8-byte blocks.
 const BLOCK_SIZE = 8;
-const PEM_WIDTH = 70;
 
 /**
  * Generates a fresh ed25519 deploy key: the OpenSSH private key, the public key line with
@@ -67,9 +66,9 @@ function encodePrivateKey(seed: Buffer, pub: Buffer, blob: Buffer, comment: stri
     sshString(Buffer.concat([section, padding])),
   ]);
   const base64 = body.toString('base64');
-  const lines: string[] = [];
-  for (let i = 0; i < base64.length; i += PEM_WIDTH) lines.push(base64.slice(i, i + PEM_WIDTH));
-  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`;
+  // PEM lines of 70 characters, as ssh-keygen writes them.
+  const lines = base64.match(/.{1,70}/g)?.join('\n');
+  return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
 function sshString(value: string | Buffer): Buffer {

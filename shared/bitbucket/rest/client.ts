@@ -171,14 +171,15 @@ export function checkBaseUrl(value: string): string {
   } catch (error) {
     throw new ValidationError(`invalid Bitbucket base URL "${value}"`, { cause: error });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ValidationError(`Bitbucket base URL must be http(s), got "${url.protocol}"`);
-  }
-  if (url.username || url.password) {
-    throw new ValidationError('Bitbucket base URL must not contain credentials');
-  }
-  if (url.search || url.hash)
-    throw new ValidationError('Bitbucket base URL must not have a query or fragment');
+  const problem =
+    url.protocol !== 'https:' && url.protocol !== 'http:'
+      ? `be http(s), got "${url.protocol}"`
+      : url.username || url.password
+        ? 'not contain credentials'
+        : url.search || url.hash
+          ? 'not have a query or fragment'
+          : undefined;
+  if (problem) throw new ValidationError(`Bitbucket base URL must ${problem}`);
   return value.replace(/\/+$/, '');
 }
 
