@@ -15,6 +15,8 @@ const Name = z
   );
 
 const ProviderSchema = oneOf(PROVIDERS);
+const NonEmpty = z.string().check(z.minLength(1));
+const Anything = z.optional(z.unknown());
 
 const Scope = z.union(
   [
@@ -26,18 +28,23 @@ const Scope = z.union(
 
 const Labels = z.array(z.string().check(z.minLength(1), atMost(100))).check(atMost(50, 'at most 50 labels'));
 const Description = z.string().check(atMost(10_000));
-const KnownHosts = z.array(z.string().check(z.minLength(1)));
+const KnownHosts = z.array(NonEmpty);
 
-/** `POST /admin/integrations`. `credentials` is checked by the REST client's parser. */
+/** What creating and patching an integration share: `credentials` is checked by the REST client's parser. */
+const Access = {
+  baseUrl: z.optional(z.string()),
+  sshKnownHosts: z.optional(KnownHosts),
+  credentials: Anything,
+};
+
+/** `POST /admin/integrations`. */
 export const CreateIntegrationSchema = z.strictObject({
   name: Name,
   provider: ProviderSchema,
   scope: Scope,
   labels: z._default(Labels, []),
   description: z._default(Description, ''),
-  baseUrl: z.optional(z.string()),
-  sshKnownHosts: z.optional(KnownHosts),
-  credentials: z.optional(z.unknown()),
+  ...Access,
 });
 
 /** `PATCH /admin/integrations/{name}`; `credentials: null` removes them. Name and provider are refused earlier. */
@@ -45,9 +52,7 @@ export const PatchIntegrationSchema = z.strictObject({
   labels: z.optional(Labels),
   description: z.optional(Description),
   scope: z.optional(Scope),
-  baseUrl: z.optional(z.string()),
-  sshKnownHosts: z.optional(KnownHosts),
-  credentials: z.optional(z.unknown()),
+  ...Access,
 });
 
 const Branch = z.string().check(matches(/^[^\s]{1,255}$/, 'must be a branch name'));
@@ -66,9 +71,9 @@ export const DEFAULT_PIPELINE_FILE = '.hookgate/pipeline.yml';
 
 /** `POST /admin/projects`. */
 export const ConnectProjectSchema = z.strictObject({
-  integration: z.string().check(z.minLength(1)),
+  integration: NonEmpty,
   repository: z.string().check(z.minLength(3)),
-  settings: z.optional(z.unknown()),
+  settings: Anything,
   repositoryId: z.optional(z.string().check(z.minLength(1), atMost(100))),
   defaultBranch: z.optional(Branch),
   pipelineFile: z.optional(PipelineFile),
@@ -92,11 +97,11 @@ export const RepairSchema = z.strictObject({
 
 /** `POST /admin/evaluate`: a project, or settings and a default branch. */
 export const EvaluateSchema = z.strictObject({
-  eventKey: z.string().check(z.minLength(1)),
-  payload: z.optional(z.unknown()),
+  eventKey: NonEmpty,
+  payload: Anything,
   provider: z.optional(ProviderSchema),
-  projectId: z.optional(z.string().check(z.minLength(1))),
-  settings: z.optional(z.unknown()),
+  projectId: z.optional(NonEmpty),
+  settings: Anything,
   defaultBranch: z.optional(Branch),
-  state: z.optional(z.unknown()),
+  state: Anything,
 });
