@@ -174,7 +174,8 @@ const LEASE_SECONDS = 60;
  */
 export async function withLease<T>(deps: AdminDeps, name: string, work: () => Promise<T>): Promise<T> {
   const owner = randomUUID();
-  if (!(await deps.store.acquireLease(`INT#${name}`, owner, deps.now(), LEASE_SECONDS))) {
+  const lease = `INT#${name}`;
+  if (!(await deps.store.acquireLease(lease, owner, deps.now(), LEASE_SECONDS))) {
     throw new ConflictError(
       `integration "${name}" is being changed by another request; retry in a moment`,
       'busy',
@@ -183,7 +184,7 @@ export async function withLease<T>(deps: AdminDeps, name: string, work: () => Pr
   try {
     return await work();
   } finally {
-    await deps.store.releaseLease(`INT#${name}`, owner).catch((error: unknown) => {
+    await deps.store.releaseLease(lease, owner).catch((error: unknown) => {
       deps.log.warn('could not release a lease; it expires by itself', error as Error);
     });
   }

@@ -33,7 +33,8 @@ export interface JsonLogger extends Log {
 export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
   const env = process.env;
   const level = (options.level || env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL || '').toUpperCase();
-  const threshold = LEVELS.includes(level) ? LEVELS.indexOf(level) : INFO;
+  const rank = LEVELS.indexOf(level);
+  const threshold = rank < 0 ? INFO : rank;
   const service = options.service ?? SERVICE_NAME;
   const write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
@@ -99,7 +100,7 @@ function stringify(entry: LogAttributes): string {
       seen.add(value);
       if (!(value instanceof Error)) return value;
       const { name, message, stack, cause, ...fields } = value;
-      return { name, message, stack, ...(cause !== undefined ? { cause } : {}), ...fields };
+      return { name, message, stack, cause, ...fields };
     });
   } catch (error) {
     return JSON.stringify({

@@ -29,7 +29,8 @@ export function atMost(maximum: number, message?: string) {
         maximum,
         inclusive: true,
         input: payload.value,
-        ...(message ? { message } : {}),
+        // Without a message, zod words the issue as for z.maxLength.
+        message,
       });
     }
   });
