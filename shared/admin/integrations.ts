@@ -226,9 +226,11 @@ export async function deleteIntegration(
     const at = deps.now().toISOString();
     const alreadyDeleted = current.status === 'deleted';
     if (!alreadyDeleted) {
-      const { credentialsSecretId: _id, credentialsKind: _kind, ...kept } = current;
+      // Its credentials go (below), so the record no longer names them.
       const deleted: IntegrationRecord = {
-        ...kept,
+        ...current,
+        credentialsSecretId: undefined,
+        credentialsKind: undefined,
         status: 'deleted',
         deletedAt: at,
         version: current.version + 1,

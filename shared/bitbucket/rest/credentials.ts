@@ -126,19 +126,12 @@ export type AuthorizerOptions = OAuthOptions;
  * source that fetches and caches access tokens.
  */
 export function createAuthorizer(credentials: Credentials, options: AuthorizerOptions = {}): Authorizer {
-  switch (credentials.kind) {
-    case 'api-token': {
-      const header = basicAuth(credentials.email, credentials.token);
-      return { header: async () => header };
-    }
-    case 'access-token':
-    case 'http-access-token': {
-      const header = `Bearer ${credentials.token}`;
-      return { header: async () => header };
-    }
-    case 'oauth-client-credentials':
-      return oauthTokenSource(credentials, options);
-  }
+  if (credentials.kind === 'oauth-client-credentials') return oauthTokenSource(credentials, options);
+  const header =
+    credentials.kind === 'api-token'
+      ? basicAuth(credentials.email, credentials.token)
+      : `Bearer ${credentials.token}`;
+  return { header: async () => header };
 }
 
 // One token source per OAuth consumer and token URL for the life of the process (a warm Lambda
