@@ -591,9 +591,7 @@ describe('the Hookgate stack', () => {
       expect(readFileSync(assetFile()).byteLength).toBeLessThanOrEqual(WHOLE_BUNDLE_LIMIT);
     });
 
-    // admin own code is 105 KB (108,030 bytes); being reduced. Drop the `fails` once it fits.
-    const ownCodeTest = name === 'admin' ? it.fails : it;
-    ownCodeTest('stays within 100 KB of its own code', async () => {
+    it('stays within 100 KB of its own code', async () => {
       const own = Buffer.byteLength(await bundle(['@aws-sdk/*']));
       expect(own).toBeLessThanOrEqual(OWN_CODE_LIMIT);
       expect(own).toBeLessThan(readFileSync(assetFile()).byteLength);
