@@ -1,0 +1,418 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { TABLE_KEYS } from '../../shared/store/table';
+
+/** A DynamoDB attribute value as the JSON protocol carries it (binary as base64 text). */
+export type Attr = {
+  S?: string;
+  N?: string;
+  B?: string;
+  BOOL?: boolean;
+  NULL?: boolean;
+  L?: Attr[];
+  M?: Record<string, Attr>;
+};
+export type Item = Record<string, Attr>;
+
+export interface FakeReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface SentMessage {
+  queueUrl: string;
+  body: string;
+  groupId?: string;
+  deduplicationId?: string;
+}
+
+const JSON_1_0 = 'application/x-amz-json-1.0';
+const JSON_1_1 = 'application/x-amz-json-1.1';
+const DYNAMO_ERRORS = 'com.amazonaws.dynamodb.v20120810#';
+
+class FakeError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Just enough of DynamoDB, SQS and Secrets Manager, over their JSON protocols, for the webhook,
+ * processor and admin handlers to run without a network: one table with the real key schema
+ * (items, conditional writes, SET updates, key-condition queries on the table and its indexes),
+ * SendMessage (with the MD5 the SDK checks) and GetSecretValue. An expression it does not
+ * understand is answered with a ValidationException, so a gap shows instead of passing silently.
+ */
+export class FakeAws {
+  /** Items by partition key, then sort key. */
+  readonly partitions = new Map<string, Map<string, Item>>();
+  readonly secrets = new Map<string, string>();
+  readonly messages: SentMessage[] = [];
+  /** Calls per `X-Amz-Target`. */
+  readonly calls = new Map<string, number>();
+  /** Keep each sent message (tests); a long benchmark only counts them. */
+  keepMessages = true;
+  sentCount = 0;
+
+  /** Answers one request: `target` is the `X-Amz-Target` header, `body` the JSON request. */
+  answer(target: string, body: string): FakeReply {
+    this.calls.set(target, (this.calls.get(target) ?? 0) + 1);
+    const [service = '', operation = ''] = target.split('.');
+    const json = service === 'secretsmanager' ? JSON_1_1 : JSON_1_0;
+    try {
+      const input = JSON.parse(body || '{}') as Record<string, unknown>;
+      const output = this.dispatch(service, operation, input);
+      return { status: 200, headers: this.headers(json), body: JSON.stringify(output) };
+    } catch (error) {
+      const fault = error instanceof FakeError ? error : new FakeError('InternalFailure', String(error), 500);
+      const type = service.startsWith('DynamoDB') ? `${DYNAMO_ERRORS}${fault.type}` : fault.type;
+      return {
+        status: fault.status,
+        headers: { ...this.headers(json), 'x-amzn-errortype': fault.type },
+        body: JSON.stringify({ __type: type, message: fault.message }),
+      };
+    }
+  }
+
+  private headers(contentType: string): Record<string, string> {
+    return { 'content-type': contentType, 'x-amzn-requestid': randomUUID() };
+  }
+
+  private dispatch(service: string, operation: string, input: Record<string, unknown>): unknown {
+    if (service === 'DynamoDB_20120810') return this.dynamo(operation, input);
+    if (service === 'AmazonSQS' && operation === 'SendMessage') return this.sendMessage(input);
+    if (service === 'secretsmanager' && operation === 'GetSecretValue') return this.getSecret(input);
+    throw new FakeError('UnknownOperationException', `the fake does not implement ${service}.${operation}`);
+  }
+
+  private dynamo(operation: string, input: Record<string, unknown>): unknown {
+    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+    const values = (input.ExpressionAttributeValues ?? {}) as Item;
+    const condition = input.ConditionExpression as string | undefined;
+    switch (operation) {
+      case 'GetItem': {
+        const item = this.getItem(input.Key as Item);
+        return item ? { Item: item } : {};
+      }
+      case 'PutItem': {
+        const item = input.Item as Item;
+        this.check(condition, this.getItem(item), names, values);
+        this.putItem(item);
+        return {};
+      }
+      case 'UpdateItem': {
+        const keyItem = input.Key as Item;
+        const existing = this.getItem(keyItem);
+        this.check(condition, existing, names, values);
+        const item: Item = { ...(existing ?? keyItem) };
+        applySet(item, input.UpdateExpression as string, names, values);
+        this.putItem(item);
+        return {};
+      }
+      case 'DeleteItem': {
+        const [pk, sk] = keyOf(input.Key as Item);
+        this.check(condition, this.partitions.get(pk)?.get(sk), names, values);
+        this.partitions.get(pk)?.delete(sk);
+        return {};
+      }
+      case 'Query':
+        return { Items: this.query(input, names, values), Count: 0 };
+      default:
+        throw new FakeError('UnknownOperationException', `the fake has no DynamoDB ${operation}`);
+    }
+  }
+
+  /** The item with `key`'s pk and sk, if stored. */
+  getItem(key: Item): Item | undefined {
+    const [pk, sk] = keyOf(key);
+    return this.partitions.get(pk)?.get(sk);
+  }
+
+  putItem(item: Item): void {
+    const [pk, sk] = keyOf(item);
+    let partition = this.partitions.get(pk);
+    if (!partition) {
+      partition = new Map();
+      this.partitions.set(pk, partition);
+    }
+    partition.set(sk, item);
+  }
+
+  /** Every stored item. */
+  *allItems(): IterableIterator<Item> {
+    for (const partition of this.partitions.values()) yield* partition.values();
+  }
+
+  private check(
+    condition: string | undefined,
+    item: Item | undefined,
+    names: Record<string, string>,
+    values: Item,
+  ) {
+    if (condition && !evaluateCondition(condition, item, names, values)) {
+      throw new FakeError('ConditionalCheckFailedException', 'The conditional request failed');
+    }
+  }
+
+  private query(input: Record<string, unknown>, names: Record<string, string>, values: Item): Item[] {
+    const index = TABLE_KEYS.indexes.find((candidate) => candidate.name === input.IndexName);
+    if (input.IndexName && !index) throw new FakeError('ValidationException', `no index ${input.IndexName}`);
+    const sortKey = index ? index.sortKey : TABLE_KEYS.sortKey;
+    const terms = (input.KeyConditionExpression as string).split(/\s+AND\s+/i);
+    // A query of the table reads one partition; an index query scans (only the admin API makes one).
+    const pk = index ? undefined : values[/^\S+\s*=\s*(:\w+)/.exec(terms[0] ?? '')?.[1] ?? '']?.S;
+    const candidates =
+      pk === undefined ? [...this.allItems()] : [...(this.partitions.get(pk)?.values() ?? [])];
+    const matches = candidates.filter((item) =>
+      terms.every((term) => evaluateTerm(term, item, names, values)),
+    );
+    matches.sort((a, b) => (a[sortKey]?.S ?? '').localeCompare(b[sortKey]?.S ?? ''));
+    if (input.ScanIndexForward === false) matches.reverse();
+    // No pagination: every match in one page (the handlers read partitions of a few items).
+    return matches;
+  }
+
+  private sendMessage(input: Record<string, unknown>): unknown {
+    const body = String(input.MessageBody ?? '');
+    this.sentCount += 1;
+    if (this.keepMessages) {
+      this.messages.push({
+        queueUrl: String(input.QueueUrl),
+        body,
+        ...(input.MessageGroupId ? { groupId: String(input.MessageGroupId) } : {}),
+        ...(input.MessageDeduplicationId ? { deduplicationId: String(input.MessageDeduplicationId) } : {}),
+      });
+    }
+    return {
+      MessageId: randomUUID(),
+      MD5OfMessageBody: createHash('md5').update(body).digest('hex'),
+      SequenceNumber: String(this.sentCount).padStart(20, '0'),
+    };
+  }
+
+  private getSecret(input: Record<string, unknown>): unknown {
+    const id = String(input.SecretId);
+    const value = this.secrets.get(id);
+    if (value === undefined) {
+      throw new FakeError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
+    return {
+      ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${id}-AbCdEf`,
+      Name: id,
+      SecretString: value,
+      VersionId: '00000000-0000-0000-0000-000000000001',
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: 1_700_000_000,
+    };
+  }
+}
+
+function keyOf(item: Item): [string, string] {
+  const pk = item[TABLE_KEYS.partitionKey]?.S;
+  const sk = item[TABLE_KEYS.sortKey]?.S;
+  if (pk === undefined || sk === undefined)
+    throw new FakeError('ValidationException', 'key is missing pk or sk');
+  return [pk, sk];
+}
+
+/** `A OR B AND C …` without parentheses: OR of ANDs, as the handlers write them. */
+export function evaluateCondition(
+  expression: string,
+  item: Item | undefined,
+  names: Record<string, string>,
+  values: Item,
+): boolean {
+  return expression
+    .split(/\s+OR\s+/i)
+    .some((conjunction) =>
+      conjunction.split(/\s+AND\s+/i).every((term) => evaluateTerm(term, item, names, values)),
+    );
+}
+
+function evaluateTerm(
+  term: string,
+  item: Item | undefined,
+  names: Record<string, string>,
+  values: Item,
+): boolean {
+  const text = term.trim();
+  const call =
+    /^(attribute_exists|attribute_not_exists|begins_with)\(\s*([^,\s)]+)\s*(?:,\s*([^)\s]+)\s*)?\)$/.exec(
+      text,
+    );
+  if (call) {
+    const [, fn, path = '', operand] = call;
+    const attr = item?.[nameOf(path, names)];
+    if (fn === 'attribute_exists') return attr !== undefined;
+    if (fn === 'attribute_not_exists') return attr === undefined;
+    const prefix = operand ? operandOf(operand, item, names, values)?.S : undefined;
+    return attr?.S !== undefined && prefix !== undefined && attr.S.startsWith(prefix);
+  }
+  const comparison = /^(\S+)\s*(=|<>|<=|>=|<|>)\s*(\S+)$/.exec(text);
+  if (!comparison) throw new FakeError('ValidationException', `the fake cannot evaluate "${text}"`);
+  const [, left = '', op = '', right = ''] = comparison;
+  const a = operandOf(left, item, names, values);
+  const b = operandOf(right, item, names, values);
+  if (!a || !b) return false;
+  const x = a.N !== undefined ? Number(a.N) : (a.S ?? (a.BOOL === undefined ? undefined : String(a.BOOL)));
+  const y = b.N !== undefined ? Number(b.N) : (b.S ?? (b.BOOL === undefined ? undefined : String(b.BOOL)));
+  if (x === undefined || y === undefined) return false;
+  switch (op) {
+    case '=':
+      return x === y;
+    case '<>':
+      return x !== y;
+    case '<':
+      return x < y;
+    case '<=':
+      return x <= y;
+    case '>':
+      return x > y;
+    default:
+      return x >= y;
+  }
+}
+
+function nameOf(path: string, names: Record<string, string>): string {
+  if (!path.startsWith('#')) return path;
+  const name = names[path];
+  if (name === undefined)
+    throw new FakeError('ValidationException', `no ExpressionAttributeNames entry ${path}`);
+  return name;
+}
+
+function operandOf(
+  token: string,
+  item: Item | undefined,
+  names: Record<string, string>,
+  values: Item,
+): Attr | undefined {
+  if (!/^[#:]?[A-Za-z_]\w*$/.test(token)) {
+    throw new FakeError('ValidationException', `the fake cannot evaluate the operand "${token}"`);
+  }
+  if (token.startsWith(':')) {
+    const value = values[token];
+    if (!value) throw new FakeError('ValidationException', `no ExpressionAttributeValues entry ${token}`);
+    return value;
+  }
+  return item?.[nameOf(token, names)];
+}
+
+/** Applies `SET a = :v, b = #c, d = if_not_exists(#d, :v)` to `item`. */
+function applySet(item: Item, expression: string, names: Record<string, string>, values: Item): void {
+  const match = /^\s*SET\s+(.*)$/is.exec(expression ?? '');
+  if (!match?.[1])
+    throw new FakeError('ValidationException', `the fake supports SET updates only: ${expression}`);
+  const before = { ...item };
+  for (const clause of splitTopLevel(match[1])) {
+    const [left = '', right = ''] = clause.split(/=(.*)/s).map((part) => part.trim());
+    const target = nameOf(left, names);
+    const ifNotExists = /^if_not_exists\(\s*([^,\s]+)\s*,\s*([^)\s]+)\s*\)$/.exec(right);
+    const value = ifNotExists
+      ? (before[nameOf(ifNotExists[1] ?? '', names)] ??
+        operandOf(ifNotExists[2] ?? '', before, names, values))
+      : operandOf(right, before, names, values);
+    if (value) item[target] = value;
+  }
+}
+
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '(') depth += 1;
+    else if (char === ')') depth -= 1;
+    else if (char === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.map((part) => part.trim()).filter(Boolean);
+}
+
+/** The SDK's view of an HTTP request: what a request handler is given. */
+interface SdkHttpRequest {
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+/** The body of an SDK request as text (the JSON protocols send strings). */
+export function requestText(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  // The SDK's JSON bodies are Uint8Array subclasses whose string methods warn: read the bytes.
+  if (body instanceof Uint8Array)
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  throw new TypeError('the fake takes string or byte request bodies only');
+}
+
+/** An SDK response for a fake reply; the body is a stream, as from a socket. */
+export function sdkResponse(reply: FakeReply) {
+  return {
+    response: {
+      statusCode: reply.status,
+      reason: '',
+      headers: reply.headers,
+      body: Readable.from([Buffer.from(reply.body)]),
+    },
+  };
+}
+
+/**
+ * A `requestHandler` for SDK clients that answers from `fake` in-process: the whole SDK
+ * middleware stack (serialisation, signing, retries, parsing) runs; only the socket is skipped.
+ */
+export function fakeRequestHandler(fake: FakeAws) {
+  return {
+    metadata: { handlerProtocol: 'http/1.1' },
+    async handle(request: SdkHttpRequest) {
+      return sdkResponse(fake.answer(targetOf(request.headers), requestText(request.body)));
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+}
+
+export function targetOf(headers: Record<string, string | string[] | undefined>): string {
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === 'x-amz-target') return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
+  }
+  return '';
+}
+
+/** Serves `fake` on a loopback port, for processes that reach it through `AWS_ENDPOINT_URL`. */
+export async function startFakeAwsServer(fake: FakeAws): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const reply = fake.answer(targetOf(request.headers), Buffer.concat(chunks).toString('utf8'));
+      response.writeHead(reply.status, reply.headers);
+      response.end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,199 @@
+// The warm measurement, in a process of its own (stdout discarded: the handlers' Powertools logs
+// and metrics are written there, as on Lambda). Started by bench/warm.ts, which reads the result
+// over IPC. Network mocked below the SDK: NodeHttpHandler.handle answers from an in-process fake,
+// so the real handler modules run with every SDK middleware (serialise, sign, retry, parse).
+import { createHmac, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse } from 'aws-lambda';
+import { createWebhookHandler, webhookDeps } from '../functions/webhook/app';
+import { noTelemetry, silentLog } from '../shared/observability';
+import { SqsQueue } from '../shared/queue/sqs-queue';
+import { SecretsManagerStore } from '../shared/secrets/secrets-manager-store';
+import { DynamoStore } from '../shared/store/dynamo-store';
+import { loadCorpus, seededRandom, variantBody } from './lib/corpus';
+import { FakeAws, requestText, sdkResponse, targetOf } from './lib/fake-aws';
+import { benchContext, deliveriesEvent, INTEGRATIONS, seedStore, webhookEvent } from './lib/seed';
+
+export interface WarmRequest {
+  warmup: number;
+  iterations: number;
+}
+
+/** CPU microseconds per call, one entry per measured iteration. */
+export interface WarmSamples {
+  /** functions/webhook/handler.ts: Powertools logger and metrics, SDK adapters. */
+  webhook: number[];
+  /** functions/processor/handler.ts, one delivery per SQS event. */
+  processor: number[];
+  /** HMAC-SHA256 of the body and JSON.parse of it: the least any webhook must do. */
+  floor: number[];
+  /** functions/webhook/app.ts with a silent log and no metrics, on the same SDK adapters. */
+  webhookNoPowertools: number[];
+  /** gzip level 1 of the body, as the webhook stores it. */
+  gzip: number[];
+  /** One DynamoDB GetItem through the SDK. */
+  sdkCall: number[];
+  /** The fake's own CPU per webhook and per processor call (already taken out of those samples). */
+  fakeWebhook: number[];
+  fakeProcessor: number[];
+  /** SDK calls per webhook and per processor invocation, on average. */
+  callsPerWebhook: number;
+  callsPerProcessor: number;
+  /** Invocations that did not answer as expected (202, no batch failures). */
+  errors: string[];
+}
+
+const fake = new FakeAws();
+let fakeMicros = 0;
+let fakeCalls = 0;
+
+// Every SDK client in this process answers from `fake`; nothing reaches a socket.
+NodeHttpHandler.prototype.handle = async function handle(request) {
+  const started = process.cpuUsage();
+  const response = sdkResponse(fake.answer(targetOf(request.headers), requestText(request.body)));
+  const spent = process.cpuUsage(started);
+  fakeMicros += spent.user + spent.system;
+  fakeCalls += 1;
+  return response as Awaited<ReturnType<NodeHttpHandler['handle']>>;
+};
+
+function cpuSince(started: NodeJS.CpuUsage): number {
+  const spent = process.cpuUsage(started);
+  return spent.user + spent.system;
+}
+
+async function run(request: WarmRequest): Promise<WarmSamples> {
+  const corpus = loadCorpus();
+  const dynamo = new DynamoDBClient({});
+  const store = new DynamoStore(dynamo, process.env.TABLE_NAME ?? '');
+  await seedStore(store, fake, corpus);
+  const webhookModule = await import('../functions/webhook/handler');
+  const processorModule = await import('../functions/processor/handler');
+  const webhook = webhookModule.handler as unknown as (
+    e: unknown,
+    c: Context,
+  ) => Promise<APIGatewayProxyStructuredResultV2>;
+  const processor = processorModule.handler as unknown as (
+    e: unknown,
+    c: Context,
+  ) => Promise<SQSBatchResponse>;
+  const plain = createWebhookHandler(
+    webhookDeps({
+      store,
+      deliveries: new SqsQueue(new SQSClient({}), process.env.DELIVERIES_QUEUE_URL ?? ''),
+      secretStore: new SecretsManagerStore(new SecretsManagerClient({})),
+      log: silentLog,
+      telemetry: noTelemetry,
+    }),
+  ) as unknown as (e: unknown, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+  const integrationKey = { pk: { S: `INT#${INTEGRATIONS['bitbucket-cloud'].name}` }, sk: { S: 'META' } };
+
+  // Every payload of the corpus in turn, in a shuffled order so kinds do not come in runs.
+  const random = seededRandom(7);
+  const order = corpus.map((_, index) => index).sort(() => random() - 0.5);
+  const samples: WarmSamples = {
+    webhook: [],
+    processor: [],
+    floor: [],
+    webhookNoPowertools: [],
+    gzip: [],
+    sdkCall: [],
+    fakeWebhook: [],
+    fakeProcessor: [],
+    callsPerWebhook: 0,
+    callsPerProcessor: 0,
+    errors: [],
+  };
+  let webhookCalls = 0;
+  let processorCalls = 0;
+  const total = request.warmup + request.iterations;
+  for (let i = 0; i < total; i++) {
+    const keep = i >= request.warmup;
+    const entry = corpus[order[i % order.length] as number];
+    if (!entry) throw new Error('empty corpus');
+    const body = variantBody(entry, i + 1);
+    const secret = INTEGRATIONS[entry.provider].secret;
+
+    let started = process.cpuUsage();
+    createHmac('sha256', secret).update(body).digest();
+    JSON.parse(body.toString('utf8'));
+    const floor = cpuSince(started);
+
+    started = process.cpuUsage();
+    gzipSync(body, { level: 1 });
+    const gzip = cpuSince(started);
+
+    const event = webhookEvent(entry, body, randomUUID());
+    fake.messages.length = 0;
+    fakeMicros = 0;
+    fakeCalls = 0;
+    started = process.cpuUsage();
+    const answer = await webhook(event, benchContext('hookgate-bench-webhook') as Context);
+    const webhookCpu = cpuSince(started) - fakeMicros;
+    const webhookFake = fakeMicros;
+    webhookCalls += fakeCalls;
+    if (answer.statusCode !== 202)
+      samples.errors.push(`webhook ${entry.path}: ${answer.statusCode} ${answer.body}`);
+
+    const message = fake.messages.at(-1);
+    let processorCpu = 0;
+    let processorFake = 0;
+    if (message) {
+      const sqsEvent = deliveriesEvent([message]);
+      fakeMicros = 0;
+      fakeCalls = 0;
+      started = process.cpuUsage();
+      const result = await processor(sqsEvent, benchContext('hookgate-bench-processor') as Context);
+      processorCpu = cpuSince(started) - fakeMicros;
+      processorFake = fakeMicros;
+      processorCalls += fakeCalls;
+      if (result.batchItemFailures.length > 0) samples.errors.push(`processor ${entry.path}: failed`);
+    }
+    fake.messages.length = 0;
+
+    const again = webhookEvent(entry, body, randomUUID());
+    fakeMicros = 0;
+    started = process.cpuUsage();
+    await plain(again, benchContext('hookgate-bench-webhook') as Context);
+    const plainCpu = cpuSince(started) - fakeMicros;
+    fake.messages.length = 0;
+
+    fakeMicros = 0;
+    started = process.cpuUsage();
+    await dynamo.send(
+      new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: integrationKey, ConsistentRead: true }),
+    );
+    const sdkCall = cpuSince(started) - fakeMicros;
+
+    if (!keep) continue;
+    samples.floor.push(floor);
+    samples.gzip.push(gzip);
+    samples.webhook.push(webhookCpu);
+    samples.fakeWebhook.push(webhookFake);
+    if (message) {
+      samples.processor.push(processorCpu);
+      samples.fakeProcessor.push(processorFake);
+    }
+    samples.webhookNoPowertools.push(plainCpu);
+    samples.sdkCall.push(sdkCall);
+  }
+  samples.callsPerWebhook = webhookCalls / total;
+  samples.callsPerProcessor = processorCalls / total;
+  samples.errors = samples.errors.slice(0, 20);
+  return samples;
+}
+
+process.once('message', (request: WarmRequest) => {
+  run(request).then(
+    (samples) => process.send?.({ ok: true, samples }, () => process.exit(0)),
+    (error: unknown) =>
+      process.send?.(
+        { ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) },
+        () => process.exit(1),
+      ),
+  );
+});
