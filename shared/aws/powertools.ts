@@ -11,20 +11,33 @@ export function createMetrics(): Metrics {
   return new Metrics({ namespace: 'Hookgate', serviceName: SERVICE_NAME });
 }
 
-/** Telemetry on Powertools Metrics (CloudWatch EMF). A dimensioned count is its own metric. */
+/**
+ * Telemetry on Powertools Metrics (CloudWatch EMF). Dimension values are folded into the metric
+ * name (`Deliveries` + `{outcome: 'bad-signature'}` → `DeliveriesBadSignature`) so every metric of
+ * an invocation is buffered and published in one EMF line by `logMetrics`: a dimensioned
+ * `singleMetric` is flushed at once, which left nothing to publish and a warning on every call.
+ */
 export function powertoolsTelemetry(metrics: Metrics): Telemetry {
   return {
     count(name, value = 1, dimensions) {
-      if (!dimensions) {
-        metrics.addMetric(name, MetricUnit.Count, value);
-        return;
-      }
-      const single = metrics.singleMetric();
-      for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
-      single.addMetric(name, MetricUnit.Count, value);
+      metrics.addMetric(
+        name +
+          Object.values(dimensions ?? {})
+            .map(pascalCase)
+            .join(''),
+        MetricUnit.Count,
+        value,
+      );
     },
     milliseconds(name, value) {
       metrics.addMetric(name, MetricUnit.Milliseconds, value);
     },
   };
+}
+
+function pascalCase(text: string): string {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
 }
