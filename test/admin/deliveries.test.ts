@@ -1,25 +1,16 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startDynalite } from '../support/dynalite';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readFixtureJson } from '../support/fixtures';
-import { ADMIN_ARN, createHarness, type Harness } from './support';
+import { ADMIN_ARN, type Harness, useHarness } from './support';
 
 const REPO = '{708c9715-0ecc-4a5d-87ed-63c4ba48ea06}'; // cloudbeers/temp in the jenkins-bbsource captures
 
-let dynamo: LocalDynamo;
+const harness = useHarness();
 let h: Harness;
 let secret: string;
 let projectId: string;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
-
 beforeEach(async () => {
-  h = await createHarness(dynamo);
+  h = harness.current();
   const created = await h.call('POST', '/admin/integrations', {
     body: { name: 'acme', provider: 'bitbucket-cloud', scope: 'default' },
   });
@@ -28,11 +19,6 @@ beforeEach(async () => {
     body: { integration: 'acme', repository: 'cloudbeers/temp', repositoryId: REPO, defaultBranch: 'main' },
   });
   projectId = connected.body.project.id;
-});
-
-afterEach(async () => {
-  expect(h.printedLog()).not.toContain(secret);
-  await h.close();
 });
 
 const push = (branch = 'main') => {

@@ -1,38 +1,15 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { projectIdOf } from '../../shared/admin/project-id';
 import { secretIds } from '../../shared/secrets/secrets';
-import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { generatePublicKey } from '../support/fake-bitbucket/keys';
 import { KITS, type PlatformKit } from './kits';
-import {
-  ADMIN_ARN,
-  CLOUD_TOKEN,
-  createHarness,
-  DC_TOKEN,
-  type Harness,
-  STAGE,
-  WEBHOOK_BASE,
-} from './support';
+import { ADMIN_ARN, type Harness, STAGE, useHarness, WEBHOOK_BASE } from './support';
 
-let dynamo: LocalDynamo;
+const harness = useHarness();
 let h: Harness;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
-
 beforeEach(async () => {
-  h = await createHarness(dynamo);
-});
-
-afterEach(async () => {
-  const printed = h.printedLog();
-  for (const secret of [CLOUD_TOKEN, DC_TOKEN]) expect(printed).not.toContain(secret);
-  await h.close();
+  h = harness.current();
 });
 
 const ALL_OK = ['integration', 'credentials', 'webhook', 'deploy-key', 'pipeline-file'].map((name) => ({

@@ -1,8 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { APP_PASSWORDS_REFUSED } from '../../shared/bitbucket/rest/credentials';
 import { secretIds } from '../../shared/secrets/secrets';
 import { WebhookSecrets } from '../../shared/secrets/webhook-secrets';
-import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { readFixtureJson } from '../support/fixtures';
 import {
   ADMIN_ARN,
@@ -10,51 +9,18 @@ import {
   createCloudIntegration,
   createDcIntegration,
   createHarness,
-  DC_TOKEN,
   type Harness,
   STAGE,
+  useHarness,
   WEBHOOK_BASE,
 } from './support';
 
-let dynamo: LocalDynamo;
+const harness = useHarness();
 let h: Harness;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
-
 beforeEach(async () => {
-  h = await createHarness(dynamo);
+  h = harness.current();
 });
-
-afterEach(async () => {
-  // Whatever a test did, no credential and no webhook secret may reach a log line.
-  const printed = h.printedLog();
-  for (const secret of [CLOUD_TOKEN, DC_TOKEN, ...h.secrets.values.values()]) {
-    for (const value of secretValues(secret)) expect(printed).not.toContain(value);
-  }
-  await h.close();
-});
-
-/** The secret strings inside a stored value (a JSON document or a plain token). */
-function secretValues(stored: string): string[] {
-  try {
-    const doc = JSON.parse(stored) as Record<string, unknown>;
-    return Object.entries(doc)
-      .filter(
-        ([key, value]) =>
-          typeof value === 'string' &&
-          !['kind', 'email', 'previousValidUntil', 'publicKey', 'fingerprint'].includes(key),
-      )
-      .map(([, value]) => value as string);
-  } catch {
-    return [stored];
-  }
-}
 
 const body = (extra: Record<string, unknown> = {}) => ({
   name: 'acme',
@@ -106,7 +72,7 @@ describe('creating an integration', () => {
   });
 
   it('derives the webhook URL from the request domain when no base URL is configured', async () => {
-    const plain = await createHarness(dynamo, { webhookBaseUrl: null });
+    const plain = await createHarness(harness.dynamo(), { webhookBaseUrl: null });
     const response = await plain.call('POST', '/admin/integrations', { body: body() });
     await plain.close();
 
@@ -561,7 +527,7 @@ describe('rotating the webhook secret', () => {
   });
 
   it('uses the configured grace period', async () => {
-    const short = await createHarness(dynamo, { rotationGraceHours: 2 });
+    const short = await createHarness(harness.dynamo(), { rotationGraceHours: 2 });
     await short.call('POST', '/admin/integrations', { body: body() });
     const response = await short.call('POST', '/admin/integrations/acme/rotate-secret');
     await short.close();
@@ -587,7 +553,9 @@ describe('rotating the webhook secret', () => {
 
 describe('authentication', () => {
   it('answers 401 in local mode without the bearer token, and with a wrong one', async () => {
-    const local = await createHarness(dynamo, { auth: { kind: 'token', token: 'local-admin-token-1' } });
+    const local = await createHarness(harness.dynamo(), {
+      auth: { kind: 'token', token: 'local-admin-token-1' },
+    });
     const none = await local.call('GET', '/admin/integrations');
     const wrong = await local.call('GET', '/admin/integrations', {
       headers: { authorization: 'Bearer local-admin-token-2' },

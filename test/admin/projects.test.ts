@@ -2,46 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { projectIdOf } from '../../shared/admin/project-id';
 import { DEFAULT_SETTINGS } from '../../shared/domain/settings';
 import { secretIds } from '../../shared/secrets/secrets';
-import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { generatePublicKey } from '../support/fake-bitbucket/keys';
 import { KITS, type PlatformKit } from './kits';
-import {
-  ADMIN_ARN,
-  CLOUD_TOKEN,
-  createHarness,
-  DC_TOKEN,
-  type Harness,
-  STAGE,
-  WEBHOOK_BASE,
-} from './support';
+import { ADMIN_ARN, CLOUD_TOKEN, DC_TOKEN, type Harness, STAGE, useHarness, WEBHOOK_BASE } from './support';
 
-let dynamo: LocalDynamo;
+const harness = useHarness();
 let h: Harness;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
-
 beforeEach(async () => {
-  h = await createHarness(dynamo);
-});
-
-afterEach(async () => {
-  const printed = h.printedLog();
-  for (const secret of [CLOUD_TOKEN, DC_TOKEN]) expect(printed).not.toContain(secret);
-  for (const [id, value] of h.secrets.values) {
-    if (id.endsWith('/deploy-key'))
-      expect(printed).not.toContain(JSON.parse(value).privateKey.split('\n')[1]);
-  }
-  await h.close();
+  h = harness.current();
 });
 
 const hasSshKeygen = (() => {

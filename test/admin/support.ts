@@ -5,6 +5,7 @@ import type {
   Context,
   SQSEvent,
 } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { adminDeps, createAdminHandler } from '../../functions/admin/app';
 import { createProcessorHandler } from '../../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
@@ -15,7 +16,7 @@ import { type TriggerMessage, TriggerMessageSchema } from '../../shared/domain/t
 import { type Log, noTelemetry } from '../../shared/observability';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { ensureTable } from '../../shared/store/table';
-import type { LocalDynamo } from '../support/dynalite';
+import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
 import { type FakeDataCenter, startFakeDataCenter } from '../support/fake-bitbucket/fake-data-center';
 import { MemorySecretStore } from '../support/memory-secret-store';
@@ -296,4 +297,62 @@ export async function createDcIntegration(
       ...extra,
     },
   });
+}
+
+/**
+ * The hooks every admin test file needs: one dynalite per file, a fresh harness per test, and after
+ * each test the check that no credential, webhook secret or private key line reached a log line.
+ * `current()` is the running test's harness; `dynamo()` serves extra harnesses a test builds.
+ */
+export function useHarness(): { current: () => Harness; dynamo: () => LocalDynamo } {
+  let dynamo: LocalDynamo | undefined;
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+  });
+  afterAll(async () => {
+    await dynamo?.stop();
+  });
+  beforeEach(async () => {
+    harness = await createHarness(required(dynamo));
+  });
+  afterEach(async () => {
+    const h = required(harness);
+    const printed = h.printedLog();
+    for (const stored of [CLOUD_TOKEN, DC_TOKEN, ...h.secrets.values.values()]) {
+      for (const value of secretValues(stored)) expect(printed).not.toContain(value);
+    }
+    await h.close();
+  });
+  return { current: () => required(harness), dynamo: () => required(dynamo) };
+}
+
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('used outside a test');
+  return value;
+}
+
+/**
+ * The secret strings inside a stored value: a plain token, or the secret fields of a JSON
+ * document; a multi-line one (a private key) by its lines, as a log would cut it.
+ */
+function secretValues(stored: string): string[] {
+  let values: string[];
+  try {
+    const doc = JSON.parse(stored) as Record<string, unknown>;
+    values = Object.entries(doc)
+      .filter(
+        ([key, value]) =>
+          typeof value === 'string' &&
+          !['kind', 'email', 'previousValidUntil', 'publicKey', 'fingerprint'].includes(key),
+      )
+      .map(([, value]) => value as string);
+  } catch {
+    values = [stored];
+  }
+  return values.flatMap((value) =>
+    value.includes('\n')
+      ? value.split('\n').filter((line) => line.length >= 20 && !line.startsWith('-----'))
+      : [value],
+  );
 }
