@@ -12,7 +12,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ import { noTelemetry, silentLog } from '../../shared/observability';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { readFixtureBytes, readFixtureJson } from '../support/fixtures';
+import { lambdaContext } from '../support/lambda-context';
 
 const ddb = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -222,20 +223,7 @@ function sqsRecord(options: { body?: string; deliveryId?: string; platform?: Pla
   return record;
 }
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: true,
-  functionName: 'hookgate-processor',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:hookgate-processor',
-  memoryLimitInMB: '512',
-  awsRequestId: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
-  logGroupName: '/aws/lambda/hookgate-processor',
-  logStreamName: '2025/03/01/[$LATEST]fedcba9876543210',
-  getRemainingTimeInMillis: () => 60_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('hookgate-processor', 60_000);
 
 const handler = createProcessorHandler({
   store,

@@ -14,7 +14,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { RequestThrottled, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { readFixtureBytes, readFixtureJson } from '../support/fixtures';
+import { lambdaContext } from '../support/lambda-context';
 
 const ddb = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -110,20 +111,7 @@ function printed(line: LogLine): string {
   );
 }
 
-const context: Context = {
-  callbackWaitsForEmptyEventLoop: true,
-  functionName: 'hookgate-webhook',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:hookgate-webhook',
-  memoryLimitInMB: '256',
-  awsRequestId: '6f1c2a4e-0d7b-4b8e-9a51-3d2c1f0e9b7a',
-  logGroupName: '/aws/lambda/hookgate-webhook',
-  logStreamName: '2025/03/01/[$LATEST]0123456789abcdef',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-};
+const context = lambdaContext('hookgate-webhook', 10_000);
 
 interface RequestOptions {
   integration?: string;
