@@ -108,13 +108,15 @@ export class WebhookFunction extends Construct {
 export interface ProcessorFunctionProps {
   storage: Storage;
   queues: DeliveryQueues;
+  secrets: SecretAccess;
   logRetention: logs.RetentionDays;
 }
 
 /**
  * Consumes `deliveries.fifo` in batches (DESIGN §2): decides, sends triggers to `triggers.fifo`,
  * records decisions. Failed records are reported one by one so the rest of a batch is not
- * redelivered. It reads no secret today.
+ * redelivered. Reads integrations' Bitbucket credentials, to ask the REST API for open pull
+ * requests and full commit hashes (DESIGN §4); never webhook secrets or deploy keys.
  */
 export class ProcessorFunction extends Construct {
   readonly function: lambda.IFunction;
@@ -141,6 +143,14 @@ export class ProcessorFunction extends Construct {
       'dynamodb:Query',
     );
     props.queues.triggers.grantSendMessages(fn);
+    props.secrets.grantReadCredentials(fn);
+    acknowledgeWildcardResource(
+      fn.role ?? fn,
+      props.secrets.credentialsArn,
+      'Bitbucket credentials are stored per integration at run time by the admin API, so they can only be named by prefix. ' +
+        "The grant is GetSecretValue on this stage's integrations/*/credentials secrets only (never webhook secrets or deploy keys); " +
+        'the trailing -* matches the six random characters Secrets Manager appends to a secret ARN.',
+    );
     fn.addEventSource(
       new SqsEventSource(props.queues.deliveries, { batchSize: 10, reportBatchItemFailures: true }),
     );

@@ -45,6 +45,7 @@ export class HookgateStack extends Stack {
     this.processor = new ProcessorFunction(this, 'Processor', {
       storage: this.storage,
       queues: this.queues,
+      secrets: this.secrets,
       logRetention,
     });
     this.admin = new AdminFunction(this, 'Admin', {

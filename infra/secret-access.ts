@@ -23,7 +23,7 @@ export const ADMIN_SECRET_ACTIONS = [
 export class SecretAccess {
   /** Webhook secret documents, read by the webhook function. */
   readonly webhookSecretsArn: string;
-  /** Bitbucket credentials, for the admin function (and later the processor). */
+  /** Bitbucket credentials, managed by the admin function and read by the processor. */
   readonly credentialsArn: string;
   /** Deploy keys, read by pipeline runners. */
   readonly deployKeysArn: string;
@@ -58,7 +58,7 @@ export class SecretAccess {
     return this.grantRead(grantee, this.webhookSecretsArn);
   }
 
-  /** For the processor once it calls Bitbucket's REST API; nothing is granted this today. */
+  /** For the processor, which calls Bitbucket's REST API with an integration's credentials. */
   grantReadCredentials(grantee: iam.IGrantable): iam.Grant {
     return this.grantRead(grantee, this.credentialsArn);
   }

@@ -4,6 +4,7 @@ import { adminDeps, createAdminHandler } from '../functions/admin/app';
 import { createProcessorHandler } from '../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../functions/webhook/app';
 import { jsonResponse } from '../shared/http/http-errors';
+import { createBitbucketLookup } from '../shared/ingest/repository-lookup';
 import { noTelemetry } from '../shared/observability';
 import { type DeadLetter, LocalFifoQueue, MAX_RECEIVE_COUNT } from '../shared/queue/local-queue';
 import { FileSecretStore } from '../shared/secrets/file-secret-store';
@@ -139,6 +140,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       now,
       log,
       telemetry: noTelemetry,
+      // As on AWS: integrations given credentials through the admin API ask Bitbucket for open
+      // pull requests and full commit hashes.
+      lookup: createBitbucketLookup({ secrets, log }),
       connectUnknownRepository: autoConnect({
         store,
         defaultBranch: options.defaultBranch,

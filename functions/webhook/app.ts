@@ -5,14 +5,14 @@ import { httpErrors, jsonResponse } from '../../shared/http/http-errors';
 import { type AcceptDeliveryDeps, acceptDelivery } from '../../shared/ingest/accept-delivery';
 import type { Log, Telemetry } from '../../shared/observability';
 import type { Queue } from '../../shared/queue/queue';
-import type { SecretStore } from '../../shared/secrets/secrets';
+import type { SecretReader } from '../../shared/secrets/secrets';
 import { WebhookSecrets } from '../../shared/secrets/webhook-secrets';
-import type { IntegrationRecord, Store } from '../../shared/store/store';
+import type { IngestStore, IntegrationRecord } from '../../shared/store/store';
 
 export interface WebhookAdapters {
-  store: Store;
+  store: IngestStore;
   deliveries: Queue;
-  secretStore: SecretStore;
+  secretStore: SecretReader;
   log: Log;
   telemetry: Telemetry;
   now?: () => Date;

@@ -5,8 +5,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger, createMetrics, powertoolsTelemetry } from '../../shared/aws/powertools';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
-import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
-import { DynamoStore } from '../../shared/store/dynamo-store';
+import { SecretsManagerReader } from '../../shared/secrets/secrets-manager-store';
+import { DynamoIngestStore } from '../../shared/store/dynamo-ingest-store';
 import { createWebhookHandler, webhookDeps } from './app';
 import { config } from './config';
 
@@ -14,9 +14,9 @@ import { config } from './config';
 const logger = createLogger();
 const metrics = createMetrics();
 const deps = webhookDeps({
-  store: new DynamoStore(new DynamoDBClient({}), config.tableName),
+  store: new DynamoIngestStore(new DynamoDBClient({}), config.tableName),
   deliveries: new SqsQueue(new SQSClient({}), config.deliveriesQueueUrl),
-  secretStore: new SecretsManagerStore(new SecretsManagerClient({})),
+  secretStore: new SecretsManagerReader(new SecretsManagerClient({})),
   log: logger,
   telemetry: powertoolsTelemetry(metrics),
   integrationCacheMs: config.integrationCacheMs,

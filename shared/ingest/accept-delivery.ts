@@ -14,7 +14,7 @@ import {
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { WebhookSecrets } from '../secrets/webhook-secrets';
-import type { IntegrationRecord, Store } from '../store/store';
+import type { IngestStore, IntegrationRecord } from '../store/store';
 import type { DeliveryMessage } from './delivery-message';
 
 /** Bitbucket caps payloads at 256 KB; anything over 1 MB is not a Bitbucket delivery. */
@@ -52,7 +52,7 @@ export interface WebhookResponse {
 }
 
 export interface AcceptDeliveryDeps {
-  store: Store;
+  store: IngestStore;
   deliveries: Queue;
   integrations: TtlCache<IntegrationRecord | undefined>;
   secrets: WebhookSecrets;

@@ -1,19 +1,21 @@
 import { gunzipSync } from 'node:zlib';
 import { normaliseDelivery } from '../bitbucket/normalise';
+import { buildTriggerMessage } from '../domain/build-trigger';
 import type { Decision } from '../domain/decision';
 import type { HookEvent, PullRequestEvent } from '../domain/events';
 import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../domain/known-hosts';
-import { decide } from '../domain/rules';
+import { decide, type OpenPullRequest, type RuleContext } from '../domain/rules';
 import { DEFAULT_SETTINGS } from '../domain/settings';
-import { buildTriggerMessage, type TriggerMessage, TriggerMessageSchema } from '../domain/trigger-message';
-import { HookgateError, NotFoundError } from '../errors';
+import type { TriggerMessage } from '../domain/trigger-message';
+import { DependencyError, HookgateError, NotFoundError } from '../errors';
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
-import type { DeliveryRecord, IntegrationRecord, ProjectRecord, Store } from '../store/store';
+import type { DeliveryRecord, IngestStore, IntegrationRecord, ProjectRecord } from '../store/store';
 import type { DeliveryMessage } from './delivery-message';
+import type { RepositoryLookup } from './repository-lookup';
 
 export interface ProcessDeliveryDeps {
-  store: Store;
+  store: IngestStore;
   triggers: Queue;
   now: () => Date;
   log: Log;
@@ -26,6 +28,11 @@ export interface ProcessDeliveryDeps {
     integration: IntegrationRecord,
     event: HookEvent,
   ) => Promise<ProjectRecord | undefined>;
+  /**
+   * Bitbucket's REST API, for integrations with credentials: open pull requests before an
+   * only-PRs skip, and full hashes for the abbreviated ones of Cloud PR events (DESIGN §4).
+   */
+  lookup?: RepositoryLookup;
   /** Called for each trigger sent (the local stack prints it). */
   onTrigger?: (message: TriggerMessage) => void;
 }
@@ -141,13 +148,20 @@ async function decideOnce(
 ): Promise<Decision[]> {
   let decisions: Decision[];
   if (project) {
-    const openPullRequests = await deps.store.listOpenPullRequests(project.id);
-    decisions = decide(event, {
+    const context: RuleContext = {
       projectId: project.id,
       defaultBranch: project.defaultBranch,
       settings: project.settings,
-      state: { openPullRequests },
-    });
+      state: { openPullRequests: await deps.store.listOpenPullRequests(project.id) },
+    };
+    decisions = await askBitbucketBeforeSkipping(
+      deps,
+      record,
+      event,
+      project,
+      context,
+      decide(event, context),
+    );
   } else if (event.kind === 'unused' || event.kind === 'ping') {
     decisions = decide(event, {
       defaultBranch: '',
@@ -176,6 +190,67 @@ async function decideOnce(
   return decisions;
 }
 
+/**
+ * DESIGN §4: open-PR state comes from PR events, so a push to a branch whose PR was opened before
+ * the project was connected (or whose event was lost) finds none. When only-PRs finds none and
+ * the integration has credentials, Bitbucket is asked once per such branch; the open pull
+ * requests it lists are recorded (later pushes find them without asking) and the push is decided
+ * again. A skip that stands says whether Bitbucket was asked. Throws DependencyError when
+ * Bitbucket could not be reached, so the delivery is retried rather than skipped.
+ */
+async function askBitbucketBeforeSkipping(
+  deps: ProcessDeliveryDeps,
+  record: DeliveryRecord,
+  event: HookEvent,
+  project: ProjectRecord,
+  context: RuleContext,
+  decisions: Decision[],
+): Promise<Decision[]> {
+  const branches = new Set<string>();
+  for (const d of decisions) if (d.reason === 'no-open-pull-request' && d.ref) branches.add(d.ref.name);
+  if (branches.size === 0 || !deps.lookup) return decisions;
+  const integration = await deps.store.getIntegration(record.integration);
+  if (!integration?.credentialsSecretId) return decisions;
+
+  const found: OpenPullRequest[] = [];
+  const unanswered = new Map<string, string>();
+  const at = deps.now().toISOString();
+  for (const branch of branches) {
+    try {
+      const pulls = (await deps.lookup.openPullRequests(integration, project, branch)) ?? [];
+      for (const pr of pulls.filter((p) => !p.fromFork)) {
+        await deps.store.recordPullRequest(project.id, {
+          ...pr,
+          state: 'open',
+          sourceRepository: project.fullName,
+          updatedAt: at,
+        });
+        found.push(pr);
+      }
+    } catch (error) {
+      if (error instanceof DependencyError) throw error;
+      const reason = (error as Error).message;
+      unanswered.set(branch, reason);
+      deps.log.warn('could not ask Bitbucket for open pull requests', { branch, reason });
+      deps.telemetry.count('LookupFailures');
+    }
+  }
+  if (found.length > 0)
+    deps.log.info('open pull requests found on Bitbucket', { ids: found.map((p) => p.id) });
+  const decided = found.length
+    ? decide(event, {
+        ...context,
+        state: { openPullRequests: [...context.state.openPullRequests, ...found] },
+      })
+    : decisions;
+  return decided.map((d) => {
+    if (d.reason !== 'no-open-pull-request' || !d.ref) return d;
+    const failure = unanswered.get(d.ref.name);
+    const note = failure ? `asking Bitbucket failed: ${failure}` : 'Bitbucket lists none either';
+    return { ...d, message: `${d.message} (${note})` };
+  });
+}
+
 interface TriggerContext {
   decision: Decision;
   record: DeliveryRecord;
@@ -200,29 +275,27 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
   }
   const cloneUrl = project.cloneUrls.ssh ?? project.cloneUrls.https;
   if (!cloneUrl) throw new Error(`project ${project.id} has no clone URL`);
-  const message = TriggerMessageSchema.parse(
-    buildTriggerMessage({
-      decision,
-      integration: record.integration,
-      provider: record.provider,
-      project: {
-        id: project.id,
-        fullName: project.fullName,
-        repositoryId: project.repositoryId,
-        cloneUrl,
-        ...(project.cloneUrls.https ? { httpsUrl: project.cloneUrls.https } : {}),
-        defaultBranch: project.defaultBranch,
-        deployKeySecretId: project.deployKeySecretId,
-        knownHosts:
-          record.provider === 'bitbucket-cloud'
-            ? BITBUCKET_CLOUD_KNOWN_HOSTS
-            : (integration?.sshKnownHosts ?? []),
-      },
-      delivery: { id: record.deliveryId, eventKey: record.eventKey, receivedAt: record.receivedAt },
-      ...(event.actor ? { actor: event.actor } : {}),
-      createdAt: at,
-    }),
-  );
+  const message = buildTriggerMessage({
+    decision: await withFullCommit(deps, context),
+    integration: record.integration,
+    provider: record.provider,
+    project: {
+      id: project.id,
+      fullName: project.fullName,
+      repositoryId: project.repositoryId,
+      cloneUrl,
+      ...(project.cloneUrls.https ? { httpsUrl: project.cloneUrls.https } : {}),
+      defaultBranch: project.defaultBranch,
+      deployKeySecretId: project.deployKeySecretId,
+      knownHosts:
+        record.provider === 'bitbucket-cloud'
+          ? BITBUCKET_CLOUD_KNOWN_HOSTS
+          : (integration?.sshKnownHosts ?? []),
+    },
+    delivery: { id: record.deliveryId, eventKey: record.eventKey, receivedAt: record.receivedAt },
+    ...(event.actor ? { actor: event.actor } : {}),
+    createdAt: at,
+  });
   await deps.triggers.send({
     body: JSON.stringify(message),
     groupId: project.id,
@@ -232,6 +305,28 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
   deps.onTrigger?.(message);
   deps.log.info('trigger sent', { triggerId, reason: decision.reason, ref: decision.ref?.name });
   return true;
+}
+
+/**
+ * The decision with its commit's full hash, when it was abbreviated (Cloud PR events) and the
+ * integration has credentials (DESIGN §4). When Bitbucket cannot say, the trigger goes out with
+ * the abbreviated hash, marked so, rather than late: the trigger id never depends on this.
+ */
+async function withFullCommit(deps: ProcessDeliveryDeps, context: TriggerContext): Promise<Decision> {
+  const { decision, integration, project } = context;
+  const commit = decision.commit;
+  if (!commit?.abbreviated || !deps.lookup || !integration?.credentialsSecretId) return decision;
+  try {
+    const sha = await deps.lookup.fullCommitHash(integration, project, commit.sha);
+    return sha ? { ...decision, commit: { ...commit, sha, abbreviated: false } } : decision;
+  } catch (error) {
+    deps.log.warn('could not resolve an abbreviated commit hash; sending it as is', {
+      commit: commit.sha,
+      reason: (error as Error).message,
+    });
+    deps.telemetry.count('LookupFailures');
+    return decision;
+  }
 }
 
 /** Records PR state and follows renames; returns the project as it now stands. Idempotent. */

@@ -7,11 +7,14 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { DependencyError } from '../errors';
-import type { SecretStore } from './secrets';
+import type { SecretReader, SecretStore } from './secrets';
 
-/** SecretStore on AWS Secrets Manager. SDK faults become DependencyError; values are never logged. */
-export class SecretsManagerStore implements SecretStore {
-  constructor(private readonly client: SecretsManagerClient) {}
+/**
+ * SecretReader on AWS Secrets Manager: all the webhook and processor functions bundle. SDK
+ * faults become DependencyError; values are never logged.
+ */
+export class SecretsManagerReader implements SecretReader {
+  constructor(protected readonly client: SecretsManagerClient) {}
 
   async get(id: string): Promise<string | undefined> {
     try {
@@ -22,7 +25,10 @@ export class SecretsManagerStore implements SecretStore {
       throw new DependencyError('secrets unavailable', { cause: error });
     }
   }
+}
 
+/** SecretStore on AWS Secrets Manager: reads, creates, updates and deletes secrets. */
+export class SecretsManagerStore extends SecretsManagerReader implements SecretStore {
   async put(id: string, value: string): Promise<void> {
     try {
       await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { DependencyError } from '../errors';
-import type { SecretStore } from './secrets';
+import type { SecretReader } from './secrets';
 
 /**
  * The webhook secret document kept in the secret store: the current secret and, for a grace
@@ -22,7 +22,7 @@ export function validSecrets(doc: WebhookSecretDocument, now: Date): string[] {
 }
 
 export interface WebhookSecretsOptions {
-  store: SecretStore;
+  store: SecretReader;
   /** How long a fetched document is trusted. */
   ttlMs: number;
   /** A document older than this is refetched once when no secret matches (a rotation elsewhere). */

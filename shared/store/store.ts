@@ -136,10 +136,10 @@ export interface DeliveryPage {
 }
 
 /**
- * Everything Hookgate keeps in its one table. Single-item conditional writes only (no
- * transactions); callers order them so a crash leaves nothing half-visible.
+ * What the webhook and processor functions keep in the one table. Single-item conditional
+ * writes only (no transactions); callers order them so a crash leaves nothing half-visible.
  */
-export interface Store {
+export interface IngestStore {
   getIntegration(name: string): Promise<IntegrationRecord | undefined>;
   /** Creates or replaces an integration (admin and local set-up). */
   putIntegration(record: IntegrationRecord): Promise<void>;
@@ -189,9 +189,10 @@ export interface Store {
     claim: { projectId: string; deliveryId: string; at: string },
   ): Promise<TriggerClaim>;
   markTriggerSent(triggerId: string, at: string): Promise<void>;
+}
 
-  // The admin API's operations.
-
+/** Everything Hookgate keeps in its one table: the ingest operations and the admin API's. */
+export interface Store extends IngestStore {
   /**
    * Writes a new integration, or revives a deleted one under the same name. Returns false, writing
    * nothing, when an active integration holds the name.

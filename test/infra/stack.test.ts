@@ -321,8 +321,20 @@ describe('the Hookgate stack', () => {
       }
     });
 
-    it('grants the processor no secret at all', () => {
-      expect(secretActions(statementsOfRole(template, roleOf('processor')))).toEqual([]);
+    it("grants the processor GetSecretValue on its stage's Bitbucket credentials only", () => {
+      const statements = secretActions(statementsOfRole(template, roleOf('processor')));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        expect([statement.Action].flat()).toEqual(['secretsmanager:GetSecretValue']);
+        for (const resource of [statement.Resource].flat().map(flatten)) {
+          expect(resource).toMatch(
+            new RegExp(
+              `^arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:hookgate/${STAGE}/integrations/\\*/credentials-\\*$`,
+            ),
+          );
+        }
+      }
     });
 
     it('grants the webhook function and the processor the base table only, never its indexes', () => {

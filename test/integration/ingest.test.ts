@@ -1,31 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  SQSEvent,
-} from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createProcessorHandler } from '../../functions/processor/app';
-import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
-import { signBody } from '../../shared/bitbucket/signature';
-import { type ProjectSettingsInput, ProjectSettingsSchema } from '../../shared/domain/settings';
-import { type TriggerMessage, TriggerMessageSchema } from '../../shared/domain/trigger-message';
-import { noTelemetry, silentLog } from '../../shared/observability';
-import { secretIds } from '../../shared/secrets/secrets';
-import { DynamoStore } from '../../shared/store/dynamo-store';
-import type { Store } from '../../shared/store/store';
-import { ensureTable } from '../../shared/store/table';
+import type { ProjectSettingsInput } from '../../shared/domain/settings';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { readFixtureJson } from '../support/fixtures';
-import { MemorySecretStore } from '../support/memory-secret-store';
-import { RecordingQueue } from '../support/recording-queue';
-
-const SECRET = 'integration-test-secret';
-const REPO = '{708c9715-0ecc-4a5d-87ed-63c4ba48ea06}'; // cloudbeers/temp in the jenkins-bbsource captures
-const PROJECT = 'prj-cloudbeers-temp';
-const SHA_MAIN = 'e42fac24456e4a56f1b7f9358afc3070e3b7ddec'; // head of main in updatePayload.json
-const context = { functionName: 'test', awsRequestId: 'req' } as Context;
+import { createIngestStack, PROJECT, push, REPO, SHA_MAIN } from '../support/ingest-stack';
 
 let dynamo: LocalDynamo;
 
@@ -37,105 +15,7 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
-/** The webhook and processor wired to dynalite, the SQS doubles and an in-memory secret store. */
-async function createStack(settings: ProjectSettingsInput = {}) {
-  const tableName = `ingest-${randomUUID()}`;
-  await ensureTable(dynamo.client, tableName);
-  const store = new DynamoStore(dynamo.client, tableName);
-  const deliveries = new RecordingQueue();
-  const triggers = new RecordingQueue();
-  const secretStore = new MemorySecretStore();
-  const now = () => new Date();
-  const at = now().toISOString();
-  const webhookSecretId = secretIds.webhookSecret('test', 'acme');
-  await secretStore.put(webhookSecretId, JSON.stringify({ current: SECRET }));
-  await store.putIntegration({
-    name: 'acme',
-    provider: 'bitbucket-cloud',
-    scope: 'default',
-    labels: [],
-    description: '',
-    webhookSecretId,
-    status: 'active',
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-  });
-  await store.putProject({
-    id: PROJECT,
-    integration: 'acme',
-    provider: 'bitbucket-cloud',
-    repositoryId: REPO,
-    fullName: 'cloudbeers/temp',
-    cloneUrls: {
-      ssh: 'git@bitbucket.org:cloudbeers/temp.git',
-      https: 'https://bitbucket.org/cloudbeers/temp.git',
-    },
-    defaultBranch: 'main',
-    settings: ProjectSettingsSchema.parse(settings),
-    deployKeySecretId: secretIds.deployKey('test', PROJECT),
-    createdAt: at,
-    updatedAt: at,
-  });
-  const webhook = createWebhookHandler(
-    webhookDeps({ store, deliveries, secretStore, log: silentLog, telemetry: noTelemetry, now }),
-  );
-  const processorDeps = { store: store as Store, triggers, now, log: silentLog, telemetry: noTelemetry };
-  const processor = createProcessorHandler(processorDeps);
-
-  async function deliver(payload: unknown, eventKey: string, deliveryId = randomUUID()) {
-    const body = JSON.stringify(payload);
-    const event = {
-      version: '2.0',
-      routeKey: 'POST /webhooks/{integration}',
-      rawPath: '/webhooks/acme',
-      rawQueryString: '',
-      headers: {
-        'content-type': 'application/json',
-        'x-event-key': eventKey,
-        'x-request-uuid': deliveryId,
-        'x-hub-signature': signBody(body, SECRET),
-      },
-      pathParameters: { integration: 'acme' },
-      body,
-      isBase64Encoded: false,
-    } as unknown as APIGatewayProxyEventV2;
-    const response = (await webhook(event, context)) as APIGatewayProxyStructuredResultV2;
-    return { status: response.statusCode, body: JSON.parse(response.body ?? '{}'), deliveryId };
-  }
-
-  /** Feeds everything on the deliveries queue to the processor, as SQS would. */
-  async function drain() {
-    const messages = deliveries.take();
-    const event: SQSEvent = {
-      Records: messages.map((message, index) => ({
-        messageId: `m${index}`,
-        receiptHandle: `r${index}`,
-        body: message.body,
-        attributes: { MessageGroupId: message.groupId } as SQSEvent['Records'][number]['attributes'],
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:deliveries.fifo',
-        awsRegion: 'us-east-1',
-      })),
-    };
-    const result = await processor(event, context);
-    return { failures: result.batchItemFailures.map((f) => messages[Number(f.itemIdentifier.slice(1))]) };
-  }
-
-  const sentTriggers = (): TriggerMessage[] =>
-    triggers.messages.map((m) => TriggerMessageSchema.parse(JSON.parse(m.body)));
-
-  return { store, deliveries, triggers, deliver, drain, sentTriggers, processorDeps };
-}
-
-const push = (branch = 'main', edit?: (payload: any) => void) => {
-  const payload = readFixtureJson<any>('cloud/jenkins-bbsource__updatePayload.json');
-  payload.push.changes[0].new.name = branch;
-  edit?.(payload);
-  return payload;
-};
+const createStack = (settings: ProjectSettingsInput = {}) => createIngestStack(dynamo, { settings });
 
 describe('ingest path on dynalite', () => {
   let stack: Awaited<ReturnType<typeof createStack>>;

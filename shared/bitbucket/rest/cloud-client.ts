@@ -1,10 +1,7 @@
 import * as z from 'zod/mini';
-import { ValidationError } from '../../errors';
 import {
   type BitbucketClient,
   type ClientOptions,
-  checkBaseUrl,
-  checkRepoRef,
   checkRevision,
   type DeployKey,
   deleteIfPresent,
@@ -16,12 +13,9 @@ import {
   rejectedCredentials,
   unlessNotFound,
 } from './client';
-import { createAuthorizer } from './credentials';
+import { createConnection } from './connection';
 import { BitbucketAuthError } from './errors';
-import { createHttpClient, type HttpMethod } from './http';
-
-/** Bitbucket Cloud's REST API root. */
-export const CLOUD_API_URL = 'https://api.bitbucket.org/2.0';
+import type { HttpMethod } from './http';
 
 /** The OAuth scopes Hookgate needs on Cloud (webhook creation also needs each event's scope). */
 export const CLOUD_REQUIRED_SCOPES = ['repository', 'repository:admin', 'pullrequest', 'webhook'] as const;
@@ -100,19 +94,8 @@ export interface CloudClientOptions extends ClientOptions {
  * are not a Cloud kind or the base URL is unusable.
  */
 export function createCloudClient(options: CloudClientOptions): BitbucketClient {
-  const { credentials, tokenUrl, baseUrl = CLOUD_API_URL, ...http } = options;
-  if (credentials.kind === 'http-access-token') {
-    throw new ValidationError(
-      'an HTTP access token is a Data Center credential; Cloud takes an API token, an access token or an OAuth consumer',
-    );
-  }
-  const client = createHttpClient({
-    ...http,
-    baseUrl: checkBaseUrl(baseUrl),
-    authorizer: createAuthorizer(credentials, { ...http, tokenUrl }),
-  });
-  const repo = (ref: RepoRef) =>
-    `/repositories/${encodeURIComponent(checkRepoRef(ref).owner)}/${encodeURIComponent(ref.slug)}`;
+  const { connection } = createConnection('bitbucket-cloud', options);
+  const { http: client, repoPath: repo } = connection;
   const hooks = (ref: RepoRef) => `${repo(ref)}/hooks`;
   const keys = (ref: RepoRef) => `${repo(ref)}/deploy-keys`;
   const hook = async (method: HttpMethod, path: string, spec: HookSpec, secret: string | undefined) =>
@@ -120,7 +103,7 @@ export function createCloudClient(options: CloudClientOptions): BitbucketClient 
 
   return {
     provider: 'bitbucket-cloud',
-    connection: { http: client, repoPath: repo },
+    connection,
 
     async getRepository(ref) {
       const answer = await client.json({ path: repo(ref) }, RepositorySchema);

@@ -1,10 +1,7 @@
 import * as z from 'zod/mini';
-import { ValidationError } from '../../errors';
 import {
   type BitbucketClient,
   type ClientOptions,
-  checkBaseUrl,
-  checkRepoRef,
   checkRevision,
   type DeployKey,
   deleteIfPresent,
@@ -16,9 +13,9 @@ import {
   rejectedCredentials,
   unlessNotFound,
 } from './client';
-import { createAuthorizer } from './credentials';
+import { createConnection, dataCenterRepoPart } from './connection';
 import { BitbucketAuthError } from './errors';
-import { createHttpClient, type HttpClient, type HttpMethod, parseAnswer } from './http';
+import { type HttpClient, type HttpMethod, parseAnswer } from './http';
 
 /** The repository permission Hookgate needs on DC: hooks and access keys are REPO_ADMIN calls. */
 export const DATA_CENTER_REQUIRED_PERMISSION = 'REPO_ADMIN';
@@ -59,30 +56,16 @@ export interface DataCenterClientOptions extends Omit<ClientOptions, 'tokenUrl'>
  * the base URL is unusable.
  */
 export function createDataCenterClient(options: DataCenterClientOptions): BitbucketClient {
-  const { credentials, baseUrl, ...http } = options;
-  if (credentials.kind !== 'http-access-token') {
-    throw new ValidationError(
-      `Data Center takes an HTTP access token, not credentials of kind '${credentials.kind}'`,
-    );
-  }
-  const root = checkBaseUrl(baseUrl).replace(/\/rest$/, '');
-  const client = createHttpClient({
-    ...http,
-    baseUrl: `${root}/rest`,
-    authorizer: createAuthorizer(credentials),
-  });
-  const repoPart = (ref: RepoRef) =>
-    `projects/${encodeURIComponent(checkRepoRef(ref).owner)}/repos/${encodeURIComponent(ref.slug)}`;
-  // `latest` is what the 9.x OpenAPI spec uses; `1.0` names the same resources.
-  const api = (ref: RepoRef) => `/api/latest/${repoPart(ref)}`;
+  const { connection } = createConnection('bitbucket-data-center', options);
+  const { http: client, repoPath: api } = connection;
   const hooks = (ref: RepoRef) => `${api(ref)}/webhooks`;
-  const keys = (ref: RepoRef) => `/keys/latest/${repoPart(ref)}/ssh`;
+  const keys = (ref: RepoRef) => `/keys/latest/${dataCenterRepoPart(ref)}/ssh`;
   const hook = async (method: HttpMethod, path: string, spec: HookSpec) =>
     toHook(await client.json({ method, path, json: webhookBody(spec) }, WebhookSchema));
 
   return {
     provider: 'bitbucket-data-center',
-    connection: { http: client, repoPath: api },
+    connection,
 
     async getRepository(ref) {
       const [repo, defaultBranch] = await Promise.all([

@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
 import { ValidationError } from '../../errors';
-import type { BitbucketClient, RepoRef } from './client';
+import type { RepoRef } from './client';
+import type { ProviderConnection } from './connection';
 import { BitbucketApiError } from './errors';
 
-// Pull-request and commit lookups on either platform. The admin API does not use them, so they
-// are functions of a client rather than its methods: a bundle that does not call them leaves
-// them out. They throw what the client's methods throw.
+// Pull-request and commit lookups on either platform, for the processor. They take a connection
+// (a BitbucketClient is one), so the processor's bundle leaves the admin operations out. They
+// throw what the client's methods throw.
 
 export interface OpenPullRequest {
   id: number;
@@ -42,7 +43,7 @@ const DataCenterPullRequestSchema = z.object({
 
 /** Open pull requests whose source is `branch` (forks with a branch of that name included, flagged). */
 export async function listOpenPullRequestsFromBranch(
-  client: BitbucketClient,
+  client: ProviderConnection,
   ref: RepoRef,
   branch: string,
 ): Promise<OpenPullRequest[]> {
@@ -96,7 +97,7 @@ const DataCenterCommitSchema = z.object({ id: z.string() });
  * The full hash of a commit given by a (possibly abbreviated) hash. Throws ValidationError for
  * a hash that is not 4 to 64 hex digits (without asking Bitbucket).
  */
-export async function resolveCommit(client: BitbucketClient, ref: RepoRef, hash: string): Promise<string> {
+export async function resolveCommit(client: ProviderConnection, ref: RepoRef, hash: string): Promise<string> {
   const { http, repoPath } = client.connection;
   if (!/^[0-9a-f]{4,64}$/i.test(hash)) throw new ValidationError(`invalid commit hash "${hash}"`);
   const given = hash.toLowerCase();

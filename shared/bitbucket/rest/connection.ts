@@ -1,0 +1,66 @@
+import type { Provider } from '../../domain/events';
+import { ValidationError } from '../../errors';
+import { type ClientOptions, type Connection, checkBaseUrl, checkRepoRef, type RepoRef } from './client';
+import { createAuthorizer } from './credentials';
+import { createHttpClient } from './http';
+
+/** Bitbucket Cloud's REST API root. */
+export const CLOUD_API_URL = 'https://api.bitbucket.org/2.0';
+
+/** A connection and the platform it speaks to: what the functions of `./pull-requests` take. */
+export interface ProviderConnection {
+  readonly provider: Provider;
+  readonly connection: Connection;
+}
+
+/**
+ * How to reach an integration's repositories, without the admin operations of a full client
+ * (the processor bundles only this). `baseUrl` is optional on Cloud and the server root on Data
+ * Center. Throws ValidationError for credentials of the other platform, a missing Data Center
+ * base URL or an unusable base URL.
+ */
+export function createConnection(
+  provider: Provider,
+  options: ClientOptions & { baseUrl?: string },
+): ProviderConnection {
+  const { credentials, tokenUrl, baseUrl, ...http } = options;
+  if (provider === 'bitbucket-cloud') {
+    if (credentials.kind === 'http-access-token') {
+      throw new ValidationError(
+        'an HTTP access token is a Data Center credential; Cloud takes an API token, an access token or an OAuth consumer',
+      );
+    }
+    return {
+      provider,
+      connection: {
+        http: createHttpClient({
+          ...http,
+          baseUrl: checkBaseUrl(baseUrl ?? CLOUD_API_URL),
+          authorizer: createAuthorizer(credentials, { ...http, tokenUrl }),
+        }),
+        repoPath: (ref: RepoRef) =>
+          `/repositories/${encodeURIComponent(checkRepoRef(ref).owner)}/${encodeURIComponent(ref.slug)}`,
+      },
+    };
+  }
+  if (!baseUrl) throw new ValidationError('a Bitbucket Data Center integration needs its base URL');
+  if (credentials.kind !== 'http-access-token') {
+    throw new ValidationError(
+      `Data Center takes an HTTP access token, not credentials of kind '${credentials.kind}'`,
+    );
+  }
+  const root = checkBaseUrl(baseUrl).replace(/\/rest$/, '');
+  return {
+    provider,
+    connection: {
+      http: createHttpClient({ ...http, baseUrl: `${root}/rest`, authorizer: createAuthorizer(credentials) }),
+      // `latest` is what the 9.x OpenAPI spec uses; `1.0` names the same resources.
+      repoPath: (ref: RepoRef) => `/api/latest/${dataCenterRepoPart(ref)}`,
+    },
+  };
+}
+
+/** `projects/{key}/repos/{slug}`: the part of a Data Center path that names a repository. */
+export function dataCenterRepoPart(ref: RepoRef): string {
+  return `projects/${encodeURIComponent(checkRepoRef(ref).owner)}/repos/${encodeURIComponent(ref.slug)}`;
+}

@@ -1,0 +1,306 @@
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { Decision } from '../domain/decision';
+import type { OpenPullRequest } from '../domain/rules';
+import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../errors';
+import {
+  conditional,
+  DAY_SECONDS,
+  deliveryKey,
+  deliveryOf,
+  epochSeconds,
+  type Item,
+  integrationItem,
+  key,
+  META,
+  namesOf,
+  projectItem,
+  recordOf,
+  storage,
+  toAttr,
+  toItem,
+  valuesOf,
+} from './dynamo-items';
+import type {
+  DeliveryRecord,
+  IngestStore,
+  IntegrationRecord,
+  NewDelivery,
+  ProjectRecord,
+  PullRequestRecord,
+  TriggerClaim,
+} from './store';
+
+const TRIGGER_TTL_DAYS = 7;
+
+/**
+ * The IngestStore on one DynamoDB table (DESIGN §7): what the webhook and processor functions
+ * use, and all they bundle. Every SDK fault becomes a DependencyError; conditional failures
+ * become the domain errors the interface names.
+ */
+export class DynamoIngestStore implements IngestStore {
+  constructor(
+    protected readonly client: DynamoDBClient,
+    protected readonly tableName: string,
+  ) {}
+
+  async getIntegration(name: string): Promise<IntegrationRecord | undefined> {
+    return recordOf<IntegrationRecord>(await this.get(`INT#${name}`));
+  }
+
+  async putIntegration(record: IntegrationRecord): Promise<void> {
+    await this.put(integrationItem(record));
+  }
+
+  async createDelivery(delivery: NewDelivery, ttlDays: number): Promise<void> {
+    const { integration, deliveryId, receivedAt } = delivery;
+    const item: Item = {
+      ...toItem({ ...delivery, status: 'received' }),
+      ...key(deliveryKey(integration, deliveryId)),
+      expiresAt: toAttr(epochSeconds(receivedAt) + ttlDays * DAY_SECONDS),
+      gsi2pk: toAttr(`DLVI#${integration}`),
+      gsi2sk: toAttr(`${receivedAt}#${deliveryId}`),
+    };
+    // A second attempt only when the first record vanished between our put and our read (an
+    // undo by deleteDelivery); then this delivery is new after all.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.put(item, 'attribute_not_exists(pk)')) return;
+      const existing = await this.getDelivery(integration, deliveryId);
+      if (existing) throw new DuplicateDeliveryError(deliveryId, existing.status, existing.receivedAt);
+    }
+    throw new DependencyError('storage unavailable: delivery record kept changing');
+  }
+
+  async getDelivery(integration: string, deliveryId: string): Promise<DeliveryRecord | undefined> {
+    const item = await this.get(deliveryKey(integration, deliveryId));
+    return item ? deliveryOf(item) : undefined;
+  }
+
+  async deleteDelivery(integration: string, deliveryId: string): Promise<void> {
+    // Only an undecided delivery may be undone; a failed condition means there is nothing to undo.
+    await conditional(
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: key(deliveryKey(integration, deliveryId)),
+          ConditionExpression: '#status = :received',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':received': toAttr('received') },
+        }),
+      ),
+    );
+  }
+
+  async saveDecisions(
+    integration: string,
+    deliveryId: string,
+    outcome: {
+      status: 'decided' | 'invalid';
+      decisions: Decision[];
+      projectId?: string;
+      error?: string;
+      at: string;
+    },
+  ): Promise<void> {
+    const set: Record<string, unknown> = {
+      status: outcome.status,
+      decisions: JSON.stringify(outcome.decisions),
+      decidedAt: outcome.at,
+      projectId: outcome.projectId,
+      error: outcome.error,
+    };
+    // The project index (gsi1) wants `{receivedAt}#{deliveryId}` as its sort key, exactly what
+    // gsi2sk already holds; DynamoDB copies it server-side, so no read and no receivedAt argument.
+    const extra = outcome.projectId ? ['#gsi1sk = #gsi2sk'] : [];
+    if (outcome.projectId) set.gsi1pk = `DLVP#${outcome.projectId}`;
+    const done = await this.update(deliveryKey(integration, deliveryId), set, '#status = :received', extra, {
+      ':received': 'received',
+    });
+    if (!done) throw new DeliveryStateError(`delivery ${deliveryId} is not awaiting decisions`);
+  }
+
+  async markProcessed(integration: string, deliveryId: string, at: string): Promise<void> {
+    // The condition stops UpdateItem from creating a stray item for a delivery that is gone.
+    const done = await this.update(
+      deliveryKey(integration, deliveryId),
+      { status: 'processed', processedAt: at },
+      'attribute_exists(pk)',
+    );
+    if (!done) throw new DeliveryStateError(`delivery ${deliveryId} is not recorded`);
+  }
+
+  async getProject(id: string): Promise<ProjectRecord | undefined> {
+    return recordOf<ProjectRecord>(await this.get(`PRJ#${id}`));
+  }
+
+  async putProject(project: ProjectRecord): Promise<void> {
+    // Project first: a mapping never points at a project that is not there.
+    await this.put(projectItem(project));
+    await this.put({
+      ...key(`REPO#${project.integration}#${project.repositoryId}`),
+      projectId: toAttr(project.id),
+    });
+  }
+
+  async findProjectByRepository(
+    integration: string,
+    repositoryId: string,
+  ): Promise<ProjectRecord | undefined> {
+    const mapping = recordOf<{ projectId: string }>(await this.get(`REPO#${integration}#${repositoryId}`));
+    return mapping ? this.getProject(mapping.projectId) : undefined;
+  }
+
+  /** A project disconnected meanwhile is left alone: there is nothing left to rename. */
+  async updateProjectRepository(
+    id: string,
+    repository: { fullName: string; cloneUrls: ProjectRecord['cloneUrls']; at: string },
+  ): Promise<void> {
+    await this.update(
+      `PRJ#${id}`,
+      { fullName: repository.fullName, cloneUrls: repository.cloneUrls, updatedAt: repository.at },
+      'attribute_exists(pk)',
+    );
+  }
+
+  async listOpenPullRequests(projectId: string): Promise<OpenPullRequest[]> {
+    const open: OpenPullRequest[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await storage(
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :open)',
+            ExpressionAttributeValues: { ':pk': toAttr(`PRJ#${projectId}`), ':open': toAttr('OPEN#') },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const { id, sourceBranch, sourceCommit, fromFork, draft } = recordOf<OpenPullRequest>(
+          item,
+        ) as OpenPullRequest;
+        open.push({ id, sourceBranch, sourceCommit, fromFork, draft });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return open;
+  }
+
+  async recordPullRequest(projectId: string, pr: PullRequestRecord): Promise<void> {
+    const pk = `PRJ#${projectId}`;
+    const openSk = `OPEN#${pr.sourceBranch}#${pr.id}`;
+    // The PR item first either way: a crash before the second write leaves a state a retry fixes.
+    await this.put({ ...toItem(pr), ...key(pk, `PR#${pr.id}`) });
+    if (pr.state === 'open') {
+      const { id, sourceBranch, sourceCommit, fromFork, draft } = pr;
+      await this.put({ ...toItem({ id, sourceBranch, sourceCommit, fromFork, draft }), ...key(pk, openSk) });
+    } else {
+      await storage(
+        this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(pk, openSk) })),
+      );
+    }
+  }
+
+  async claimTrigger(
+    triggerId: string,
+    claim: { projectId: string; deliveryId: string; at: string },
+  ): Promise<TriggerClaim> {
+    const item: Item = {
+      ...toItem({ triggerId, status: 'pending', projectId: claim.projectId, deliveryId: claim.deliveryId }),
+      claimedAt: toAttr(claim.at),
+      ...key(`TRG#${triggerId}`),
+      expiresAt: toAttr(epochSeconds(claim.at) + TRIGGER_TTL_DAYS * DAY_SECONDS),
+    };
+    // As in createDelivery: retry only if the earlier claim disappeared before we could read it.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.put(item, 'attribute_not_exists(pk)')) return 'claimed';
+      const existing = recordOf<{ status: string }>(await this.get(`TRG#${triggerId}`));
+      if (existing) return existing.status === 'sent' ? 'sent' : 'pending';
+    }
+    throw new DependencyError('storage unavailable: trigger claim kept changing');
+  }
+
+  async markTriggerSent(triggerId: string, at: string): Promise<void> {
+    // No condition: "sent" is true whatever happened to the claim, and if_not_exists keeps even a
+    // recreated item expiring.
+    await this.update(
+      `TRG#${triggerId}`,
+      { status: 'sent', sentAt: at },
+      undefined,
+      ['#expiresAt = if_not_exists(#expiresAt, :expiresAt)'],
+      { ':expiresAt': epochSeconds(at) + TRIGGER_TTL_DAYS * DAY_SECONDS },
+    );
+  }
+
+  protected async get(pk: string, sk = META): Promise<Item | undefined> {
+    const result = await storage(
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: key(pk, sk), ConsistentRead: true }),
+      ),
+    );
+    return result.Item;
+  }
+
+  /** Puts an item; false when `condition` (whose `#names` are attribute names) failed. */
+  protected put(item: Item, condition?: string, values?: Record<string, unknown>): Promise<boolean> {
+    const names = condition ? namesOf(condition) : undefined;
+    return conditional(
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: condition,
+          ...(names ? { ExpressionAttributeNames: names } : {}),
+          ...(values ? { ExpressionAttributeValues: valuesOf(values) } : {}),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Sets the defined attributes of `set` (undefined ones are left alone) plus `extra` clauses;
+   * false when `condition` failed. Every attribute goes through a `#name` so reserved words
+   * such as `status` need no care.
+   */
+  protected update(
+    pk: string,
+    set: Record<string, unknown>,
+    condition?: string,
+    extra: string[] = [],
+    values: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const attrs: Item = {};
+    const clauses: string[] = [];
+    for (const [name, value] of Object.entries(set)) {
+      if (value === undefined) continue;
+      names[`#${name}`] = name;
+      attrs[`:${name}`] = toAttr(value);
+      clauses.push(`#${name} = :${name}`);
+    }
+    for (const text of [...extra, condition ?? '']) {
+      for (const match of text.matchAll(/#(\w+)/g)) names[match[0]] = match[1] as string;
+    }
+    for (const [name, value] of Object.entries(values)) attrs[name] = toAttr(value);
+    return conditional(
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(pk),
+          UpdateExpression: `SET ${[...clauses, ...extra].join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: attrs,
+        }),
+      ),
+    );
+  }
+}
