@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { repositoryIdOf } from '../shared/ingest/accept-delivery';
+import { dynamoJsonApi } from '../shared/store/dynamo-api';
 import { DynamoStore } from '../shared/store/dynamo-store';
 import { type CorpusEntry, variantBody } from './lib/corpus';
-import { FakeAws, fakeRequestHandler, startFakeAwsServer } from './lib/fake-aws';
+import { FakeAws, fakeTransport, startFakeAwsServer } from './lib/fake-aws';
 import { type FunctionName, functionEnvironment, REGION, TABLE_NAME } from './lib/functions';
 import { adminEvent, deliveriesEvent, INTEGRATIONS, seedStore, webhookEvent } from './lib/seed';
 
@@ -42,10 +42,10 @@ export async function measureColdStarts(options: ColdStartOptions): Promise<Cold
   const fake = new FakeAws();
   fake.keepMessages = false;
   const server = await startFakeAwsServer(fake);
-  const client = new DynamoDBClient({
+  const client = dynamoJsonApi({
     region: REGION,
     credentials: { accessKeyId: 'AKIDBENCHFAKE', secretAccessKey: 'bench-fake-secret-key' },
-    requestHandler: fakeRequestHandler(fake),
+    transport: fakeTransport(fake),
   });
   const store = new DynamoStore(client, TABLE_NAME);
   try {

@@ -269,8 +269,9 @@ export function report(results: BenchResults): string {
         ],
       )}\n` +
         `webhook p50 without Powertools logger/metrics: ${warm.webhookWithoutPowertoolsP50Us} µs; ` +
-        `one SDK call (GetItem): ${warm.sdkCallP50Us} µs, ${warm.sdkCallsPerWebhook} per webhook and ` +
-        `${warm.sdkCallsPerProcessor} per processor delivery; gzip -1 of the body: ${warm.gzipP50Us} µs`,
+        `one GetItem through AwsJsonClient: ${warm.jsonCallP50Us} µs (through the SDK: ${warm.sdkCallP50Us} µs), ` +
+        `${warm.awsCallsPerWebhook} calls per webhook and ${warm.awsCallsPerProcessor} per processor delivery; ` +
+        `gzip -1 of the body: ${warm.gzipP50Us} µs`,
     );
   }
   const e2e = results.details.e2e as

@@ -1,18 +1,20 @@
 // The warm measurement, in a process of its own (stdout discarded: the handlers' Powertools logs
 // and metrics are written there, as on Lambda). Started by bench/warm.ts, which reads the result
-// over IPC. Network mocked below the SDK: NodeHttpHandler.handle answers from an in-process fake,
-// so the real handler modules run with every SDK middleware (serialise, sign, retry, parse).
+// over IPC. Network mocked below the clients: AwsJsonClient's transport (what the handlers call
+// AWS with) and the SDK's NodeHttpHandler.handle (the reference SDK call) answer from an
+// in-process fake, so signing, serialisation, retries and parsing all run.
 import { createHmac, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse } from 'aws-lambda';
 import { createWebhookHandler, webhookDeps } from '../functions/webhook/app';
+import { type AwsTransport, useAwsTransport } from '../shared/aws/aws-json-client';
 import { noTelemetry, silentLog } from '../shared/observability';
+import { sqsJsonApi } from '../shared/queue/sqs-api';
 import { SqsQueue } from '../shared/queue/sqs-queue';
-import { SecretsManagerStore } from '../shared/secrets/secrets-manager-store';
+import { getSecretValueJson, SecretsManagerReader } from '../shared/secrets/secrets-manager-reader';
+import { dynamoJsonApi } from '../shared/store/dynamo-api';
 import { DynamoStore } from '../shared/store/dynamo-store';
 import { loadCorpus, seededRandom, variantBody } from './lib/corpus';
 import { FakeAws, requestText, sdkResponse, targetOf } from './lib/fake-aws';
@@ -37,6 +39,8 @@ export interface WarmSamples {
   gzip: number[];
   /** One DynamoDB GetItem through the SDK. */
   sdkCall: number[];
+  /** The same GetItem through AwsJsonClient, as the handlers call DynamoDB. */
+  jsonCall: number[];
   /** The fake's own CPU per webhook and per processor call (already taken out of those samples). */
   fakeWebhook: number[];
   fakeProcessor: number[];
@@ -51,7 +55,17 @@ const fake = new FakeAws();
 let fakeMicros = 0;
 let fakeCalls = 0;
 
-// Every SDK client in this process answers from `fake`; nothing reaches a socket.
+// Every client in this process answers from `fake`; nothing reaches a socket.
+const answerFromFake: AwsTransport = async (request) => {
+  const started = process.cpuUsage();
+  const reply = fake.answer(targetOf(request.headers), request.body);
+  const spent = process.cpuUsage(started);
+  fakeMicros += spent.user + spent.system;
+  fakeCalls += 1;
+  return { status: reply.status, body: reply.body };
+};
+useAwsTransport(answerFromFake);
+
 NodeHttpHandler.prototype.handle = async function handle(request) {
   const started = process.cpuUsage();
   const response = sdkResponse(fake.answer(targetOf(request.headers), requestText(request.body)));
@@ -69,7 +83,8 @@ function cpuSince(started: NodeJS.CpuUsage): number {
 async function run(request: WarmRequest): Promise<WarmSamples> {
   const corpus = loadCorpus();
   const dynamo = new DynamoDBClient({});
-  const store = new DynamoStore(dynamo, process.env.TABLE_NAME ?? '');
+  const dynamoJson = dynamoJsonApi();
+  const store = new DynamoStore(dynamoJson, process.env.TABLE_NAME ?? '');
   await seedStore(store, fake, corpus);
   const webhookModule = await import('../functions/webhook/handler');
   const processorModule = await import('../functions/processor/handler');
@@ -84,8 +99,8 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
   const plain = createWebhookHandler(
     webhookDeps({
       store,
-      deliveries: new SqsQueue(new SQSClient({}), process.env.DELIVERIES_QUEUE_URL ?? ''),
-      secretStore: new SecretsManagerStore(new SecretsManagerClient({})),
+      deliveries: new SqsQueue(sqsJsonApi(), process.env.DELIVERIES_QUEUE_URL ?? ''),
+      secretStore: new SecretsManagerReader(getSecretValueJson()),
       log: silentLog,
       telemetry: noTelemetry,
     }),
@@ -102,6 +117,7 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
     webhookNoPowertools: [],
     gzip: [],
     sdkCall: [],
+    jsonCall: [],
     fakeWebhook: [],
     fakeProcessor: [],
     callsPerWebhook: 0,
@@ -169,6 +185,15 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
     );
     const sdkCall = cpuSince(started) - fakeMicros;
 
+    fakeMicros = 0;
+    started = process.cpuUsage();
+    await dynamoJson.getItem({
+      TableName: process.env.TABLE_NAME,
+      Key: integrationKey,
+      ConsistentRead: true,
+    });
+    const jsonCall = cpuSince(started) - fakeMicros;
+
     if (!keep) continue;
     samples.floor.push(floor);
     samples.gzip.push(gzip);
@@ -180,6 +205,7 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
     }
     samples.webhookNoPowertools.push(plainCpu);
     samples.sdkCall.push(sdkCall);
+    samples.jsonCall.push(jsonCall);
   }
   samples.callsPerWebhook = webhookCalls / total;
   samples.callsPerProcessor = processorCalls / total;

@@ -176,7 +176,7 @@ export function isLoopback(endpoint: string): boolean {
 }
 
 /** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape SignatureV4 asks for. */
-class Sha256 {
+export class Sha256 {
   private hash: Hash | Hmac;
 
   constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {

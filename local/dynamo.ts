@@ -1,9 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { type DynamoApi, dynamoJsonApi } from '../shared/store/dynamo-api';
 
 export interface LocalDynamo {
+  /** The SDK client, for creating the table. */
   client: DynamoDBClient;
+  /** What the stores use: DynamoDB's JSON protocol through AwsJsonClient, as on AWS. */
+  api: DynamoApi;
   endpoint: string;
   /** Closes the client, then dynalite, which waits for pending writes and closes LevelDB. */
   stop(): Promise<void>;
@@ -27,14 +31,21 @@ export async function startLocalDynamo(path: string): Promise<LocalDynamo> {
     endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  const api = dynamoJsonApi({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   let stopped: Promise<void> | undefined;
   return {
     client,
+    api,
     endpoint,
     stop() {
       stopped ??= new Promise<void>((resolve, reject) => {
-        // The client's keep-alive sockets would hold the server open: close them first.
+        // The clients' keep-alive sockets would hold the server open: close them first.
         client.destroy();
+        api.destroy();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
       });

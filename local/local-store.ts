@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inferProvider, providerOfEventKey } from '../shared/bitbucket/event-keys';
 import type { Decision } from '../shared/domain/decision';
 import type { Provider } from '../shared/domain/events';
+import type { DynamoApi } from '../shared/store/dynamo-api';
 import { DynamoStore } from '../shared/store/dynamo-store';
 import type { NewDelivery, TriggerClaim } from '../shared/store/store';
 
@@ -35,11 +35,11 @@ export interface LocalStoreHooks {
  */
 export class LocalStore extends DynamoStore {
   constructor(
-    client: DynamoDBClient,
+    dynamo: DynamoApi,
     tableName: string,
     private readonly hooks: LocalStoreHooks = {},
   ) {
-    super(client, tableName);
+    super(dynamo, tableName);
   }
 
   override createDelivery(delivery: NewDelivery, ttlDays: number): Promise<void> {

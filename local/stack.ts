@@ -104,7 +104,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const dynamo = await startLocalDynamo(dir.dynamo);
     started.push(() => dynamo.stop());
     await ensureTable(dynamo.client, TABLE_NAME);
-    const store = new LocalStore(dynamo.client, TABLE_NAME, {
+    const store = new LocalStore(dynamo.api, TABLE_NAME, {
       onDecided: (report) => {
         for (const line of formatDecisions(report)) out(line);
       },

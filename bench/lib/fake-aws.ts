@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import type { AwsTransport } from '../../shared/aws/aws-json-client';
 import { TABLE_KEYS } from '../../shared/store/table';
 
 /** A DynamoDB attribute value as the JSON protocol carries it (binary as base64 text). */
@@ -381,6 +382,17 @@ export function fakeRequestHandler(fake: FakeAws) {
     updateHttpClientConfig() {},
     httpHandlerConfigs: () => ({}),
     destroy() {},
+  };
+}
+
+/**
+ * An AwsJsonClient transport that answers from `fake` in-process: signing, serialisation,
+ * retries and parsing run; only the socket is skipped.
+ */
+export function fakeTransport(fake: FakeAws): AwsTransport {
+  return async (request) => {
+    const reply = fake.answer(targetOf(request.headers), request.body);
+    return { status: reply.status, body: reply.body };
   };
 }
 

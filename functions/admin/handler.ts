@@ -2,9 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createJsonLogger, injectLambdaContext } from '../../shared/aws/json-logger';
+import { sdkSqsApi } from '../../shared/queue/sdk-sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
 import { DynamoStore } from '../../shared/store/dynamo-store';
+import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
 import { adminDeps, createAdminHandler } from './app';
 import { config } from './config';
 
@@ -14,9 +16,9 @@ const logger = createJsonLogger();
 
 export const handler = createAdminHandler(
   adminDeps({
-    store: new DynamoStore(new DynamoDBClient({}), config.tableName),
+    store: new DynamoStore(sdkDynamoApi(new DynamoDBClient({})), config.tableName),
     secrets: new SecretsManagerStore(new SecretsManagerClient({})),
-    deliveries: new SqsQueue(new SQSClient({}), config.deliveriesQueueUrl),
+    deliveries: new SqsQueue(sdkSqsApi(new SQSClient({})), config.deliveriesQueueUrl),
     log: logger,
     auth: { kind: 'iam' },
     stage: config.stage,

@@ -7,28 +7,15 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { DependencyError } from '../errors';
-import type { SecretReader, SecretStore } from './secrets';
-
-/**
- * SecretReader on AWS Secrets Manager: all the webhook and processor functions bundle. SDK
- * faults become DependencyError; values are never logged.
- */
-export class SecretsManagerReader implements SecretReader {
-  constructor(protected readonly client: SecretsManagerClient) {}
-
-  async get(id: string): Promise<string | undefined> {
-    try {
-      const out = await this.client.send(new GetSecretValueCommand({ SecretId: id }));
-      return out.SecretString;
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
-      throw new DependencyError('secrets unavailable', { cause: error });
-    }
-  }
-}
+import type { SecretStore } from './secrets';
+import { SecretsManagerReader } from './secrets-manager-reader';
 
 /** SecretStore on AWS Secrets Manager: reads, creates, updates and deletes secrets. */
 export class SecretsManagerStore extends SecretsManagerReader implements SecretStore {
+  constructor(private readonly client: SecretsManagerClient) {
+    super((input) => client.send(new GetSecretValueCommand(input)));
+  }
+
   async put(id: string, value: string): Promise<void> {
     try {
       await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString: value }));

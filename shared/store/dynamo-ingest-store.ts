@@ -1,14 +1,7 @@
-import {
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import type { Decision } from '../domain/decision';
 import type { OpenPullRequest } from '../domain/rules';
 import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../errors';
+import type { DynamoApi } from './dynamo-api';
 import {
   conditional,
   DAY_SECONDS,
@@ -46,7 +39,7 @@ const TRIGGER_TTL_DAYS = 7;
  */
 export class DynamoIngestStore implements IngestStore {
   constructor(
-    protected readonly client: DynamoDBClient,
+    protected readonly dynamo: DynamoApi,
     protected readonly tableName: string,
   ) {}
 
@@ -85,15 +78,13 @@ export class DynamoIngestStore implements IngestStore {
   async deleteDelivery(integration: string, deliveryId: string): Promise<void> {
     // Only an undecided delivery may be undone; a failed condition means there is nothing to undo.
     await conditional(
-      this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: key(deliveryKey(integration, deliveryId)),
-          ConditionExpression: '#status = :received',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':received': toAttr('received') },
-        }),
-      ),
+      this.dynamo.deleteItem({
+        TableName: this.tableName,
+        Key: key(deliveryKey(integration, deliveryId)),
+        ConditionExpression: '#status = :received',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':received': toAttr('received') },
+      }),
     );
   }
 
@@ -173,15 +164,13 @@ export class DynamoIngestStore implements IngestStore {
     let startKey: Item | undefined;
     do {
       const page = await storage(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :open)',
-            ExpressionAttributeValues: { ':pk': toAttr(`PRJ#${projectId}`), ':open': toAttr('OPEN#') },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
+        this.dynamo.query({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :open)',
+          ExpressionAttributeValues: { ':pk': toAttr(`PRJ#${projectId}`), ':open': toAttr('OPEN#') },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
       );
       for (const item of page.Items ?? []) {
         const { id, sourceBranch, sourceCommit, fromFork, draft } = recordOf<OpenPullRequest>(
@@ -203,9 +192,7 @@ export class DynamoIngestStore implements IngestStore {
       const { id, sourceBranch, sourceCommit, fromFork, draft } = pr;
       await this.put({ ...toItem({ id, sourceBranch, sourceCommit, fromFork, draft }), ...key(pk, openSk) });
     } else {
-      await storage(
-        this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(pk, openSk) })),
-      );
+      await storage(this.dynamo.deleteItem({ TableName: this.tableName, Key: key(pk, openSk) }));
     }
   }
 
@@ -242,9 +229,7 @@ export class DynamoIngestStore implements IngestStore {
 
   protected async get(pk: string, sk = META): Promise<Item | undefined> {
     const result = await storage(
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: key(pk, sk), ConsistentRead: true }),
-      ),
+      this.dynamo.getItem({ TableName: this.tableName, Key: key(pk, sk), ConsistentRead: true }),
     );
     return result.Item;
   }
@@ -253,15 +238,13 @@ export class DynamoIngestStore implements IngestStore {
   protected put(item: Item, condition?: string, values?: Record<string, unknown>): Promise<boolean> {
     const names = condition ? namesOf(condition) : undefined;
     return conditional(
-      this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: condition,
-          ...(names ? { ExpressionAttributeNames: names } : {}),
-          ...(values ? { ExpressionAttributeValues: valuesOf(values) } : {}),
-        }),
-      ),
+      this.dynamo.putItem({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: condition,
+        ...(names ? { ExpressionAttributeNames: names } : {}),
+        ...(values ? { ExpressionAttributeValues: valuesOf(values) } : {}),
+      }),
     );
   }
 
@@ -291,16 +274,14 @@ export class DynamoIngestStore implements IngestStore {
     }
     for (const [name, value] of Object.entries(values)) attrs[name] = toAttr(value);
     return conditional(
-      this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: key(pk),
-          UpdateExpression: `SET ${[...clauses, ...extra].join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: attrs,
-        }),
-      ),
+      this.dynamo.updateItem({
+        TableName: this.tableName,
+        Key: key(pk),
+        UpdateExpression: `SET ${[...clauses, ...extra].join(', ')}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: attrs,
+      }),
     );
   }
 }

@@ -1,4 +1,4 @@
-import { type AttributeValue, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Decision } from '../domain/decision';
 import { DependencyError } from '../errors';
 import type { DeliveryRecord, IntegrationRecord, ProjectRecord } from './store';
@@ -82,7 +82,8 @@ export async function conditional(call: Promise<unknown>): Promise<boolean> {
     await call;
     return true;
   } catch (cause) {
-    if (cause instanceof ConditionalCheckFailedException) return false;
+    // The SDK's ConditionalCheckFailedException and AwsJsonClient's error carry the same name.
+    if ((cause as Error | undefined)?.name === 'ConditionalCheckFailedException') return false;
     throw new DependencyError('storage unavailable', { cause });
   }
 }

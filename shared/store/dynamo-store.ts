@@ -1,4 +1,4 @@
-import { type AttributeValue, DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Provider } from '../domain/events';
 import { ValidationError } from '../errors';
 import { DynamoIngestStore } from './dynamo-ingest-store';
@@ -113,17 +113,13 @@ export class DynamoStore extends DynamoIngestStore implements Store {
     for (const item of items) {
       if (item.sk?.S === META) continue;
       await storage(
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: { pk: item.pk as AttributeValue, sk: item.sk as AttributeValue },
-          }),
-        ),
+        this.dynamo.deleteItem({
+          TableName: this.tableName,
+          Key: { pk: item.pk as AttributeValue, sk: item.sk as AttributeValue },
+        }),
       );
     }
-    await storage(
-      this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: key(`PRJ#${project.id}`) })),
-    );
+    await storage(this.dynamo.deleteItem({ TableName: this.tableName, Key: key(`PRJ#${project.id}`) }));
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<DeliveryPage> {
@@ -132,21 +128,19 @@ export class DynamoStore extends DynamoIngestStore implements Store {
       : (['gsi2', `DLVI#${query.integration ?? ''}`] as const);
     const names = [`${index}pk`, `${index}sk`] as const;
     const page = await storage(
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index,
-          KeyConditionExpression: `${names[0]} = :pk`,
-          ExpressionAttributeValues: { ':pk': toAttr(partition) },
-          // Bodies and headers stay behind: a page of large payloads would hit the 1 MB limit.
-          ProjectionExpression: SUMMARY_PROJECTION,
-          ExpressionAttributeNames: SUMMARY_NAMES,
-          ScanIndexForward: false,
-          // One more than asked: tells whether a next page exists, so the last page has no `next`.
-          Limit: query.limit + 1,
-          ExclusiveStartKey: query.cursor ? decodeCursor(query.cursor, names, partition) : undefined,
-        }),
-      ),
+      this.dynamo.query({
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: `${names[0]} = :pk`,
+        ExpressionAttributeValues: { ':pk': toAttr(partition) },
+        // Bodies and headers stay behind: a page of large payloads would hit the 1 MB limit.
+        ProjectionExpression: SUMMARY_PROJECTION,
+        ExpressionAttributeNames: SUMMARY_NAMES,
+        ScanIndexForward: false,
+        // One more than asked: tells whether a next page exists, so the last page has no `next`.
+        Limit: query.limit + 1,
+        ExclusiveStartKey: query.cursor ? decodeCursor(query.cursor, names, partition) : undefined,
+      }),
     );
     const items = (page.Items ?? []).slice(0, query.limit);
     const last = items[items.length - 1];
@@ -164,16 +158,14 @@ export class DynamoStore extends DynamoIngestStore implements Store {
     let startKey: Item | undefined;
     do {
       const page = await storage(
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: index,
-            KeyConditionExpression: `${partitionKey} = :pk`,
-            ExpressionAttributeValues: { ':pk': toAttr(value) },
-            ...(index ? {} : { ConsistentRead: true }),
-            ExclusiveStartKey: startKey,
-          }),
-        ),
+        this.dynamo.query({
+          TableName: this.tableName,
+          IndexName: index,
+          KeyConditionExpression: `${partitionKey} = :pk`,
+          ExpressionAttributeValues: { ':pk': toAttr(value) },
+          ...(index ? {} : { ConsistentRead: true }),
+          ExclusiveStartKey: startKey,
+        }),
       );
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
@@ -184,15 +176,13 @@ export class DynamoStore extends DynamoIngestStore implements Store {
   /** Deletes an item if `condition` holds; nothing happens otherwise. */
   private async deleteIf(itemKey: Item, condition: string, values: Record<string, unknown>): Promise<void> {
     await conditional(
-      this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: itemKey,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: namesOf(condition),
-          ExpressionAttributeValues: valuesOf(values),
-        }),
-      ),
+      this.dynamo.deleteItem({
+        TableName: this.tableName,
+        Key: itemKey,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: namesOf(condition),
+        ExpressionAttributeValues: valuesOf(values),
+      }),
     );
   }
 }

@@ -15,6 +15,7 @@ import { signBody } from '../../shared/bitbucket/signature';
 import { type TriggerMessage, TriggerMessageSchema } from '../../shared/domain/trigger-message';
 import { type Log, noTelemetry } from '../../shared/observability';
 import { DynamoStore } from '../../shared/store/dynamo-store';
+import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
 import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
@@ -87,7 +88,7 @@ export interface HarnessOptions {
 export async function createHarness(dynamo: LocalDynamo, options: HarnessOptions = {}) {
   const tableName = `admin-${randomUUID()}`;
   await ensureTable(dynamo.client, tableName);
-  const store = new DynamoStore(dynamo.client, tableName);
+  const store = new DynamoStore(sdkDynamoApi(dynamo.client), tableName);
   const secrets = new MemorySecretStore();
   const deliveries = new RecordingQueue();
   const triggers = new RecordingQueue();

@@ -1,11 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { evaluateCondition, FakeAws, fakeRequestHandler } from '../../bench/lib/fake-aws';
+import { evaluateCondition, FakeAws, fakeTransport } from '../../bench/lib/fake-aws';
 import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../../shared/errors';
+import { sqsJsonApi } from '../../shared/queue/sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
-import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
+import { getSecretValueJson, SecretsManagerReader } from '../../shared/secrets/secrets-manager-reader';
+import { dynamoJsonApi } from '../../shared/store/dynamo-api';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import type { NewDelivery } from '../../shared/store/store';
 
@@ -14,16 +13,16 @@ function adapters() {
   const config = {
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'not-a-real-key' },
-    requestHandler: fakeRequestHandler(fake),
+    transport: fakeTransport(fake),
   };
   return {
     fake,
-    store: new DynamoStore(new DynamoDBClient(config), 'table'),
+    store: new DynamoStore(dynamoJsonApi(config), 'table'),
     queue: new SqsQueue(
-      new SQSClient(config),
+      sqsJsonApi(config),
       'https://sqs.us-east-1.amazonaws.com/000000000000/hookgate-deliveries.fifo',
     ),
-    secrets: new SecretsManagerStore(new SecretsManagerClient(config)),
+    secrets: new SecretsManagerReader(getSecretValueJson(config)),
   };
 }
 

@@ -49,6 +49,7 @@ const warmSamples = (webhookUs: number): WarmSamples => ({
   webhookNoPowertools: [300],
   gzip: [80],
   sdkCall: [100],
+  jsonCall: [20],
   fakeWebhook: [10],
   fakeProcessor: [30],
   callsPerWebhook: 2,

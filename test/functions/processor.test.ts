@@ -22,8 +22,10 @@ import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../../shared/domain/known-hosts';
 import { triggerIdOf } from '../../shared/domain/trigger-id';
 import { TriggerMessageSchema } from '../../shared/domain/trigger-message';
 import { noTelemetry, silentLog } from '../../shared/observability';
+import { sdkSqsApi } from '../../shared/queue/sdk-sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { DynamoStore } from '../../shared/store/dynamo-store';
+import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
 import { readFixtureBytes, readFixtureJson } from '../support/fixtures';
 import { lambdaContext } from '../support/lambda-context';
 
@@ -35,8 +37,8 @@ const TABLE = 'hookgate-test';
 const TRIGGERS_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/hookgate-triggers.fifo';
 const DELIVERIES_ARN = 'arn:aws:sqs:us-east-1:123456789012:hookgate-deliveries.fifo';
 
-const store = new DynamoStore(new DynamoDBClient({ region: 'us-east-1', credentials }), TABLE);
-const triggers = new SqsQueue(new SQSClient({ region: 'us-east-1', credentials }), TRIGGERS_URL);
+const store = new DynamoStore(sdkDynamoApi(new DynamoDBClient({ region: 'us-east-1', credentials })), TABLE);
+const triggers = new SqsQueue(sdkSqsApi(new SQSClient({ region: 'us-east-1', credentials })), TRIGGERS_URL);
 
 const NOW = '2025-03-01T10:00:05.000Z';
 const RECEIVED_AT = '2025-03-01T10:00:00.000Z';

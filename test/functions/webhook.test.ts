@@ -22,9 +22,11 @@ import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
 import { signBody } from '../../shared/bitbucket/signature';
 import { MAX_BODY_BYTES } from '../../shared/ingest/accept-delivery';
 import { type Log, noTelemetry } from '../../shared/observability';
+import { sdkSqsApi } from '../../shared/queue/sdk-sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
 import { DynamoStore } from '../../shared/store/dynamo-store';
+import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
 import { readFixtureBytes, readFixtureJson } from '../support/fixtures';
 import { lambdaContext } from '../support/lambda-context';
 
@@ -36,8 +38,8 @@ const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'not-a-real-key'
 const TABLE = 'hookgate-test';
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/hookgate-deliveries.fifo';
 
-const store = new DynamoStore(new DynamoDBClient({ region: 'us-east-1', credentials }), TABLE);
-const deliveries = new SqsQueue(new SQSClient({ region: 'us-east-1', credentials }), QUEUE_URL);
+const store = new DynamoStore(sdkDynamoApi(new DynamoDBClient({ region: 'us-east-1', credentials })), TABLE);
+const deliveries = new SqsQueue(sdkSqsApi(new SQSClient({ region: 'us-east-1', credentials })), QUEUE_URL);
 const secretStore = new SecretsManagerStore(new SecretsManagerClient({ region: 'us-east-1', credentials }));
 
 // The published known-answer secret (reference/bitbucket-protocol.md §1.3): the real captured

@@ -606,7 +606,10 @@ describe('the Hookgate stack', () => {
     it('stays within 100 KB of its own code', async () => {
       const own = Buffer.byteLength(await bundle(['@aws-sdk/*']));
       expect(own).toBeLessThanOrEqual(OWN_CODE_LIMIT);
-      expect(own).toBeLessThan(readFileSync(assetFile()).byteLength);
+      const whole = readFileSync(assetFile()).byteLength;
+      // The webhook calls AWS through AwsJsonClient and bundles no SDK; the others bundle theirs.
+      if (name === 'webhook') expect(own).toBe(whole);
+      else expect(own).toBeLessThan(whole);
     });
 
     it('loads as an ES module on Node with only the environment the stack gives it', () => {

@@ -1,10 +1,11 @@
 import { createServer } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../../shared/domain/decision';
 import { DEFAULT_SETTINGS } from '../../shared/domain/settings';
 import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../../shared/errors';
+import { dynamoJsonApi } from '../../shared/store/dynamo-api';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import type {
   IntegrationRecord,
@@ -32,7 +33,7 @@ beforeEach(async () => {
   tables += 1;
   tableName = `hookgate-test-${tables}`;
   await ensureTable(local.client, tableName);
-  store = new DynamoStore(local.client, tableName);
+  store = new DynamoStore(local.api, tableName);
 });
 
 const body = JSON.stringify({ push: { changes: [] }, repository: { uuid: '{repo-1}' } });
@@ -464,8 +465,8 @@ describe('DynamoStore projects and integrations', () => {
 });
 
 describe('DynamoStore faults', () => {
-  it('turns a missing table into a DependencyError that keeps the SDK error as its cause', async () => {
-    const missing = new DynamoStore(local.client, 'no-such-table');
+  it('turns a missing table into a DependencyError that keeps the DynamoDB error as its cause', async () => {
+    const missing = new DynamoStore(local.api, 'no-such-table');
 
     const error = await missing.getIntegration('cloud').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DependencyError);
@@ -481,7 +482,7 @@ describe('DynamoStore faults', () => {
 
   it('turns an unreachable endpoint into a DependencyError', async () => {
     const port = await closedPort();
-    const client = new DynamoDBClient({
+    const client = dynamoJsonApi({
       region: 'us-east-1',
       endpoint: `http://127.0.0.1:${port}`,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },

@@ -45,7 +45,7 @@ export type IngestStack = Awaited<ReturnType<typeof createIngestStack>>;
 export async function createIngestStack(dynamo: LocalDynamo, options: IngestStackOptions = {}) {
   const tableName = `ingest-${randomUUID()}`;
   await ensureTable(dynamo.client, tableName);
-  const store = new DynamoStore(dynamo.client, tableName);
+  const store = new DynamoStore(dynamo.api, tableName);
   const deliveries = new RecordingQueue();
   const triggers = new RecordingQueue();
   const secretStore = new MemorySecretStore();
