@@ -1,25 +1,11 @@
 import { gunzipSync } from 'node:zlib';
 import { inferProvider, providerOfEventKey } from '../shared/bitbucket/event-keys';
-import type { Decision } from '../shared/domain/decision';
 import type { Provider } from '../shared/domain/events';
 import type { DynamoApi } from '../shared/store/dynamo-api';
 import { DynamoStore } from '../shared/store/dynamo-store';
 import type { NewDelivery, TriggerClaim } from '../shared/store/store';
 
-/** What the processor decided for one delivery, for the console. */
-export interface DecisionReport {
-  deliveryId: string;
-  eventKey: string;
-  provider: Provider;
-  repository?: string;
-  status: 'decided' | 'invalid';
-  decisions: Decision[];
-  error?: string;
-}
-
 export interface LocalStoreHooks {
-  /** Called once per delivery, right after its decisions are stored and before any trigger is sent. */
-  onDecided?: (report: DecisionReport) => void;
   /** Called when a trigger id was already sent by an earlier delivery, so it is not sent again. */
   onAlreadySent?: (triggerId: string) => void;
 }
@@ -29,9 +15,8 @@ export interface LocalStoreHooks {
  * - One integration takes both platforms. On AWS a delivery is read as its integration's
  *   provider; here each delivery is recorded with the platform its event key (or body) names,
  *   so Cloud and Data Center payloads sent to `/webhooks/local` are both understood.
- * - Decisions are reported as they are stored, so the console shows why a build did or did not
- *   start (a redelivery that reuses stored decisions is not reported twice), and so is a trigger
- *   not sent again because an earlier delivery already sent it.
+ * - A trigger not sent again because an earlier delivery already sent it is reported, so the
+ *   console says why (decisions are reported by the processor's `onDecided`).
  */
 export class LocalStore extends DynamoStore {
   constructor(
@@ -44,30 +29,6 @@ export class LocalStore extends DynamoStore {
 
   override createDelivery(delivery: NewDelivery, ttlDays: number): Promise<void> {
     return super.createDelivery({ ...delivery, provider: platformOf(delivery) }, ttlDays);
-  }
-
-  override async saveDecisions(
-    integration: string,
-    deliveryId: string,
-    outcome: Parameters<DynamoStore['saveDecisions']>[2],
-  ): Promise<void> {
-    await super.saveDecisions(integration, deliveryId, outcome);
-    if (!this.hooks.onDecided) return;
-    // Only for the console: a failed read here must not fail the processing.
-    const record = await this.getDelivery(integration, deliveryId).catch(() => undefined);
-    const project = outcome.projectId
-      ? await this.getProject(outcome.projectId).catch(() => undefined)
-      : undefined;
-    const repository = project?.fullName ?? record?.repositoryId;
-    this.hooks.onDecided({
-      deliveryId,
-      eventKey: record?.eventKey ?? '?',
-      provider: record?.provider ?? 'bitbucket-cloud',
-      ...(repository ? { repository } : {}),
-      status: outcome.status,
-      decisions: outcome.decisions,
-      ...(outcome.error ? { error: outcome.error } : {}),
-    });
   }
 
   override async claimTrigger(

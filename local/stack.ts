@@ -105,9 +105,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     started.push(() => dynamo.stop());
     await ensureTable(dynamo.client, TABLE_NAME);
     const store = new LocalStore(dynamo.api, TABLE_NAME, {
-      onDecided: (report) => {
-        for (const line of formatDecisions(report)) out(line);
-      },
       onAlreadySent: (triggerId) => out(formatAlreadySent(triggerId)),
     });
     const secrets = new FileSecretStore(dir.secrets);
@@ -143,6 +140,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       // As on AWS: integrations given credentials through the admin API ask Bitbucket for open
       // pull requests and full commit hashes.
       lookup: createBitbucketLookup({ secrets, log }),
+      // Why a build did or did not start, printed as soon as it is decided.
+      onDecided: (report) => {
+        for (const line of formatDecisions(report)) out(line);
+      },
       connectUnknownRepository: autoConnect({
         store,
         defaultBranch: options.defaultBranch,

@@ -14,6 +14,18 @@ import type { DeliveryRecord, IngestStore, IntegrationRecord, ProjectRecord } fr
 import type { DeliveryMessage } from './delivery-message';
 import type { RepositoryLookup } from './repository-lookup';
 
+/** What the processor decided for one delivery (the local stack prints it). */
+export interface DecisionReport {
+  deliveryId: string;
+  eventKey: string;
+  provider: DeliveryRecord['provider'];
+  /** The project's repository name, else the repository id of the payload. */
+  repository?: string;
+  status: 'decided' | 'invalid';
+  decisions: Decision[];
+  error?: string;
+}
+
 export interface ProcessDeliveryDeps {
   store: IngestStore;
   triggers: Queue;
@@ -33,6 +45,11 @@ export interface ProcessDeliveryDeps {
    * only-PRs skip, and full hashes for the abbreviated ones of Cloud PR events (DESIGN §4).
    */
   lookup?: RepositoryLookup;
+  /**
+   * Called once per delivery, right after its decisions are stored and before any trigger is
+   * sent; not again when a redelivery reuses them (the local stack prints it).
+   */
+  onDecided?: (report: DecisionReport) => void;
   /** Called for each trigger sent (the local stack prints it). */
   onTrigger?: (message: TriggerMessage) => void;
 }
@@ -90,6 +107,7 @@ export async function processDelivery(
       error: reason,
       at: deps.now().toISOString(),
     });
+    deps.onDecided?.(reportOf(record, undefined, { status: 'invalid', decisions: [], error: reason }));
     deps.log.warn('delivery payload could not be read', { reason });
     deps.telemetry.count('Deliveries', 1, { outcome: 'invalid' });
     return { status: 'invalid', decisions: [], triggersSent: 0, duplicateTriggers: 0 };
@@ -187,7 +205,23 @@ async function decideOnce(
     ...(project ? { projectId: project.id } : {}),
     at: deps.now().toISOString(),
   });
+  deps.onDecided?.(reportOf(record, project, { status: 'decided', decisions }));
   return decisions;
+}
+
+function reportOf(
+  record: DeliveryRecord,
+  project: ProjectRecord | undefined,
+  outcome: Pick<DecisionReport, 'status' | 'decisions' | 'error'>,
+): DecisionReport {
+  const repository = project?.fullName ?? record.repositoryId;
+  return {
+    deliveryId: record.deliveryId,
+    eventKey: record.eventKey,
+    provider: record.provider,
+    ...(repository ? { repository } : {}),
+    ...outcome,
+  };
 }
 
 /**
