@@ -90,9 +90,9 @@ const MAX_BACKOFF_MS = 20_000;
  * A small client for the AWS JSON protocols (DynamoDB, SQS, Secrets Manager) on Node's http
  * module: SigV4 signing, keep-alive connections, a timeout on every request, and the SDK's
  * standard retry policy (up to 3 attempts, full-jitter exponential backoff from 100 ms, for
- * throttling, 5xx and network faults). The webhook and processor functions call DynamoDB and
- * SQS through it: each SDK v3 call costs about 0.35 ms of CPU in its middleware stack, this path
- * about a tenth of that (bench/README.md).
+ * throttling, 5xx and network faults). The webhook function and local mode call AWS through
+ * it: an SDK v3 call costs about 0.4 ms of CPU in its middleware stack, this path about a
+ * seventh of that (bench/README.md).
  */
 export class AwsJsonClient {
   private readonly endpoint: URL;

@@ -6,7 +6,7 @@ export interface SqsApi {
   sendMessage(input: SendMessageRequest): Promise<SendMessageResult>;
 }
 
-/** SqsApi over SQS's JSON protocol through AwsJsonClient: what the webhook and processor functions use. */
+/** SqsApi over SQS's JSON protocol through AwsJsonClient: what the webhook function uses. */
 export function sqsJsonApi(
   options: Omit<AwsJsonClientOptions, 'service' | 'targetPrefix' | 'jsonVersion'> = {},
 ): SqsApi {

@@ -30,8 +30,8 @@ export type DynamoJsonOptions = Omit<
 >;
 
 /**
- * DynamoApi over DynamoDB's JSON protocol through AwsJsonClient: what the webhook and processor
- * functions and local mode use. Binary attributes go out as base64 and come back as Uint8Arrays,
+ * DynamoApi over DynamoDB's JSON protocol through AwsJsonClient: what the webhook function and
+ * local mode use. Binary attributes go out as base64 and come back as Uint8Arrays,
  * as the SDK gives them.
  */
 export function dynamoJsonApi(options: DynamoJsonOptions = {}): DynamoApi & { destroy(): void } {

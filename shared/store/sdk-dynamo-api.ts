@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoApi } from './dynamo-api';
 
-/** DynamoApi on an AWS SDK v3 client: the admin function, and tests that mock the SDK. */
+/** DynamoApi on an AWS SDK v3 client: the processor and admin functions, and tests that mock the SDK. */
 export function sdkDynamoApi(client: DynamoDBClient): DynamoApi {
   return {
     getItem: (input) => client.send(new GetItemCommand(input)),

@@ -6,7 +6,7 @@ import { type DynamoApi, dynamoJsonApi } from '../../shared/store/dynamo-api';
 export interface LocalDynamo {
   /** The SDK client (table set-up, and stores the admin function's way). */
   client: DynamoDBClient;
-  /** DynamoDB's JSON protocol through AwsJsonClient, as the webhook and processor functions call it. */
+  /** DynamoDB's JSON protocol through AwsJsonClient, as the webhook function and local mode call it. */
   api: DynamoApi;
   endpoint: string;
   stop(): Promise<void>;
