@@ -13,10 +13,18 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-/** Starts dynalite on a free loopback port, persisting to the LevelDB folder `path`. */
-export async function startLocalDynamo(path: string): Promise<LocalDynamo> {
+/**
+ * Starts dynalite on a free loopback port, persisting to the LevelDB folder `path` (in memory
+ * without one, as the tests use it).
+ */
+export async function startLocalDynamo(path?: string): Promise<LocalDynamo> {
   // Zero delays: a table created at first start is ACTIVE at once.
-  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server = dynalite({
+    ...(path ? { path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -26,16 +34,13 @@ export async function startLocalDynamo(path: string): Promise<LocalDynamo> {
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({
+  const settings = {
     region: 'us-east-1',
     endpoint,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const api = dynamoJsonApi({
-    region: 'us-east-1',
-    endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  };
+  const client = new DynamoDBClient(settings);
+  const api = dynamoJsonApi(settings);
   let stopped: Promise<void> | undefined;
   return {
     client,
