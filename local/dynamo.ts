@@ -1,6 +1,6 @@
-import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { type DynamoApi, dynamoJsonApi } from '../shared/store/dynamo-api';
 
 export interface LocalDynamo {
@@ -9,30 +9,64 @@ export interface LocalDynamo {
   /** What the stores use: DynamoDB's JSON protocol through AwsJsonClient, as on AWS. */
   api: DynamoApi;
   endpoint: string;
-  /** Closes the client, then dynalite, which waits for pending writes and closes LevelDB. */
+  /** Closes the clients, then dynalite, which waits for pending writes and closes LevelDB. */
   stop(): Promise<void>;
 }
 
+/** What the database thread tells the thread that started it. */
+type FromDatabase = { kind: 'listening'; port: number } | { kind: 'stopped' };
+
 /**
- * Starts dynalite on a free loopback port, persisting to the LevelDB folder `path` (in memory
- * without one, as the tests use it).
+ * The database thread: dynalite on a free loopback port. Plain CommonJS evaluated as is, so it
+ * runs the same from the TypeScript sources (tests, tsx) and from the bundled CLI.
+ */
+const DATABASE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.dynalite);
+// Zero delays: a table created at first start is ACTIVE at once.
+const server = dynalite({
+  ...(workerData.path ? { path: workerData.path } : {}),
+  createTableMs: 0,
+  deleteTableMs: 0,
+  updateTableMs: 0,
+});
+server.once('error', (error) => { throw error; });
+server.listen(0, '127.0.0.1', () => {
+  parentPort.postMessage({ kind: 'listening', port: server.address().port });
+});
+parentPort.once('message', () => {
+  server.close((error) => {
+    if (error) throw error;
+    parentPort.postMessage({ kind: 'stopped' });
+    parentPort.close();
+  });
+  server.closeIdleConnections();
+});
+`;
+
+/**
+ * Starts dynalite on a free loopback port in a thread of its own, persisting to the LevelDB
+ * folder `path` (in memory without one, as the tests use it). On its own thread its request
+ * parsing, validation and LevelDB work do not queue behind the handlers: the stores reach it over
+ * HTTP as they reach DynamoDB on AWS. A failure of the thread after the start is thrown in this
+ * one, as it would be were dynalite running here.
  */
 export async function startLocalDynamo(path?: string): Promise<LocalDynamo> {
-  // Zero delays: a table created at first start is ACTIVE at once.
-  const server = dynalite({
-    ...(path ? { path } : {}),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
+  const worker = new Worker(DATABASE_THREAD, {
+    eval: true,
+    workerData: { dynalite: createRequire(import.meta.url).resolve('dynalite'), path },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const port = await new Promise<number>((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    const exited = (code: number) => reject(new Error(`the database thread exited with code ${code}`));
+    worker.once('error', failed);
+    worker.once('exit', exited);
+    worker.once('message', (message: FromDatabase) => {
+      worker.off('error', failed);
+      worker.off('exit', exited);
+      if (message.kind === 'listening') resolve(message.port);
     });
   });
-  const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const settings = {
     region: 'us-east-1',
@@ -51,8 +85,11 @@ export async function startLocalDynamo(path?: string): Promise<LocalDynamo> {
         // The clients' keep-alive sockets would hold the server open: close them first.
         client.destroy();
         api.destroy();
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
+        worker.once('error', reject);
+        worker.once('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`the database thread exited with code ${code}`)),
+        );
+        worker.postMessage('stop');
       });
       return stopped;
     },
