@@ -9,6 +9,11 @@ import { type JournalEntry, parseNdjson, QueueJournal, readIfPresent } from './q
 export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
 /** The redrive policy the infrastructure sets on both FIFO queues. */
 export const MAX_RECEIVE_COUNT = 5;
+/**
+ * The journal is rewritten once it holds this many lines and at least twice what is live in it,
+ * so a rewrite (which copies every live line) costs at most one line per line appended, however
+ * long the backlog grows.
+ */
 const COMPACT_AFTER_LINES = 2_000;
 
 /** A message as a consumer receives it. */
@@ -265,9 +270,10 @@ export class LocalFifoQueue implements Queue {
       failed = new Set(batch.map((message) => message.messageId));
     }
     const now = this.now();
+    const done = batch.filter((message) => !failed.has(message.messageId));
+    this.remove(...done);
     for (const message of batch) {
       if (!failed.has(message.messageId)) {
-        this.remove(message);
         this.write({ op: 'done', id: message.messageId });
       } else if (message.receiveCount >= this.maxReceiveCount) {
         await this.deadLetter(message, now);
@@ -276,7 +282,7 @@ export class LocalFifoQueue implements Queue {
         this.write({ op: 'fail', id: message.messageId, count: message.receiveCount });
       }
     }
-    if (this.journal && this.journal.length > COMPACT_AFTER_LINES) {
+    if (this.journal && this.journal.length > Math.max(COMPACT_AFTER_LINES, 2 * this.liveLines())) {
       await this.journal.rewrite(this.snapshot()).catch((error: unknown) => this.report(error));
     }
   }
@@ -303,8 +309,18 @@ export class LocalFifoQueue implements Queue {
     this.options.onDeadLetter?.(letter);
   }
 
-  private remove(message: Pending): void {
-    this.pending = this.pending.filter((other) => other !== message);
+  private remove(...messages: Pending[]): void {
+    if (messages.length === 0) return;
+    const gone = new Set(messages);
+    this.pending = this.pending.filter((other) => !gone.has(other));
+  }
+
+  /**
+   * At least the lines a rewrite would write now: a message takes one, two after a failure, and a
+   * deduplication id still in the window at most one.
+   */
+  private liveLines(): number {
+    return 2 * this.pending.length + this.dedup.size;
   }
 
   /** A bookkeeping append: losing one only means a message is offered once more after a crash. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,6 +195,43 @@ describe('LocalFifoQueue', () => {
     const lines = readFileSync(journalPath, 'utf8').trim().split('\n');
     expect(lines.every((line) => JSON.parse(line).op === 'dedup')).toBe(true);
     expect(lines).toHaveLength(20);
+  });
+
+  /**
+   * The journal's size as each batch is handed out: appends make it grow, a rewrite shrinks it.
+   * Each batch takes `batchMs`, time for the deletions of the one before to reach the journal.
+   */
+  function journalSizes(queue: LocalFifoQueue, journalPath: string, batchMs = 0) {
+    const sizes: number[] = [];
+    queue.start(async () => {
+      sizes.push(statSync(journalPath).size);
+      if (batchMs > 0) await new Promise((resolve) => setTimeout(resolve, batchMs));
+      return [];
+    });
+    const shrinks = () => sizes.filter((size, i) => i > 0 && size < (sizes[i - 1] ?? 0)).length;
+    return { sizes, shrinks };
+  }
+
+  it('does not rewrite the journal for every batch behind a long backlog', async () => {
+    const journalPath = join(dir, 'q.ndjson');
+    const queue = await openQueue({ journalPath });
+    for (let i = 0; i < 2_500; i++) await queue.send(message(`m${i}`, `g${i % 8}`));
+    const journal = journalSizes(queue, journalPath);
+    await queue.whenIdle();
+    // 250 batches; the live lines (2,500 messages and their deduplication ids) outnumber the dead ones throughout.
+    expect(journal.sizes).toHaveLength(250);
+    expect(journal.shrinks()).toBe(0);
+  });
+
+  it('rewrites the journal once most of its lines are dead', async () => {
+    const journalPath = join(dir, 'q.ndjson');
+    const queue = await openQueue({ journalPath, deduplicationWindowMs: 0 });
+    for (let i = 0; i < 1_500; i++) await queue.send(message(`m${i}`));
+    const journal = journalSizes(queue, journalPath, 2);
+    await queue.whenIdle();
+    // 1,500 sends and up to 1,500 deletions: one rewrite once the deletions outnumber what is left.
+    expect(journal.sizes).toHaveLength(150);
+    expect(journal.shrinks()).toBe(1);
   });
 
   it('refuses a send once closed, so a caller can answer 503', async () => {
