@@ -15,6 +15,8 @@ export const MAX_RECEIVE_COUNT = 5;
  * long the backlog grows.
  */
 const COMPACT_AFTER_LINES = 2_000;
+/** How often a send sweeps expired deduplication ids out (a sweep visits every id in the window). */
+const SWEEP_EVERY_MS = 1_000;
 
 /** A message as a consumer receives it. */
 export interface ReceivedMessage extends QueueMessage {
@@ -79,7 +81,9 @@ interface Pending {
  */
 export class LocalFifoQueue implements Queue {
   private pending: Pending[] = [];
+  /** Deduplication ids by when they were first seen; expired ones are swept out now and then. */
   private readonly dedup = new Map<string, number>();
+  private sweptAt = Number.NEGATIVE_INFINITY;
   private readonly dead: DeadLetter[] = [];
   private consumer: QueueConsumer | undefined;
   private inFlight: Promise<void> | undefined;
@@ -145,8 +149,9 @@ export class LocalFifoQueue implements Queue {
       throw new Error(`queue ${this.name}: a FIFO message needs a group id and a deduplication id`);
     }
     const now = this.now();
-    this.forgetExpired(now);
-    if (this.dedup.has(message.deduplicationId)) return;
+    this.sweep(now);
+    const seenAt = this.dedup.get(message.deduplicationId);
+    if (seenAt !== undefined && now - seenAt < this.windowMs) return;
     // Claimed before the write, so a concurrent send of the same id is dropped too.
     this.dedup.set(message.deduplicationId, now);
     const pending: Pending = {
@@ -282,6 +287,7 @@ export class LocalFifoQueue implements Queue {
         this.write({ op: 'fail', id: message.messageId, count: message.receiveCount });
       }
     }
+    this.sweep(now);
     if (this.journal && this.journal.length > Math.max(COMPACT_AFTER_LINES, 2 * this.liveLines())) {
       await this.journal.rewrite(this.snapshot()).catch((error: unknown) => this.report(error));
     }
@@ -332,7 +338,13 @@ export class LocalFifoQueue implements Queue {
     this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
   }
 
+  /** Forgets expired deduplication ids unless that was done in the last second. */
+  private sweep(now: number): void {
+    if (now - this.sweptAt >= SWEEP_EVERY_MS) this.forgetExpired(now);
+  }
+
   private forgetExpired(now: number): void {
+    this.sweptAt = now;
     for (const [id, at] of this.dedup) {
       if (now - at >= this.windowMs) this.dedup.delete(id);
     }

@@ -93,6 +93,17 @@ describe('LocalFifoQueue', () => {
     expect(consumer.bodies()).toEqual(['first', 'third']);
   });
 
+  it('accepts an id whose window ended a moment ago, before expired ids are swept out', async () => {
+    let now = 1_000_000;
+    const queue = await openQueue({ now: () => now, deduplicationWindowMs: 100 });
+    await queue.send(message('first', 'g', 'same-id'));
+    now += 99;
+    await queue.send(message('second', 'g', 'same-id'));
+    now += 1;
+    await queue.send(message('third', 'g', 'same-id'));
+    expect(queue.depth).toBe(2);
+  });
+
   it('redelivers a failed message with its receive count raised, and deletes it once it succeeds', async () => {
     const queue = await openQueue();
     const consumer = recorder((r) => r.receiveCount < 3);
@@ -225,8 +236,11 @@ describe('LocalFifoQueue', () => {
 
   it('rewrites the journal once most of its lines are dead', async () => {
     const journalPath = join(dir, 'q.ndjson');
-    const queue = await openQueue({ journalPath, deduplicationWindowMs: 0 });
+    let now = 0;
+    const queue = await openQueue({ journalPath, deduplicationWindowMs: 60_000, now: () => now });
     for (let i = 0; i < 1_500; i++) await queue.send(message(`m${i}`));
+    // Past the deduplication window: the ids are no longer live either.
+    now = 120_000;
     const journal = journalSizes(queue, journalPath, 2);
     await queue.whenIdle();
     // 1,500 sends and up to 1,500 deletions: one rewrite once the deletions outnumber what is left.
