@@ -15,7 +15,7 @@ export const MAX_RECEIVE_COUNT = 5;
  * long the backlog grows.
  */
 const COMPACT_AFTER_LINES = 2_000;
-/** How often a send sweeps expired deduplication ids out (a sweep visits every id in the window). */
+/** How often expired deduplication ids are swept out (a sweep visits every id in the window). */
 const SWEEP_EVERY_MS = 1_000;
 
 /** A message as a consumer receives it. */
