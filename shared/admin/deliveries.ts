@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { DuplicateDeliveryError, NotFoundError, ValidationError } from '../errors';
 import { evaluateDelivery, validate } from '../evaluate';
 import { DELIVERY_TTL_DAYS } from '../ingest/accept-delivery';
-import type { DeliveryMessage } from '../ingest/delivery-message';
+import { enqueueDelivery } from '../ingest/delivery-message';
 import type { DeliveryRecord } from '../store/store';
 import {
   type AdminContext,
@@ -98,13 +97,11 @@ export async function replayDelivery(
   }
   if (!deliveryId) throw new ConflictError(`delivery ${source} was replayed ${MAX_REPLAYS} times already`);
 
-  const message: DeliveryMessage = { integration: integration.name, deliveryId };
   try {
-    // The group and deduplication ids the webhook path uses, so order per repository holds.
-    await deps.deliveries.send({
-      body: JSON.stringify(message),
-      groupId: `${integration.name}#${original.repositoryId ?? 'none'}`,
-      deduplicationId: createHash('sha256').update(`${integration.name}\n${deliveryId}`).digest('hex'),
+    await enqueueDelivery(deps.deliveries, {
+      integration: integration.name,
+      deliveryId,
+      repositoryId: original.repositoryId,
     });
   } catch (error) {
     await deps.store.deleteDelivery(integration.name, deliveryId).catch(() => undefined);

@@ -15,7 +15,7 @@ import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { WebhookSecrets } from '../secrets/webhook-secrets';
 import type { IngestStore, IntegrationRecord } from '../store/store';
-import type { DeliveryMessage } from './delivery-message';
+import { enqueueDelivery } from './delivery-message';
 
 /** Bitbucket caps payloads at 256 KB; anything over 1 MB is not a Bitbucket delivery. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -112,13 +112,8 @@ export async function acceptDelivery(
   const repositoryId = repositoryIdOf(payload);
   const receivedAt = deps.now().toISOString();
   const attempt = Number(headers['x-attempt-number']);
-  const message: DeliveryMessage = { integration: integration.name, deliveryId };
   const enqueue = () =>
-    deps.deliveries.send({
-      body: JSON.stringify(message),
-      groupId: `${integration.name}#${repositoryId ?? 'none'}`,
-      deduplicationId: hash(`${integration.name}\n${deliveryId}`),
-    });
+    enqueueDelivery(deps.deliveries, { integration: integration.name, deliveryId, repositoryId });
 
   try {
     await deps.store.createDelivery(
@@ -235,8 +230,4 @@ function tryParse(body: Buffer): unknown {
   } catch {
     return undefined;
   }
-}
-
-function hash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
