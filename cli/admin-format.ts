@@ -1,5 +1,7 @@
 // Plain-text rendering of admin API answers: aligned columns, no colours, no dependency.
 
+import { isRecord } from '../shared/bitbucket/event-keys';
+
 /** One table: a header row and the rows below it, columns padded to the widest cell. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((header, i) =>
@@ -22,14 +24,14 @@ export function fields(record: unknown, skip: readonly string[] = []): string {
 /** The rows of a list answer: `items`, or the first array property, or the body itself. */
 export function itemsOf(body: unknown): unknown[] {
   if (Array.isArray(body)) return body;
-  if (!isObject(body)) return [];
+  if (!isRecord(body)) return [];
   if (Array.isArray(body.items)) return body.items;
   return (Object.values(body).find(Array.isArray) as unknown[] | undefined) ?? [];
 }
 
 /** The cursor of the next page, when the answer has one. */
 export function nextOf(body: unknown): string | undefined {
-  if (!isObject(body)) return undefined;
+  if (!isRecord(body)) return undefined;
   const next = body.next ?? body.nextCursor ?? body.nextToken;
   return typeof next === 'string' && next ? next : undefined;
 }
@@ -47,22 +49,18 @@ export function cell(value: unknown): string {
 
 /** `default`, or the space id of a `{ space }` scope. */
 export function scopeCell(scope: unknown): string {
-  return isObject(scope) && typeof scope.space === 'string' ? `space:${scope.space}` : cell(scope);
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isRecord(scope) && typeof scope.space === 'string' ? `space:${scope.space}` : cell(scope);
 }
 
 /** The first string among `keys` of `record` (top level, then one level down). */
 export function pick(record: unknown, ...keys: string[]): string | undefined {
-  if (!isObject(record)) return undefined;
+  if (!isRecord(record)) return undefined;
   for (const key of keys) {
     const value = record[key];
     if (typeof value === 'string' || typeof value === 'number') return String(value);
   }
   for (const nested of Object.values(record)) {
-    if (!isObject(nested)) continue;
+    if (!isRecord(nested)) continue;
     for (const key of keys) {
       const value = nested[key];
       if (typeof value === 'string' || typeof value === 'number') return String(value);
@@ -72,11 +70,11 @@ export function pick(record: unknown, ...keys: string[]): string | undefined {
 }
 
 function flatten(value: unknown, prefix = '', depth = 0): [string, string][] {
-  if (!isObject(value)) return prefix ? [[prefix, cell(value)]] : [['value', cell(value)]];
+  if (!isRecord(value)) return prefix ? [[prefix, cell(value)]] : [['value', cell(value)]];
   const rows: [string, string][] = [];
   for (const [key, nested] of Object.entries(value)) {
     const name = prefix ? `${prefix}.${key}` : key;
-    if (isObject(nested) && depth < 2 && Object.keys(nested).length > 0)
+    if (isRecord(nested) && depth < 2 && Object.keys(nested).length > 0)
       rows.push(...flatten(nested, name, depth + 1));
     else rows.push([name, cell(nested)]);
   }

@@ -1,5 +1,5 @@
 import { HookgateError } from '../shared/errors';
-import { UsageError } from './errors';
+import { CommandFailedError, UsageError } from './errors';
 
 const SUMMARY = `hookgate: Bitbucket webhooks in, pipeline triggers out
 
@@ -37,7 +37,7 @@ async function usage(): Promise<string> {
   return [SUMMARY, ...commands.map((command) => command.usage)].join('\n');
 }
 
-/** Runs the CLI and returns its exit code: 0 done, 2 bad usage or input. */
+/** Runs the CLI and returns its exit code: 0 done, 1 the command failed, 2 bad usage or input. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -54,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest, (text) => process.stdout.write(text));
     return 0;
   } catch (error) {
+    if (error instanceof CommandFailedError) {
+      if (error.message) process.stderr.write(`hookgate ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof UsageError || error instanceof HookgateError || isParseArgsError(error)) {
       process.stderr.write(`hookgate ${name}: ${(error as Error).message}\n`);
       return 2;

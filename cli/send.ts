@@ -6,8 +6,7 @@ import { DEFAULT_DATA_DIR, dataDirOf } from '../local/data-dir';
 import { readEndpoint } from '../local/endpoint-file';
 import { signBody } from '../shared/bitbucket/signature';
 import { FileSecretStore } from '../shared/secrets/file-secret-store';
-import { UsageError } from './errors';
-import { exitWith } from './exit';
+import { CommandFailedError, UsageError } from './errors';
 
 export const SEND_USAGE = `usage: hookgate send <payload.json> --event-key <key> [--url <url>] [--secret <secret>]
     [--data-dir <dir>] [--delivery-id <id>]
@@ -64,12 +63,13 @@ export async function runSend(argv: string[], out: (text: string) => void): Prom
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    exitWith(1, `hookgate send: cannot reach ${url}: ${reasonOf(error)}`);
+    throw new CommandFailedError(`cannot reach ${url}: ${reasonOf(error)}`, { cause: error });
   }
   const text = await response.text();
   out(`${response.status} ${response.statusText}\n`);
   if (text) out(`${pretty(text)}\n`);
-  if (!response.ok) exitWith(1);
+  // The answer is printed above; the exit code alone says it was not a 2xx.
+  if (!response.ok) throw new CommandFailedError('');
 }
 
 /** The exact bytes of the payload file (they are what gets signed), checked to be JSON. */
