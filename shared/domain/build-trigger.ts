@@ -1,24 +1,11 @@
-import type { Decision } from './decision';
+import type { TriggerDecision } from './decision';
 import type { Actor, Provider } from './events';
 import type { TriggerMessage } from './trigger-message';
 
 // Building a trigger message needs no zod: the message's type is inferred from the schema in
-// `./trigger-message`, so the compiler checks this builder against it, and the processor's bundle
-// leaves the schema out. Tests parse every message the processor sends with the schema.
-
-export const TRIGGER_SCHEMA = 'hookgate.trigger/v1';
-
-export const TRIGGER_REASONS = [
-  'default-branch',
-  'tag-push',
-  'always-build-branch',
-  'pr-branch-push',
-  'branch-push',
-  'forked-pr',
-  'pr-opened',
-] as const;
-
-export type TriggerReason = (typeof TRIGGER_REASONS)[number];
+// `./trigger-message` (imported as a type only), so the compiler checks this builder against it —
+// the schema name below included — and the processor's bundle leaves the schema out. Tests parse
+// every message the processor sends with the schema.
 
 export interface TriggerProject {
   id: string;
@@ -32,7 +19,7 @@ export interface TriggerProject {
 }
 
 export interface TriggerInput {
-  decision: Decision;
+  decision: TriggerDecision;
   integration: string;
   provider: Provider;
   project: TriggerProject;
@@ -41,14 +28,12 @@ export interface TriggerInput {
   createdAt: string;
 }
 
-/** Builds the v1 message for a `trigger` decision. Throws when the decision is not a trigger. */
+/** Builds the v1 message for a trigger decision. Throws for any other (a malformed stored decision). */
 export function buildTriggerMessage(input: TriggerInput): TriggerMessage {
   const { decision, project } = input;
-  if (decision.action !== 'trigger' || !decision.triggerId || !decision.ref || !decision.commit) {
-    throw new Error(`decision "${decision.reason}" is not a trigger`);
-  }
+  if (decision.action !== 'trigger') throw new Error(`decision "${decision.reason}" is not a trigger`);
   return {
-    schema: TRIGGER_SCHEMA,
+    schema: 'hookgate.trigger/v1',
     triggerId: decision.triggerId,
     createdAt: input.createdAt,
     integration: input.integration,
@@ -61,12 +46,12 @@ export function buildTriggerMessage(input: TriggerInput): TriggerMessage {
       ...(project.httpsUrl ? { httpsUrl: project.httpsUrl } : {}),
       defaultBranch: project.defaultBranch,
     },
-    reason: decision.reason as TriggerReason,
+    reason: decision.reason,
     ref: decision.ref,
     commit: decision.commit,
     ...(decision.pullRequest ? { pullRequest: { ...decision.pullRequest } } : {}),
-    trust: decision.trust ?? 'trusted',
-    secretsAllowed: decision.secretsAllowed ?? true,
+    trust: decision.trust,
+    secretsAllowed: decision.secretsAllowed,
     checkout: { deployKeySecretId: project.deployKeySecretId, knownHosts: [...project.knownHosts] },
     delivery: input.delivery,
     ...(input.actor ? { actor: { ...input.actor } } : {}),

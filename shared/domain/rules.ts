@@ -1,4 +1,11 @@
-import type { Decision, DecisionPullRequest, RuleReason } from './decision';
+import type {
+  Decision,
+  DecisionPullRequest,
+  SkipDecision,
+  SkipReason,
+  TriggerDecision,
+  TriggerReason,
+} from './decision';
 import type { HookEvent, PullRequest, PullRequestEvent, PushEvent, RefChange } from './events';
 import { firstMatch } from './glob';
 import { type ProjectSettings, skipMarkersOf } from './settings';
@@ -80,13 +87,13 @@ function decideRefChange(change: RefChange, projectId: string, context: RuleCont
     return { action: 'skip', reason: 'ref-deleted', message: `${label} was deleted; nothing to build`, ref };
   }
   const base = { ref, commit: { ...commit } };
-  const skip = (reason: RuleReason, message: string): Decision => ({
+  const skip = (reason: SkipReason, message: string): SkipDecision => ({
     action: 'skip',
     reason,
     message,
     ...base,
   });
-  const trigger = (reason: RuleReason, message: string): Decision => ({
+  const trigger = (reason: TriggerReason, message: string): TriggerDecision => ({
     action: 'trigger',
     reason,
     message,
@@ -139,7 +146,7 @@ export function decidePullRequest(event: PullRequestEvent, context: RuleContext)
   const ref = { type: 'pull-request', name: `pull-requests/${pr.id}` } as const;
   const base = { ref, commit: { ...pr.source.commit }, pullRequest: summary(pr) };
   const label = `pull request #${pr.id}`;
-  const skip = (reason: RuleReason, message: string): Decision => ({
+  const skip = (reason: SkipReason, message: string): SkipDecision => ({
     action: 'skip',
     reason,
     message,
@@ -166,7 +173,7 @@ export function decidePullRequest(event: PullRequestEvent, context: RuleContext)
   }
 
   const opened = event.action === 'opened';
-  let reason: RuleReason;
+  let reason: TriggerReason;
   let message: string;
   if (pr.fromFork) {
     if (!settings.buildForkedPullRequests) {

@@ -1,14 +1,9 @@
 import * as z from 'zod/mini';
-import { TRIGGER_REASONS, TRIGGER_SCHEMA } from './build-trigger';
+import { TRIGGER_REASONS } from './decision';
 
-export {
-  buildTriggerMessage,
-  TRIGGER_REASONS,
-  TRIGGER_SCHEMA,
-  type TriggerInput,
-  type TriggerProject,
-  type TriggerReason,
-} from './build-trigger';
+export { TRIGGER_REASONS, type TriggerReason } from './decision';
+
+export const TRIGGER_SCHEMA = 'hookgate.trigger/v1';
 
 /**
  * `hookgate.trigger/v1`: one pipeline to start, as put on `triggers.fifo`. This schema is the

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { normaliseDelivery } from '../bitbucket/normalise';
 import { buildTriggerMessage } from '../domain/build-trigger';
-import type { Decision } from '../domain/decision';
+import { type Decision, isTrigger, type TriggerDecision } from '../domain/decision';
 import type { HookEvent, PullRequestEvent } from '../domain/events';
 import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../domain/known-hosts';
 import { decide, type OpenPullRequest, type RuleContext } from '../domain/rules';
@@ -127,7 +127,7 @@ export async function processDelivery(
     const current = await applyState(deps, project, event);
     const integration = await store.getIntegration(record.integration);
     for (const decision of decisions) {
-      if (decision.action !== 'trigger') continue;
+      if (!isTrigger(decision)) continue;
       const sent = await sendTrigger(deps, { decision, record, event, project: current, integration });
       if (sent) triggersSent += 1;
       else duplicateTriggers += 1;
@@ -286,7 +286,7 @@ async function askBitbucketBeforeSkipping(
 }
 
 interface TriggerContext {
-  decision: Decision;
+  decision: TriggerDecision;
   record: DeliveryRecord;
   event: HookEvent;
   project: ProjectRecord;
@@ -296,7 +296,7 @@ interface TriggerContext {
 /** Claims, sends and confirms one trigger. Returns false when it had already been sent. */
 async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): Promise<boolean> {
   const { decision, record, project, event, integration } = context;
-  const triggerId = decision.triggerId as string;
+  const { triggerId } = decision;
   const at = deps.now().toISOString();
   const claim = await deps.store.claimTrigger(triggerId, {
     projectId: project.id,
@@ -346,7 +346,7 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
  * integration has credentials (DESIGN §4). When Bitbucket cannot say, the trigger goes out with
  * the abbreviated hash, marked so, rather than late: the trigger id never depends on this.
  */
-async function withFullCommit(deps: ProcessDeliveryDeps, context: TriggerContext): Promise<Decision> {
+async function withFullCommit(deps: ProcessDeliveryDeps, context: TriggerContext): Promise<TriggerDecision> {
   const { decision, integration, project } = context;
   const commit = decision.commit;
   if (!commit?.abbreviated || !deps.lookup || !integration?.credentialsSecretId) return decision;

@@ -21,8 +21,14 @@ describe('Deadline', () => {
       seen.push(Math.round(currentDeadline().at));
     };
     await Promise.all([
-      withDeadline(Deadline.in(1_000, () => 0), deep),
-      withDeadline(Deadline.in(2_000, () => 0), deep),
+      withDeadline(
+        Deadline.in(1_000, () => 0),
+        deep,
+      ),
+      withDeadline(
+        Deadline.in(2_000, () => 0),
+        deep,
+      ),
     ]);
     expect(seen.sort()).toEqual([1_000, 2_000]);
     expect(currentDeadline().remainingMs()).toBe(Number.POSITIVE_INFINITY);

@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Decision } from '../../shared/domain/decision';
+import { buildTriggerMessage, type TriggerInput } from '../../shared/domain/build-trigger';
+import { type Decision, isTrigger, type TriggerDecision } from '../../shared/domain/decision';
 import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../../shared/domain/known-hosts';
 import { triggerJsonSchemaText } from '../../shared/domain/trigger-json-schema';
-import {
-  buildTriggerMessage,
-  type TriggerInput,
-  TriggerMessageSchema,
-} from '../../shared/domain/trigger-message';
+import { TriggerMessageSchema } from '../../shared/domain/trigger-message';
 import { evaluateDelivery } from '../../shared/evaluate';
 import { readFixtureJson } from '../support/fixtures';
 
@@ -18,9 +15,10 @@ function decisionsFor(path: string, eventKey: string, settings: object = {}): De
     .decisions;
 }
 
-function inputFor(decision: Decision): TriggerInput {
+function inputFor(decision: Decision | undefined): TriggerInput {
   return {
-    decision,
+    // Unchecked on purpose: a decision read back from the store is not validated either.
+    decision: decision as TriggerDecision,
     integration: 'acme-cloud',
     provider: 'bitbucket-cloud',
     project: {
@@ -52,11 +50,11 @@ describe('buildTriggerMessage', () => {
   it('builds a valid v1 message from a default-branch push trigger', () => {
     const [main] = decisionsFor('cloud/jenkins-bbsource__multipleChangesPayload.json', 'repo:push');
     expect(main).toMatchObject({ action: 'trigger', reason: 'default-branch' });
-    const message = buildTriggerMessage(inputFor(main as Decision));
+    const message = buildTriggerMessage(inputFor(main));
     expect(TriggerMessageSchema.safeParse(message).error).toBeUndefined();
     expect(message).toMatchObject({
       schema: 'hookgate.trigger/v1',
-      triggerId: main?.triggerId,
+      triggerId: main && isTrigger(main) ? main.triggerId : 'not a trigger',
       ref: { type: 'branch', name: 'main' },
       commit: { sha: '325d37697849f4b1fe42cb19c20134af08e03a82', abbreviated: false },
       trust: 'trusted',
@@ -68,7 +66,7 @@ describe('buildTriggerMessage', () => {
       buildForkedPullRequests: true,
     });
     expect(forked).toMatchObject({ action: 'trigger', reason: 'forked-pr' });
-    const message = buildTriggerMessage(inputFor(forked as Decision));
+    const message = buildTriggerMessage(inputFor(forked));
     expect(TriggerMessageSchema.safeParse(message).error).toBeUndefined();
     expect(message).toMatchObject({
       trust: 'untrusted',
@@ -81,6 +79,6 @@ describe('buildTriggerMessage', () => {
   it('refuses a decision that is not a trigger', () => {
     const [deleted] = decisionsFor('cloud/jenkins-bbsource__branch_deleted.json', 'repo:push');
     expect(deleted).toMatchObject({ action: 'skip', reason: 'ref-deleted' });
-    expect(() => buildTriggerMessage(inputFor(deleted as Decision))).toThrow(/not a trigger/);
+    expect(() => buildTriggerMessage(inputFor(deleted))).toThrow(/not a trigger/);
   });
 });
