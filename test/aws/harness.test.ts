@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorTierRuns } from '../support/moto-server';
 import { type AwsStack, startAwsStack } from './support/aws-stack';
@@ -78,5 +78,27 @@ describe.skipIf(!runs)('the AWS tier harness against moto', () => {
     const response = await stack.admin('GET', 'integrations');
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ items: [] });
+  });
+
+  it('redelivers a record the processor reports failed, and SQS moves it to the DLQ after five receives', async () => {
+    await stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.deliveries?.url,
+        MessageBody: 'not a delivery message',
+        MessageGroupId: 'poison#none',
+        MessageDeduplicationId: 'poison-1',
+      }),
+    );
+    const rounds = await stack.drain({ redeliverFailedNow: true, maxBatches: 10 });
+    expect(rounds.map((round) => round.records[0]?.attributes.ApproximateReceiveCount)).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
+    expect(rounds.every((round) => round.failed.length === 1 && !round.error)).toBe(true);
+    const dead = await stack.receiveAll('deliveries-dlq');
+    expect(dead.map((message) => message.body)).toEqual(['not a delivery message']);
   });
 });
