@@ -1,0 +1,82 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorTierRuns } from '../support/moto-server';
+import { type AwsStack, startAwsStack } from './support/aws-stack';
+import { resourcesOf } from './support/template';
+
+const runs = emulatorTierRuns();
+
+describe.skipIf(!runs)('the AWS tier harness against moto', () => {
+  let stack: AwsStack;
+
+  beforeAll(async () => {
+    stack = await startAwsStack();
+  }, 240_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('loads every bundled function of the template with its resolved environment', () => {
+    const { template } = stack.synthesized;
+    const bundled = resourcesOf(template, 'AWS::Lambda::Function').filter(
+      ([, resource]) => typeof resource.Metadata?.['aws:asset:path'] === 'string',
+    );
+    expect(Object.keys(stack.functions)).toHaveLength(bundled.length);
+    expect(Object.keys(stack.functions)).toEqual(expect.arrayContaining(['webhook', 'processor', 'admin']));
+    expect(stack.functions.webhook?.environment).toMatchObject({
+      TABLE_NAME: stack.tableName,
+      DELIVERIES_QUEUE_URL: stack.queues.deliveries?.url,
+    });
+    expect(stack.functions.processor?.environment.TRIGGERS_QUEUE_URL).toBe(stack.queues.triggers?.url);
+    expect(stack.functions.admin?.environment.STAGE).toBe(stack.stage);
+  });
+
+  it('creates the table with the key schema and both indexes the template defines', async () => {
+    const [, table] = resourcesOf(stack.synthesized.template, 'AWS::DynamoDB::Table')[0] ?? [];
+    const { Table } = await stack.clients.dynamo.send(
+      new DescribeTableCommand({ TableName: stack.tableName }),
+    );
+    expect(Table?.KeySchema).toEqual(table?.Properties?.KeySchema);
+    const indexes = (Table?.GlobalSecondaryIndexes ?? []).map((index) => ({
+      IndexName: index.IndexName,
+      KeySchema: index.KeySchema,
+      Projection: index.Projection,
+    }));
+    expect(indexes).toEqual(table?.Properties?.GlobalSecondaryIndexes);
+    expect(indexes.map((index) => index.IndexName)).toEqual(['gsi1', 'gsi2']);
+  });
+
+  it('creates the FIFO queues with the redrive policies the template gives them', async () => {
+    const { Attributes } = await stack.clients.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: stack.queues.deliveries?.url, AttributeNames: ['All'] }),
+    );
+    expect(Attributes).toMatchObject({
+      FifoQueue: 'true',
+      DeduplicationScope: 'messageGroup',
+      VisibilityTimeout: '360',
+    });
+    expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
+      deadLetterTargetArn: stack.queues['deliveries-dlq']?.arn,
+      maxReceiveCount: 5,
+    });
+    expect(Object.keys(stack.queues).sort()).toEqual([
+      'deliveries',
+      'deliveries-dlq',
+      'triggers',
+      'triggers-dlq',
+    ]);
+  });
+
+  it('answers an unsigned admin request with 403 without invoking the function, as API Gateway does', async () => {
+    const response = await stack.request({ method: 'GET', path: '/admin/integrations', iamPrincipal: false });
+    expect(response.status).toBe(403);
+  });
+
+  it('invokes the admin function through its IAM route and reaches moto', async () => {
+    const response = await stack.admin('GET', 'integrations');
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({ items: [] });
+  });
+});
