@@ -48,6 +48,8 @@ export interface ProxyDoor {
   freeze(): void;
   /** Handles the held requests now, and later ones at once. */
   thaw(): void;
+  /** How many requests it holds now. */
+  holding(): number;
   /** Destroys this door's connections, drops what it holds and stops listening (a killed sandbox). */
   close(): Promise<void>;
 }
@@ -209,7 +211,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const openDoor = async (name: string): Promise<ProxyDoor> => {
     if (doors.has(name)) throw new Error(`the proxy already has a door named ${name}`);
     let frozen = false;
-    const held: Array<() => void> = [];
+    const held = new Map<Pending, () => void>();
     const sockets = new Set<Socket>();
     const server = http.createServer((request, response) => {
       const chunks: Buffer[] = [];
@@ -221,14 +223,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           door: name,
           release: () => {
             pending.delete(entry);
+            held.delete(entry);
             response.destroy();
           },
         };
         pending.add(entry);
-        held.push(() => {
-          if (!pending.has(entry)) return;
+        held.set(entry, run);
+        // A client that gives up on a held request leaves nothing to forward.
+        response.on('close', () => {
           pending.delete(entry);
-          run();
+          held.delete(entry);
         });
       });
     });
@@ -250,14 +254,20 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       freeze() {
         frozen = true;
       },
+      holding: () => held.size,
       thaw() {
         frozen = false;
-        for (const run of held.splice(0)) run();
+        const runs = [...held];
+        held.clear();
+        for (const [entry, run] of runs) {
+          pending.delete(entry);
+          run();
+        }
       },
       async close() {
         if (!doors.has(name)) return;
         doors.delete(name);
-        held.length = 0;
+        held.clear();
         for (const entry of [...pending]) if (entry.door === name) entry.release();
         for (const socket of sockets) socket.destroy();
         await new Promise<void>((resolve) => server.close(() => resolve()));
