@@ -3,7 +3,7 @@ import { inferProvider, providerOfEventKey } from '../shared/bitbucket/event-key
 import type { Provider } from '../shared/domain/events';
 import type { DynamoApi } from '../shared/store/dynamo-api';
 import { DynamoStore } from '../shared/store/dynamo-store';
-import type { NewDelivery, TriggerClaim } from '../shared/store/store';
+import type { CreateDeliveryResult, NewDelivery, TriggerClaim } from '../shared/store/store';
 
 export interface LocalStoreHooks {
   /** Called when a trigger id was already sent by an earlier delivery, so it is not sent again. */
@@ -27,7 +27,7 @@ export class LocalStore extends DynamoStore {
     super(dynamo, tableName);
   }
 
-  override createDelivery(delivery: NewDelivery, ttlDays: number): Promise<void> {
+  override createDelivery(delivery: NewDelivery, ttlDays: number): Promise<CreateDeliveryResult> {
     return super.createDelivery({ ...delivery, provider: platformOf(delivery) }, ttlDays);
   }
 

@@ -28,20 +28,6 @@ export class ValidationError extends HookgateError {
   override readonly code = 'invalid-request';
 }
 
-/** A delivery id already recorded: carries the first record's status for the repeat's answer. */
-export class DuplicateDeliveryError extends HookgateError {
-  override name = 'DuplicateDeliveryError';
-  override readonly status = 202;
-  override readonly code = 'duplicate-delivery';
-  constructor(
-    readonly deliveryId: string,
-    readonly firstStatus: string,
-    readonly firstReceivedAt: string | undefined,
-  ) {
-    super(`delivery ${deliveryId} was already received`);
-  }
-}
-
 /** A delivery is not in the state an operation needs (decisions already made, say). */
 export class DeliveryStateError extends HookgateError {
   override name = 'DeliveryStateError';

@@ -39,6 +39,8 @@ class FakeError extends Error {
     readonly type: string,
     message: string,
     readonly status = 400,
+    /** More of the error document (the current `Item` of a failed condition, when asked for). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -77,7 +79,7 @@ export class FakeAws {
       return {
         status: fault.status,
         headers: { ...this.headers(json), 'x-amzn-errortype': fault.type },
-        body: JSON.stringify({ __type: type, message: fault.message }),
+        body: JSON.stringify({ __type: type, message: fault.message, ...fault.extra }),
       };
     }
   }
@@ -104,7 +106,7 @@ export class FakeAws {
       }
       case 'PutItem': {
         const item = input.Item as Item;
-        this.check(condition, this.getItem(item), names, values);
+        this.check(condition, this.getItem(item), names, values, input.ReturnValuesOnConditionCheckFailure);
         this.putItem(item);
         return {};
       }
@@ -156,9 +158,11 @@ export class FakeAws {
     item: Item | undefined,
     names: Record<string, string>,
     values: Item,
+    returnOnFailure?: unknown,
   ) {
     if (condition && !evaluateCondition(condition, item, names, values)) {
-      throw new FakeError('ConditionalCheckFailedException', 'The conditional request failed');
+      const extra = returnOnFailure === 'ALL_OLD' && item ? { Item: item } : {};
+      throw new FakeError('ConditionalCheckFailedException', 'The conditional request failed', 400, extra);
     }
   }
 

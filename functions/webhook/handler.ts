@@ -13,10 +13,13 @@ import { config } from './config';
 // AwsJsonClient, not the SDK: a tenth of the CPU per call, and a smaller, faster-loading bundle.
 const logger = createLogger();
 const metrics = createMetrics();
+// Each of these calls answers in milliseconds; 2 s per attempt leaves room for a retry on another
+// connection inside the invocation's budget (WEBHOOK_RESERVE_MS) when one attempt hangs.
+const aws = { timeoutMs: 2_000 };
 const deps = webhookDeps({
-  store: new DynamoIngestStore(dynamoJsonApi(), config.tableName),
-  deliveries: new SqsQueue(sqsJsonApi(), config.deliveriesQueueUrl),
-  secretStore: new SecretsManagerReader(getSecretValueJson()),
+  store: new DynamoIngestStore(dynamoJsonApi(aws), config.tableName),
+  deliveries: new SqsQueue(sqsJsonApi(aws), config.deliveriesQueueUrl),
+  secretStore: new SecretsManagerReader(getSecretValueJson(aws)),
   log: logger,
   telemetry: powertoolsTelemetry(metrics),
   integrationCacheMs: config.integrationCacheMs,

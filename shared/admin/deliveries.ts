@@ -1,4 +1,4 @@
-import { DuplicateDeliveryError, NotFoundError, ValidationError } from '../errors';
+import { NotFoundError, ValidationError } from '../errors';
 import { evaluateDelivery, validate } from '../evaluate';
 import { DELIVERY_TTL_DAYS } from '../ingest/accept-delivery';
 import { enqueueDelivery } from '../ingest/delivery-message';
@@ -75,25 +75,21 @@ export async function replayDelivery(
   let deliveryId: string | undefined;
   for (let n = 1; n <= MAX_REPLAYS && !deliveryId; n++) {
     const candidate = `replay-${source}-${n}`;
-    try {
-      await deps.store.createDelivery(
-        {
-          integration: integration.name,
-          deliveryId: candidate,
-          provider: original.provider,
-          eventKey: original.eventKey,
-          headers: original.headers,
-          bodyGzip: original.bodyGzip,
-          repositoryId: original.repositoryId,
-          receivedAt,
-          replayOf: source,
-        },
-        DELIVERY_TTL_DAYS,
-      );
-      deliveryId = candidate;
-    } catch (error) {
-      if (!(error instanceof DuplicateDeliveryError)) throw error;
-    }
+    const created = await deps.store.createDelivery(
+      {
+        integration: integration.name,
+        deliveryId: candidate,
+        provider: original.provider,
+        eventKey: original.eventKey,
+        headers: original.headers,
+        bodyGzip: original.bodyGzip,
+        repositoryId: original.repositoryId,
+        receivedAt,
+        replayOf: source,
+      },
+      DELIVERY_TTL_DAYS,
+    );
+    if (created.created) deliveryId = candidate;
   }
   if (!deliveryId) throw new ConflictError(`delivery ${source} was replayed ${MAX_REPLAYS} times already`);
 

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { PROVIDERS } from '../domain/events';
+import { INTEGRATION_NAME } from '../domain/names';
 import { atMost, matches, oneOf } from '../http/checks';
 
-/** Integration names: the last segment of the webhook URL, so a DNS-label-like slug. */
-export const INTEGRATION_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export { INTEGRATION_NAME };
 
 const Name = z
   .string()

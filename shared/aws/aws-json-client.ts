@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { currentDeadline } from '../deadline';
 import { type AwsCredentials, SigningKeyCache, signPost } from './sigv4';
 
 /** One signed request, ready to send. */
@@ -7,6 +8,10 @@ export interface AwsHttpRequest {
   url: URL;
   headers: Record<string, string>;
   body: string;
+  /** This attempt's timeout; the client also enforces it, whatever the transport does. */
+  timeoutMs?: number;
+  /** Aborted when the attempt times out, so a transport can drop its connection. */
+  signal?: AbortSignal;
 }
 
 export interface AwsHttpResponse {
@@ -26,13 +31,16 @@ export interface AwsJsonClientOptions {
   jsonVersion: '1.0' | '1.1';
   /** [AWS_REGION] */
   region?: string;
-  /** [AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, else `https://<service>.<region>.amazonaws.com`] */
+  /**
+   * [AWS_ENDPOINT_URL_<SERVICE> with the SDK's service names (DYNAMODB, SQS, SECRETS_MANAGER),
+   * AWS_ENDPOINT_URL, else `https://<service>.<region>.amazonaws.com`]
+   */
   endpoint?: string;
   /** [from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as Lambda sets them] */
   credentials?: AwsCredentials;
   /** Requests sent at most, the first included [3, as the SDK's standard retry mode]. */
   maxAttempts?: number;
-  /** Per request [5 000 ms]. */
+  /** Per attempt, cut to what is left of `currentDeadline()` [5 000 ms]. */
   timeoutMs?: number;
   transport?: AwsTransport;
   /** Maps each request and response body (DynamoDB's binary attributes). */
@@ -63,6 +71,17 @@ export class AwsNetworkError extends Error {
   override name = 'AwsNetworkError';
 }
 
+/** The invocation's budget was spent before a first attempt could be made; nothing was sent. */
+export class AwsDeadlineError extends AwsNetworkError {
+  override name = 'AwsDeadlineError';
+}
+
+/**
+ * The shortest attempt worth starting: a DynamoDB, SQS or Secrets Manager call in the region
+ * answers in a few milliseconds, so an attempt with less than this left would mostly time out.
+ */
+export const MIN_ATTEMPT_MS = 100;
+
 // Error codes the SDK's standard retry mode treats as throttling or transient.
 const RETRYABLE_CODES = new Set([
   'ThrottlingException',
@@ -88,9 +107,10 @@ const MAX_BACKOFF_MS = 20_000;
 
 /**
  * A small client for the AWS JSON protocols (DynamoDB, SQS, Secrets Manager) on Node's http
- * module: SigV4 signing, keep-alive connections, a timeout on every request, and the SDK's
- * standard retry policy (up to 3 attempts, full-jitter exponential backoff from 100 ms, for
- * throttling, 5xx and network faults). The webhook function and local mode call AWS through
+ * module: SigV4 signing, keep-alive connections, and the SDK's standard retry policy (up to 3
+ * attempts, full-jitter exponential backoff from 100 ms, for throttling, 5xx and network faults),
+ * all inside the invocation's budget (`currentDeadline()`, DESIGN §11): each attempt's timeout is
+ * cut to what is left, and a retry is made only when its backoff and a minimal attempt still fit. The webhook function and local mode call AWS through
  * it: an SDK v3 call costs about 0.4 ms of CPU in its middleware stack, this path about a
  * seventh of that (bench/README.md).
  */
@@ -109,20 +129,29 @@ export class AwsJsonClient {
     this.contentType = `application/x-amz-json-${options.jsonVersion}`;
     const Agent = this.endpoint.protocol === 'http:' ? http.Agent : https.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets: 50 });
-    this.transport =
-      options.transport ?? defaultTransport ?? nodeTransport(this.agent, options.timeoutMs ?? 5_000);
+    this.transport = options.transport ?? defaultTransport ?? nodeTransport(this.agent);
   }
 
-  /** Calls `operation` with `input` and resolves with its output. Throws AwsServiceError or AwsNetworkError. */
+  /**
+   * Calls `operation` with `input` and resolves with its output. Throws AwsServiceError, or
+   * AwsNetworkError (AwsDeadlineError when the budget was spent before anything was sent).
+   */
   async call<T>(operation: string, input: object): Promise<T> {
     const { sleep = delay, random = Math.random, now = () => new Date() } = this.options;
     const maxAttempts = this.options.maxAttempts ?? 3;
+    const limitMs = this.options.timeoutMs ?? 5_000;
+    const deadline = currentDeadline();
+    const minimalMs = Math.min(MIN_ATTEMPT_MS, limitMs);
     const body = JSON.stringify(input, this.options.replacer);
     const headers = {
       'content-type': this.contentType,
       'x-amz-target': `${this.options.targetPrefix}.${operation}`,
     };
     for (let attempt = 1; ; attempt++) {
+      const timeoutMs = deadline.attemptTimeoutMs(limitMs);
+      if (timeoutMs < minimalMs) {
+        throw new AwsDeadlineError(`${operation}: the invocation's budget is spent (${timeoutMs} ms left)`);
+      }
       // Signed per attempt: a signature is valid for 5 minutes, and backoff may outlast a clock step.
       const signed = signPost(
         { url: this.endpoint, headers, body },
@@ -135,7 +164,7 @@ export class AwsJsonClient {
       let response: AwsHttpResponse | undefined;
       let failure: Error | undefined;
       try {
-        response = await this.transport({ url: this.endpoint, headers: signed, body });
+        response = await this.attempt({ url: this.endpoint, headers: signed, body }, timeoutMs);
       } catch (error) {
         failure =
           error instanceof AwsNetworkError
@@ -150,8 +179,28 @@ export class AwsJsonClient {
         if (response.status < 500 && !RETRYABLE_CODES.has(error.code)) throw error;
         failure = error;
       }
-      if (attempt >= maxAttempts) throw failure as Error;
-      await sleep(random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** (attempt - 1)));
+      const backoffMs = random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** (attempt - 1));
+      // A retry that cannot finish inside the budget only delays the 503 the caller must give.
+      if (attempt >= maxAttempts || deadline.shorterThan(backoffMs + minimalMs)) throw failure as Error;
+      await sleep(backoffMs);
+    }
+  }
+
+  /** One request, abandoned after `timeoutMs` whether or not the transport gives up by itself. */
+  private async attempt(request: AwsHttpRequest, timeoutMs: number): Promise<AwsHttpResponse> {
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new AwsNetworkError(`no answer within ${timeoutMs} ms`);
+        abort.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.transport({ ...request, timeoutMs, signal: abort.signal }), timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -171,13 +220,20 @@ export function useAwsTransport(transport: AwsTransport | undefined): void {
   defaultTransport = transport;
 }
 
-function nodeTransport(agent: http.Agent, timeoutMs: number): AwsTransport {
+function nodeTransport(agent: http.Agent): AwsTransport {
   return (request) =>
     new Promise((resolve, reject) => {
       const send = request.url.protocol === 'http:' ? http.request : https.request;
+      const timeoutMs = request.timeoutMs ?? 5_000;
       const outgoing = send(
         request.url,
-        { method: 'POST', headers: request.headers, agent, timeout: timeoutMs },
+        {
+          method: 'POST',
+          headers: request.headers,
+          agent,
+          timeout: timeoutMs,
+          ...(request.signal ? { signal: request.signal } : {}),
+        },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -210,10 +266,17 @@ function serviceError(response: AwsHttpResponse, attempt: number): AwsServiceErr
   return new AwsServiceError(code, String(message), response.status, document, attempt);
 }
 
+// The SDK's names for the service-specific endpoint variables (its serviceId, upper snake case).
+const ENDPOINT_VARIABLES: Record<string, string> = {
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  sqs: 'AWS_ENDPOINT_URL_SQS',
+  secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+};
+
 function endpointFromEnvironment(service: string, region: string): string {
   const env = process.env;
   return (
-    env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] ??
+    env[ENDPOINT_VARIABLES[service] ?? `AWS_ENDPOINT_URL_${service.toUpperCase()}`] ??
     env.AWS_ENDPOINT_URL ??
     `https://${service}.${region}.amazonaws.com`
   );

@@ -3,8 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { isPing, isRecord } from '../bitbucket/event-keys';
 import { verifySignature } from '../bitbucket/signature';
 import type { TtlCache } from '../cache';
+import { INTEGRATION_NAME } from '../domain/names';
 import {
-  DuplicateDeliveryError,
   GoneError,
   InvalidPayloadError,
   NotFoundError,
@@ -14,17 +14,20 @@ import {
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { WebhookSecrets } from '../secrets/webhook-secrets';
-import type { IngestStore, IntegrationRecord } from '../store/store';
+import type { CreateDeliveryResult, IngestStore, IntegrationRecord } from '../store/store';
 import { enqueueDelivery } from './delivery-message';
 
 /** Bitbucket caps payloads at 256 KB; anything over 1 MB is not a Bitbucket delivery. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-export const DELIVERY_TTL_DAYS = 30;
 /**
- * A repeat that finds its delivery still `received` this long after the first attempt assumes
- * that attempt died before enqueueing, and enqueues it (SQS deduplication covers a race).
+ * The most gzipped body a delivery item holds: DynamoDB's item limit is 400 KB, and the rest of
+ * the item (headers, keys, decisions added later) needs room. Only a body that barely compresses
+ * comes near it, and no retry can store it, so it is refused with 413.
  */
-export const ENQUEUE_GRACE_MS = 15_000;
+export const MAX_STORED_BODY_BYTES = 300 * 1024;
+export const DELIVERY_TTL_DAYS = 30;
+/** Repository ids are Cloud uuids (38 characters) and Data Center numbers; longer is not a repository. */
+const REPOSITORY_ID = /^[\x21-\x7e]{1,64}$/;
 
 const KEPT_HEADERS = [
   'x-event-key',
@@ -85,6 +88,9 @@ export async function acceptDelivery(
   // DC's "Test connection" may come without a key; its body is a tiny {"test": true}.
   const keylessPing = !eventKey && body.length < 64 && isPing(undefined, tryParse(body));
   if (!eventKey && !keylessPing) throw new InvalidPayloadError('X-Event-Key header is missing');
+  // Before any lookup: a name no integration can have is not worth a GetItem (nor a cache entry),
+  // and a 10 KB one would make a key DynamoDB refuses.
+  if (!INTEGRATION_NAME.test(request.integration)) throw new NotFoundError('no integration by that name');
 
   const integration = await deps.integrations.getOrLoad(request.integration, () =>
     deps.store.getIntegration(request.integration),
@@ -97,9 +103,12 @@ export async function acceptDelivery(
   }
   deps.log.appendKeys({ integration: integration.name });
 
-  await verify(deps, integration, body, headers['x-hub-signature']);
-
-  if (keylessPing || isPing(eventKey, undefined)) {
+  const ping = keylessPing || isPing(eventKey, undefined);
+  const signature = headers['x-hub-signature'];
+  // Data Center's "Test connection" is sent unsigned even when the hook has a secret. Nothing is
+  // stored or sent for a ping, so answering it unsigned reveals only that the integration exists.
+  if (!(ping && !signature)) await verify(deps, integration, body, signature);
+  if (ping) {
     deps.telemetry.count('Pings');
     return { status: 200, body: { ok: true } };
   }
@@ -110,41 +119,43 @@ export async function acceptDelivery(
   const deliveryId = deliveryIdOf(headers, body);
   deps.log.appendKeys({ deliveryId });
   const repositoryId = repositoryIdOf(payload);
-  const receivedAt = deps.now().toISOString();
   const attempt = Number(headers['x-attempt-number']);
-  const enqueue = () =>
-    enqueueDelivery(deps.deliveries, { integration: integration.name, deliveryId, repositoryId });
-
-  try {
-    await deps.store.createDelivery(
-      {
-        integration: integration.name,
-        deliveryId,
-        provider: integration.provider,
-        eventKey: eventKey as string,
-        ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
-        headers: keptHeaders(headers),
-        // Level 1: most of the size win for a fraction of the CPU on the hot path.
-        bodyGzip: gzipSync(body, { level: 1 }),
-        ...(repositoryId ? { repositoryId } : {}),
-        receivedAt,
-      },
-      DELIVERY_TTL_DAYS,
+  // Level 1: most of the size win for a fraction of the CPU on the hot path.
+  const bodyGzip = gzipSync(body, { level: 1 });
+  if (bodyGzip.length > MAX_STORED_BODY_BYTES) {
+    throw new PayloadTooLargeError(
+      `body compresses to ${bodyGzip.length} bytes; at most ${MAX_STORED_BODY_BYTES} can be stored`,
     );
-  } catch (error) {
-    if (!(error instanceof DuplicateDeliveryError)) throw error;
-    return repeat(deps, error, enqueue);
   }
 
-  try {
-    await enqueue();
-  } catch (error) {
-    // Undo the record so Bitbucket's retry (it retries 5xx) is accepted afresh.
-    await deps.store.deleteDelivery(integration.name, deliveryId).catch((undo: unknown) => {
-      deps.log.error('could not undo the delivery record after a failed enqueue', undo as Error);
-    });
-    throw error;
+  const created = await deps.store.createDelivery(
+    {
+      integration: integration.name,
+      deliveryId,
+      provider: integration.provider,
+      eventKey: eventKey as string,
+      ...(Number.isInteger(attempt) && attempt > 0 && attempt <= 1_000 ? { attempt } : {}),
+      headers: keptHeaders(headers),
+      bodyGzip,
+      ...(repositoryId ? { repositoryId } : {}),
+      receivedAt: deps.now().toISOString(),
+    },
+    DELIVERY_TTL_DAYS,
+  );
+  // Enqueued whenever the record is still `received`, on a first attempt or a repeat of any age:
+  // a repeat may be Bitbucket's retry after an attempt that died or timed out before its enqueue.
+  // The FIFO deduplication id makes a resend within 5 minutes free, and the processor's stored
+  // decisions and trigger claims make a later one harmless.
+  //
+  // A failed enqueue does not undo the record. The undo could delete a record whose message was
+  // sent after all (the SendMessage reply lost) or sent by a concurrent repeat, and that message
+  // would then find nothing; a repeat within 5 minutes would be deduplicated away too. A record
+  // left `received` is safe: Bitbucket retries the 503, and the sweeper enqueues it later.
+  if (created.created || created.status === 'received') {
+    await enqueueDelivery(deps.deliveries, { integration: integration.name, deliveryId, repositoryId });
   }
+  if (!created.created) return repeat(deps, deliveryId, created);
+
   deps.telemetry.count('Deliveries', 1, { outcome: 'accepted' });
   deps.log.info('delivery accepted', { eventKey, repositoryId });
   return { status: 202, body: { deliveryId, status: 'received' } };
@@ -159,29 +170,26 @@ async function verify(
   if (!signature) throw new SignatureError('X-Hub-Signature is missing; set a secret on the webhook');
   const secrets = await deps.secrets.secrets(integration.webhookSecretId);
   if (verifySignature(body, signature, secrets)) return;
+  // A mismatch may be a rotation made after our copy was fetched: check against a fresh read.
   const refreshed = await deps.secrets.refreshed(integration.webhookSecretId);
-  if (refreshed && verifySignature(body, signature, refreshed)) return;
-  if (secrets.length === 0) deps.log.error('integration has no webhook secret stored');
+  if (verifySignature(body, signature, refreshed)) return;
+  if (refreshed.length === 0) deps.log.error('integration has no webhook secret stored');
   deps.telemetry.count('Deliveries', 1, { outcome: 'bad-signature' });
   throw new SignatureError('signature does not match');
 }
 
-async function repeat(
+function repeat(
   deps: AcceptDeliveryDeps,
-  duplicate: DuplicateDeliveryError,
-  enqueue: () => Promise<void>,
-): Promise<WebhookResponse> {
-  const age = duplicate.firstReceivedAt ? deps.now().getTime() - Date.parse(duplicate.firstReceivedAt) : 0;
-  if (duplicate.firstStatus === 'received' && age > ENQUEUE_GRACE_MS) {
-    deps.log.warn('repeat of a delivery never confirmed enqueued; enqueueing it', { ageMs: age });
-    await enqueue();
-  }
+  deliveryId: string,
+  first: Extract<CreateDeliveryResult, { created: false }>,
+): WebhookResponse {
   deps.telemetry.count('Deliveries', 1, { outcome: 'duplicate' });
-  deps.log.info('repeat of a known delivery', { firstStatus: duplicate.firstStatus });
-  return {
-    status: 202,
-    body: { deliveryId: duplicate.deliveryId, status: duplicate.firstStatus, duplicate: true },
-  };
+  deps.log.info('repeat of a known delivery', {
+    firstStatus: first.status,
+    firstReceivedAt: first.receivedAt,
+    enqueued: first.status === 'received',
+  });
+  return { status: 202, body: { deliveryId, status: first.status, duplicate: true } };
 }
 
 /** Cloud `X-Request-UUID`, DC `X-Request-Id`, else a hash of the hook id and the body. */
@@ -197,7 +205,11 @@ export function deliveryIdOf(headers: WebhookRequest['headers'], body: Buffer): 
   return `sha256-${h.digest('hex')}`;
 }
 
-/** The repository id a payload is about (Cloud uuid, DC numeric id), without full parsing. */
+/**
+ * The repository id a payload is about (Cloud uuid, DC numeric id), without full parsing;
+ * undefined for none, or for one that is not printable ASCII of at most 64 characters (it goes
+ * into the 128-character FIFO message group id with the integration name).
+ */
 export function repositoryIdOf(payload: unknown): string | undefined {
   if (!isRecord(payload)) return undefined;
   const candidates = [
@@ -209,8 +221,13 @@ export function repositoryIdOf(payload: unknown): string | undefined {
   ];
   for (const repo of candidates) {
     if (!isRecord(repo)) continue;
-    if (typeof repo.uuid === 'string' && repo.uuid) return repo.uuid;
-    if (typeof repo.id === 'number') return String(repo.id);
+    const id =
+      typeof repo.uuid === 'string' && repo.uuid
+        ? repo.uuid
+        : typeof repo.id === 'number'
+          ? String(repo.id)
+          : undefined;
+    if (id !== undefined) return REPOSITORY_ID.test(id) ? id : undefined;
   }
   return undefined;
 }

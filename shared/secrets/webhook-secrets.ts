@@ -23,11 +23,12 @@ export function validSecrets(doc: WebhookSecretDocument, now: Date): string[] {
 
 export interface WebhookSecretsOptions {
   store: SecretReader;
-  /** How long a fetched document is trusted. */
+  /** How long a fetched document is trusted while signatures match. */
   ttlMs: number;
-  /** A document older than this is refetched once when no secret matches (a rotation elsewhere). */
-  refreshAfterMs: number;
+  /** Refetches on a mismatch start at least this far apart, per secret [1 000 ms]. */
+  refetchIntervalMs?: number;
   now: () => Date;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 interface Cached {
@@ -35,13 +36,22 @@ interface Cached {
   fetchedAt: number;
 }
 
+interface Refetches {
+  lastStartedAt: number;
+  /** The next refetch, not yet started: every mismatch until it starts waits for it. */
+  next?: Promise<Cached> | undefined;
+}
+
 /**
  * Webhook secrets by secret id, cached in memory. Callers verify with `secrets()`, and on a
- * mismatch ask `refreshed()`, which refetches only when the cached copy is not brand new, so a
- * rotation made by another instance is picked up without letting bad signatures hammer the store.
+ * mismatch ask `refreshed()`, which reads the document again with a fetch that starts after the
+ * call: a rotation made a moment ago by the admin API is seen at once (DESIGN §11). Refetches of
+ * one secret start at least `refetchIntervalMs` apart and every mismatch meanwhile shares the
+ * next one, so bad signatures cost Secrets Manager at most one read per secret per interval.
  */
 export class WebhookSecrets {
   private readonly cache = new Map<string, Cached>();
+  private readonly refetches = new Map<string, Refetches>();
 
   constructor(private readonly options: WebhookSecretsOptions) {}
 
@@ -53,12 +63,28 @@ export class WebhookSecrets {
     return this.valid(await this.fetch(secretId), now);
   }
 
-  /** Refetched valid secrets, or undefined when the cached copy is fresh enough to trust. */
-  async refreshed(secretId: string): Promise<string[] | undefined> {
-    const cached = this.cache.get(secretId);
-    const now = this.options.now();
-    if (cached && now.getTime() - cached.fetchedAt < this.options.refreshAfterMs) return undefined;
-    return this.valid(await this.fetch(secretId), now);
+  /**
+   * Valid secrets from a fetch started no earlier than this call, waiting for the next refetch
+   * slot when one started within the interval. Throws the store's errors.
+   */
+  async refreshed(secretId: string): Promise<string[]> {
+    let state = this.refetches.get(secretId);
+    if (!state) {
+      state = { lastStartedAt: Number.NEGATIVE_INFINITY };
+      this.refetches.set(secretId, state);
+    }
+    if (!state.next) state.next = this.scheduleRefetch(secretId, state);
+    return this.valid(await state.next, this.options.now());
+  }
+
+  private async scheduleRefetch(secretId: string, state: Refetches): Promise<Cached> {
+    const { refetchIntervalMs = 1_000, sleep = delay } = this.options;
+    const waitMs = state.lastStartedAt + refetchIntervalMs - this.options.now().getTime();
+    // Always yield first: `next` is assigned before this clears it.
+    await (waitMs > 0 ? sleep(waitMs) : Promise.resolve());
+    state.next = undefined;
+    state.lastStartedAt = this.options.now().getTime();
+    return this.fetch(secretId);
   }
 
   private valid(cached: Cached, now: Date): string[] {
@@ -90,4 +116,8 @@ export function parseWebhookSecretDocument(text: string): WebhookSecretDocument 
   const result = WebhookSecretDocumentSchema.safeParse(json);
   if (!result.success) throw new DependencyError('webhook secret document is malformed');
   return result.data;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { Decision } from '../domain/decision';
 import type { OpenPullRequest } from '../domain/rules';
-import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../errors';
+import { DeliveryStateError, DependencyError } from '../errors';
 import type { DynamoApi } from './dynamo-api';
 import {
   conditional,
@@ -21,6 +22,7 @@ import {
   valuesOf,
 } from './dynamo-items';
 import type {
+  CreateDeliveryResult,
   DeliveryRecord,
   IngestStore,
   IntegrationRecord,
@@ -31,6 +33,9 @@ import type {
 } from './store';
 
 const TRIGGER_TTL_DAYS = 7;
+/** The attribute holding the token of the createDelivery call that wrote a delivery item. */
+const ACCEPT_TOKEN = 'acceptToken';
+const MISSING_ITEM = Symbol('missing item');
 
 /**
  * The IngestStore on one DynamoDB table (DESIGN §7): what the webhook and processor functions
@@ -51,23 +56,54 @@ export class DynamoIngestStore implements IngestStore {
     await this.put(integrationItem(record));
   }
 
-  async createDelivery(delivery: NewDelivery, ttlDays: number): Promise<void> {
+  async createDelivery(delivery: NewDelivery, ttlDays: number): Promise<CreateDeliveryResult> {
     const { integration, deliveryId, receivedAt } = delivery;
+    // A token of this call, written into the item: when a retried PutItem finds the item there,
+    // the token says whether our own first attempt wrote it (its reply was lost) or another request.
+    const token = randomUUID();
     const item: Item = {
       ...toItem({ ...delivery, status: 'received' }),
       ...key(deliveryKey(integration, deliveryId)),
+      [ACCEPT_TOKEN]: toAttr(token),
       expiresAt: toAttr(epochSeconds(receivedAt) + ttlDays * DAY_SECONDS),
       gsi2pk: toAttr(`DLVI#${integration}`),
       gsi2sk: toAttr(`${receivedAt}#${deliveryId}`),
     };
     // A second attempt only when the first record vanished between our put and our read (an
-    // undo by deleteDelivery); then this delivery is new after all.
+    // undo by deleteDelivery, as replay does); then this delivery is new after all.
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (await this.put(item, 'attribute_not_exists(pk)')) return;
-      const existing = await this.getDelivery(integration, deliveryId);
-      if (existing) throw new DuplicateDeliveryError(deliveryId, existing.status, existing.receivedAt);
+      const found = await this.putNew(item);
+      if (!found) return { created: true };
+      const existing = found === MISSING_ITEM ? await this.get(deliveryKey(integration, deliveryId)) : found;
+      if (!existing) continue;
+      if (existing[ACCEPT_TOKEN]?.S === token) return { created: true };
+      const record = deliveryOf(existing);
+      return { created: false, status: record.status, receivedAt: record.receivedAt };
     }
     throw new DependencyError('storage unavailable: delivery record kept changing');
+  }
+
+  /**
+   * Puts an item that must not exist yet: undefined when written, else the item in the way, as
+   * DynamoDB returns it with the failed condition (MISSING_ITEM when it did not: dynalite).
+   */
+  private async putNew(item: Item): Promise<Item | typeof MISSING_ITEM | undefined> {
+    try {
+      await this.dynamo.putItem({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+      return undefined;
+    } catch (cause) {
+      const error = cause as { name?: string; Item?: Item; details?: { Item?: Item } } | undefined;
+      if (error?.name !== 'ConditionalCheckFailedException') {
+        throw new DependencyError('storage unavailable', { cause });
+      }
+      // The SDK puts the item on the exception; AwsJsonClient keeps the whole error document.
+      return error.Item ?? error.details?.Item ?? MISSING_ITEM;
+    }
   }
 
   async getDelivery(integration: string, deliveryId: string): Promise<DeliveryRecord | undefined> {

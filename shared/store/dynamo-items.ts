@@ -11,7 +11,7 @@ export type Item = Record<string, AttributeValue>;
 export const META = 'META';
 export const DAY_SECONDS = 86_400;
 /** Table attributes that are keys or bookkeeping, never part of a record. */
-const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt']);
+const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt', 'acceptToken']);
 // Sparse entries in gsi1 besides deliveries-by-project: every integration under one partition,
 // and the projects of each integration under theirs, so the admin API lists them without a Scan.
 export const INTEGRATIONS_PARTITION = 'INTS';

@@ -74,6 +74,11 @@ export interface NewDelivery {
   replayOf?: string;
 }
 
+/** What createDelivery did: recorded the delivery, or found it recorded by an earlier request. */
+export type CreateDeliveryResult =
+  | { created: true }
+  | { created: false; status: DeliveryStatus; receivedAt: string | undefined };
+
 export interface DeliveryRecord extends NewDelivery {
   status: DeliveryStatus;
   projectId?: string;
@@ -144,8 +149,11 @@ export interface IngestStore {
   /** Creates or replaces an integration (admin and local set-up). */
   putIntegration(record: IntegrationRecord): Promise<void>;
 
-  /** Records a new delivery. Throws DuplicateDeliveryError carrying the first record if the id is known. */
-  createDelivery(delivery: NewDelivery, ttlDays: number): Promise<void>;
+  /**
+   * Records a new delivery, or tells what is already recorded under its id. A write of ours whose
+   * reply was lost counts as created, never as a duplicate of itself.
+   */
+  createDelivery(delivery: NewDelivery, ttlDays: number): Promise<CreateDeliveryResult>;
   getDelivery(integration: string, deliveryId: string): Promise<DeliveryRecord | undefined>;
   /** Undoes createDelivery when the enqueue after it failed, so Bitbucket's retry starts afresh. */
   deleteDelivery(integration: string, deliveryId: string): Promise<void>;

@@ -500,7 +500,6 @@ describe('rotating the webhook secret', () => {
     const secrets = new WebhookSecrets({
       store: h.secrets,
       ttlMs: 0,
-      refreshAfterMs: 0,
       now: () => new Date(),
     });
     expect(await secrets.secrets(secretIds.webhookSecret(STAGE, 'acme'))).toEqual([webhookSecret, old]);

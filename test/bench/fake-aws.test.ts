@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateCondition, FakeAws, fakeTransport } from '../../bench/lib/fake-aws';
-import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../../shared/errors';
+import { DeliveryStateError, DependencyError } from '../../shared/errors';
 import { sqsJsonApi } from '../../shared/queue/sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
 import { getSecretValueJson, SecretsManagerReader } from '../../shared/secrets/secrets-manager-reader';
@@ -39,8 +39,11 @@ const delivery: NewDelivery = {
 describe('fake AWS for the benchmarks', () => {
   it('keeps the conditional writes the webhook and processor rely on', async () => {
     const { store } = adapters();
-    await store.createDelivery(delivery, 30);
-    await expect(store.createDelivery(delivery, 30)).rejects.toBeInstanceOf(DuplicateDeliveryError);
+    await expect(store.createDelivery(delivery, 30)).resolves.toEqual({ created: true });
+    await expect(store.createDelivery(delivery, 30)).resolves.toMatchObject({
+      created: false,
+      status: 'received',
+    });
     await store.saveDecisions('acme', 'd-1', { status: 'decided', decisions: [], projectId: 'p', at: 'now' });
     await expect(
       store.saveDecisions('acme', 'd-1', { status: 'decided', decisions: [], at: 'now' }),

@@ -1,7 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -17,16 +16,28 @@ import { RequestThrottled, SendMessageCommand, SQSClient } from '@aws-sdk/client
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeAws, type Item as FakeItem, fakeTransport } from '../../bench/lib/fake-aws';
+import {
+  createWebhookHandler,
+  INTEGRATION_CACHE_ENTRIES,
+  WEBHOOK_RESERVE_MS,
+  webhookDeps,
+} from '../../functions/webhook/app';
+import { AwsNetworkError, type AwsTransport } from '../../shared/aws/aws-json-client';
 import { signBody } from '../../shared/bitbucket/signature';
-import { MAX_BODY_BYTES } from '../../shared/ingest/accept-delivery';
+import { MAX_BODY_BYTES, MAX_STORED_BODY_BYTES } from '../../shared/ingest/accept-delivery';
 import { type Log, noTelemetry } from '../../shared/observability';
 import { sdkSqsApi } from '../../shared/queue/sdk-sqs-api';
+import { sqsJsonApi } from '../../shared/queue/sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
+import { getSecretValueJson, SecretsManagerReader } from '../../shared/secrets/secrets-manager-reader';
 import { SecretsManagerStore } from '../../shared/secrets/secrets-manager-store';
+import { dynamoJsonApi } from '../../shared/store/dynamo-api';
+import { DynamoIngestStore } from '../../shared/store/dynamo-ingest-store';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
+import type { IngestStore } from '../../shared/store/store';
 import { readFixtureBytes, readFixtureJson } from '../support/fixtures';
 import { lambdaContext } from '../support/lambda-context';
 
@@ -441,57 +452,6 @@ describe('an accepted delivery', () => {
   });
 });
 
-describe('a repeated delivery', () => {
-  const conditionFailed = () =>
-    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-
-  it('answers 202 with the first record’s status and enqueues nothing', async () => {
-    ddb.on(PutItemCommand).rejects(conditionFailed());
-    ddb
-      .on(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-dup`) })
-      .resolves({ Item: deliveryItem(CLOUD, 'req-dup', 'processed', '2025-03-01T09:59:58.000Z') });
-
-    const response = await send({ requestUuid: 'req-dup' });
-
-    expect(response.status).toBe(202);
-    expect(response.body).toEqual({ deliveryId: 'req-dup', status: 'processed', duplicate: true });
-    expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
-    expect(ddb).toHaveReceivedCommandWith(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-dup`) });
-    expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
-    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
-  });
-
-  it('does not enqueue again while the first attempt may still be enqueueing', async () => {
-    ddb.on(PutItemCommand).rejects(conditionFailed());
-    ddb
-      .on(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-dup`) })
-      .resolves({ Item: deliveryItem(CLOUD, 'req-dup', 'received', '2025-03-01T09:59:58.000Z') });
-
-    const response = await send({ requestUuid: 'req-dup' });
-
-    expect(response.status).toBe(202);
-    expect(response.body).toMatchObject({ deliveryId: 'req-dup', status: 'received' });
-    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
-  });
-
-  it('enqueues a delivery still `received` long after its first attempt, with the same deduplication id', async () => {
-    await send({ requestUuid: 'req-stuck' });
-    const first = sentMessages()[0];
-    sqs.resetHistory();
-    advance(60_000);
-    ddb.on(PutItemCommand).rejects(conditionFailed());
-    ddb
-      .on(GetItemCommand, { Key: key(`DLV#${CLOUD}#req-stuck`) })
-      .resolves({ Item: deliveryItem(CLOUD, 'req-stuck', 'received', '2025-03-01T10:00:00.000Z') });
-
-    const response = await send({ requestUuid: 'req-stuck' });
-
-    expect(response.status).toBe(202);
-    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
-    expect(sentMessages()[0]?.MessageDeduplicationId).toBe(first?.MessageDeduplicationId);
-  });
-});
-
 describe('a connection test', () => {
   it('answers diagnostics:ping with 200 {ok: true} and stores and sends nothing', async () => {
     const response = await send({
@@ -511,6 +471,30 @@ describe('a connection test', () => {
 
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ ok: true });
+    expectNothingWritten();
+  });
+
+  it.each([
+    ['diagnostics:ping', { eventKey: 'diagnostics:ping', body: '{}' }],
+    ['the keyless {"test": true} body', { eventKey: null, body: dcPing }],
+  ] as const)(
+    'answers an unsigned %s with 200 {ok: true}, as Data Center sends it, and stores nothing',
+    async (_what, options) => {
+      const response = await send({ integration: DC, signature: null, ...options });
+
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ ok: true });
+      expectNothingWritten();
+    },
+  );
+
+  it.each([
+    ['a push', { eventKey: 'repo:push' }],
+    ['a push whose body looks like a ping', { eventKey: 'repo:push', body: dcPing }],
+  ] as const)('does not exempt %s from its signature', async (_what, options) => {
+    const response = await send({ integration: DC, signature: null, ...options });
+
+    expect(response.status).toBe(401);
     expectNothingWritten();
   });
 
@@ -674,31 +658,6 @@ describe('secret rotation', () => {
   it('no longer accepts the previous secret at exactly previousValidUntil', async () => {
     clock = validUntil;
     expect((await send({ secret: OLD_SECRET })).status).toBe(401);
-  });
-
-  it('picks up a rotation made elsewhere once the cached copy is a few seconds old', async () => {
-    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
-      secretDocument({ current: OLD_SECRET }),
-    );
-    expect((await send({ secret: OLD_SECRET, requestUuid: 'r1' })).status).toBe(202);
-    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-
-    sm.on(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) }).resolves(
-      secretDocument({
-        current: ROTATED_SECRET,
-        previous: OLD_SECRET,
-        previousValidUntil: '2025-03-02T00:00:00.000Z',
-      }),
-    );
-    // A brand-new cached copy is trusted: bad signatures cannot make us hammer Secrets Manager.
-    expect((await send({ secret: ROTATED_SECRET, requestUuid: 'r2' })).status).toBe(401);
-    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-
-    advance(6_000);
-    expect((await send({ secret: ROTATED_SECRET, requestUuid: 'r3' })).status).toBe(202);
-    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
-    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: secretIdOf(CLOUD) });
-    expect((await send({ secret: OLD_SECRET, requestUuid: 'r4' })).status).toBe(202);
   });
 });
 
@@ -874,19 +833,9 @@ describe('a dependency fault', () => {
     await send({ requestUuid: 'req-fault' });
 
     if (dependency === 'SQS SendMessage') {
-      // The record is undone so that Bitbucket's retry is accepted afresh.
+      // The record stays `received` (no undo): Bitbucket's retry or the sweeper enqueues it.
       expect(ddb).toHaveReceivedCommandTimes(PutItemCommand, 1);
-      expect(ddb).toHaveReceivedCommandTimes(DeleteItemCommand, 1);
-      expect(ddb).toHaveReceivedCommandWith(DeleteItemCommand, {
-        TableName: TABLE,
-        Key: key(`DLV#${CLOUD}#req-fault`),
-        ConditionExpression: '#status = :received',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':received': s('received') },
-      });
-      const put = ddb.commandCalls(PutItemCommand)[0];
-      const undo = ddb.commandCalls(DeleteItemCommand)[0];
-      expect(put && undo && put.calledBefore(undo)).toBe(true);
+      expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
     } else if (dependency === 'DynamoDB PutItem') {
       expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
       expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
@@ -910,18 +859,6 @@ describe('a dependency fault', () => {
     expect(putItems()[0]?.Item?.attempt).toEqual({ N: '2' });
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
     expect(ddb).not.toHaveReceivedCommand(DeleteItemCommand);
-  });
-
-  it('still answers 503 when undoing the record after a failed enqueue fails too', async () => {
-    sqs.on(SendMessageCommand).rejects(timeout());
-    ddb.on(DeleteItemCommand).rejects(timeout());
-
-    const response = await send({ requestUuid: 'req-fault' });
-
-    expect(response.status).toBe(503);
-    expect(log.lines.some((line) => line.message.startsWith('could not undo the delivery record'))).toBe(
-      true,
-    );
   });
 
   it('does not cache a failed integration lookup', async () => {
@@ -956,5 +893,308 @@ describe('logging', () => {
     expect(log.lines.filter((line) => line.level === 'error').length).toBeGreaterThanOrEqual(2);
     const text = log.lines.map(printed).join('\n');
     for (const secret of ALL_SECRETS) expect(text).not.toContain(secret);
+  });
+});
+
+type Fault = 'hang' | 'lose-reply' | 'fail';
+
+/**
+ * The webhook as it ships (functions/webhook/handler.ts): AwsJsonClient for DynamoDB, SQS and
+ * Secrets Manager, over a transport answering from an in-process fake of the three services,
+ * with faults injected per operation (`DynamoDB_20120810.PutItem`, `AmazonSQS.SendMessage`, …).
+ */
+function shippedWebhook(options: { now?: () => Date; sleep?: (ms: number) => Promise<void> } = {}) {
+  const fake = new FakeAws();
+  fake.putItem(integrationItem(CLOUD, 'bitbucket-cloud') as FakeItem);
+  fake.putItem(integrationItem(DC, 'bitbucket-data-center') as FakeItem);
+  fake.secrets.set(secretIdOf(CLOUD), JSON.stringify({ current: CLOUD_SECRET }));
+  fake.secrets.set(secretIdOf(DC), JSON.stringify({ current: DC_SECRET }));
+  const faults = new Map<string, Fault[]>();
+  const answer = fakeTransport(fake);
+  const transport: AwsTransport = async (request) => {
+    const target = request.headers['x-amz-target'] ?? '';
+    const planned = faults.get(target);
+    const fault = planned && planned.length > 1 ? planned.shift() : planned?.[0];
+    if (fault === 'hang') return new Promise(() => undefined);
+    if (fault === 'fail') throw new AwsNetworkError('connection refused');
+    const reply = await answer(request);
+    if (fault === 'lose-reply') {
+      faults.delete(target);
+      throw new AwsNetworkError('connection reset after the request was applied');
+    }
+    return reply;
+  };
+  const aws = { region: 'us-east-1', credentials, transport, timeoutMs: 2_000 };
+  const deps = webhookDeps({
+    store: new DynamoIngestStore(dynamoJsonApi(aws), TABLE),
+    deliveries: new SqsQueue(sqsJsonApi(aws), QUEUE_URL),
+    secretStore: new SecretsManagerReader(getSecretValueJson(aws)),
+    log,
+    telemetry: noTelemetry,
+    now: options.now ?? now,
+    ...(options.sleep ? { sleep: options.sleep } : {}),
+  });
+  return {
+    fake,
+    deps,
+    /** `faults` apply to successive attempts; the last one stays until replaced. */
+    inject(target: string, ...planned: Fault[]) {
+      faults.set(target, planned);
+    },
+    calls: (target: string) => fake.calls.get(target) ?? 0,
+    async send(request: RequestOptions = {}, remainingMs = 10_000, handler = createWebhookHandler(deps)) {
+      const response = (await handler(
+        webhookEvent(request),
+        lambdaContext('hookgate-webhook', remainingMs),
+      )) as APIGatewayProxyStructuredResultV2;
+      return {
+        status: response.statusCode,
+        body: JSON.parse(response.body ?? 'null') as Record<string, unknown>,
+      };
+    },
+    stored: (integration: string, deliveryId: string) =>
+      fake.getItem(key(`DLV#${integration}#${deliveryId}`) as FakeItem),
+  };
+}
+
+const PUT = 'DynamoDB_20120810.PutItem';
+const GET = 'DynamoDB_20120810.GetItem';
+const SEND = 'AmazonSQS.SendMessage';
+const GET_SECRET = 'secretsmanager.GetSecretValue';
+
+describe('the shipped webhook inside its deadline', () => {
+  // 300 ms of budget: the context says the reserve plus 300 ms remain.
+  const BUDGET_MS = 300;
+  const remaining = WEBHOOK_RESERVE_MS + BUDGET_MS;
+
+  it.each([
+    ['the integration lookup (GetItem)', GET],
+    ['the secret (GetSecretValue)', GET_SECRET],
+    ['the delivery record (PutItem)', PUT],
+    ['the enqueue (SendMessage)', SEND],
+  ])('answers 503, never 500, before the deadline when %s hangs', async (_what, target) => {
+    const webhook = shippedWebhook();
+    webhook.inject(target, 'hang');
+    const started = Date.now();
+
+    const response = await webhook.send({ requestUuid: 'req-hang' }, remaining);
+
+    const elapsed = Date.now() - started;
+    expect(response.status).toBe(503);
+    expect(response.body).toEqual({
+      error: { code: 'unavailable', message: 'temporarily unavailable; retry later' },
+    });
+    expect(elapsed).toBeLessThan(BUDGET_MS + 150);
+    expect(webhook.fake.messages).toHaveLength(0);
+  });
+
+  it('answers 503 with what middy keeps back when a dependency ignores the deadline', async () => {
+    const webhook = shippedWebhook();
+    const hangingStore = {
+      ...webhook.deps.store,
+      getIntegration: () => new Promise(() => undefined),
+    } as unknown as IngestStore;
+    const handler = createWebhookHandler({ ...webhook.deps, store: hangingStore });
+    const started = Date.now();
+
+    // middy fires 500 ms after the budget ends, whatever the handler is doing.
+    const response = await webhook.send({}, WEBHOOK_RESERVE_MS - 300, handler);
+
+    expect(response.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  it('keeps the record after an enqueue that hung, and enqueues it on Bitbucket’s retry', async () => {
+    const webhook = shippedWebhook();
+    webhook.inject(SEND, 'hang');
+    expect((await webhook.send({ requestUuid: 'req-retry' }, remaining)).status).toBe(503);
+    expect(webhook.stored(CLOUD, 'req-retry')?.status).toEqual(s('received'));
+    expect(webhook.calls('DynamoDB_20120810.DeleteItem')).toBe(0);
+
+    webhook.inject(SEND);
+    const retry = await webhook.send({ requestUuid: 'req-retry', headers: { 'x-attempt-number': '2' } });
+
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual({ deliveryId: 'req-retry', status: 'received', duplicate: true });
+    expect(webhook.fake.messages).toHaveLength(1);
+  });
+});
+
+describe('the shipped webhook when a reply is lost or a delivery repeats', () => {
+  it('takes its own PutItem whose reply was lost for an acceptance and enqueues it once', async () => {
+    const webhook = shippedWebhook();
+    webhook.inject(PUT, 'lose-reply');
+
+    const response = await webhook.send({ requestUuid: 'req-lost' });
+
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ deliveryId: 'req-lost', status: 'received' });
+    expect(webhook.calls(PUT)).toBe(2);
+    // The fake returns the item with the failed condition (ALL_OLD), as DynamoDB does: no read.
+    expect(webhook.calls(GET)).toBe(1);
+    expect(webhook.fake.messages).toHaveLength(1);
+  });
+
+  it.each([0, 1_000, 14_000, 60_000, 3_600_000])(
+    'enqueues a repeat of a delivery still `received` %i ms later, with the same deduplication id',
+    async (ageMs) => {
+      const webhook = shippedWebhook();
+      await webhook.send({ requestUuid: 'req-again' });
+      advance(ageMs);
+
+      const repeat = await webhook.send({ requestUuid: 'req-again', headers: { 'x-attempt-number': '2' } });
+
+      expect(repeat.status).toBe(202);
+      expect(repeat.body).toEqual({ deliveryId: 'req-again', status: 'received', duplicate: true });
+      const [first, second] = webhook.fake.messages;
+      expect(webhook.fake.messages).toHaveLength(2);
+      expect(second?.deduplicationId).toBe(first?.deduplicationId);
+      expect(second?.groupId).toBe(`${CLOUD}#${cloudRepoUuid}`);
+    },
+  );
+
+  it.each(['decided', 'processed', 'invalid'])(
+    'answers a true duplicate of a %s delivery 202 duplicate and enqueues nothing',
+    async (status) => {
+      const webhook = shippedWebhook();
+      webhook.fake.putItem(
+        deliveryItem(CLOUD, 'req-done', status, '2025-03-01T09:59:58.000Z') as unknown as FakeItem,
+      );
+
+      const response = await webhook.send({ requestUuid: 'req-done' });
+
+      expect(response.status).toBe(202);
+      expect(response.body).toEqual({ deliveryId: 'req-done', status, duplicate: true });
+      expect(webhook.fake.messages).toHaveLength(0);
+      expect(webhook.stored(CLOUD, 'req-done')?.status).toEqual(s(status));
+    },
+  );
+});
+
+describe('the shipped webhook across a secret rotation', () => {
+  const rotated = JSON.stringify({
+    current: ROTATED_SECRET,
+    previous: CLOUD_SECRET,
+    previousValidUntil: '2025-03-02T10:00:00.000Z',
+  });
+
+  it('accepts the new secret 0 ms after a rotation on an instance that fetched 100 ms before', async () => {
+    const webhook = shippedWebhook();
+    expect((await webhook.send({ requestUuid: 'r1' })).status).toBe(202);
+    advance(100);
+    webhook.fake.secrets.set(secretIdOf(CLOUD), rotated);
+
+    expect((await webhook.send({ secret: ROTATED_SECRET, requestUuid: 'r2' })).status).toBe(202);
+    expect((await webhook.send({ secret: CLOUD_SECRET, requestUuid: 'r3' })).status).toBe(202);
+    expect(webhook.calls(GET_SECRET)).toBe(2);
+  });
+
+  it('accepts the new secret right after a rotation even when bad signatures just caused a refetch', async () => {
+    const sleeps: number[] = [];
+    const webhook = shippedWebhook({
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        advance(ms);
+      },
+    });
+    expect((await webhook.send({ secret: 'forged', requestUuid: 'bad' })).status).toBe(401);
+    advance(200);
+    webhook.fake.secrets.set(secretIdOf(CLOUD), rotated);
+
+    expect((await webhook.send({ secret: ROTATED_SECRET, requestUuid: 'r1' })).status).toBe(202);
+    // It waited for the next refetch slot, one second after the last.
+    expect(sleeps).toEqual([800]);
+  });
+
+  it('reads the secret at most about once a second under a flood of bad signatures', async () => {
+    vi.useFakeTimers({ now: START, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const webhook = shippedWebhook({ now: () => new Date() });
+      const seconds = 10;
+      const pending: Array<Promise<{ status: number | undefined }>> = [];
+      for (let i = 0; i < 1_000; i++) {
+        pending.push(webhook.send({ secret: `forged-${i}`, requestUuid: `bad-${i}` }));
+        await vi.advanceTimersByTimeAsync((seconds * 1_000) / 1_000);
+      }
+      await vi.advanceTimersByTimeAsync(2_000);
+      const responses = await Promise.all(pending);
+
+      expect(responses.every((response) => response.status === 401)).toBe(true);
+      // One fetch to fill the cache, then one refetch per second at most.
+      const fetches = webhook.calls(GET_SECRET);
+      expect(fetches).toBeLessThanOrEqual(seconds + 2);
+      console.log(`bad-signature flood: 1000 deliveries over ${seconds} s -> ${fetches} GetSecretValue`);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('the shipped webhook with input no integration can take', () => {
+  it.each([
+    ['3 KB', 'a'.repeat(3 * 1024)],
+    ['10 KB', 'b'.repeat(10 * 1024)],
+    ['upper case', 'Cloud-Main'],
+    ['a slash', 'cloud%2Fmain'],
+    ['a dot', 'cloud.main'],
+  ])('answers 404 to an integration name of %s before any AWS call', async (_what, integration) => {
+    const webhook = shippedWebhook();
+
+    const response = await webhook.send({ integration });
+
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ error: { code: 'not-found', message: 'no integration by that name' } });
+    expect([...webhook.fake.calls.values()].reduce((sum, n) => sum + n, 0)).toBe(0);
+  });
+
+  it('keeps at most its bound of integrations cached when 20,000 made-up names are tried', async () => {
+    const webhook = shippedWebhook();
+    for (let i = 0; i < 20_000; i++) {
+      const response = await webhook.send({
+        integration: `x${i.toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+      });
+      expect(response.status).toBe(404);
+    }
+
+    expect(webhook.deps.integrations.size).toBeLessThanOrEqual(INTEGRATION_CACHE_ENTRIES);
+    expect(webhook.deps.integrations.size).toBe(INTEGRATION_CACHE_ENTRIES);
+    expect((await webhook.send({ requestUuid: 'still-works' })).status).toBe(202);
+  }, 60_000);
+
+  it('answers 413 to a body that would not fit in a delivery item, and stores nothing', async () => {
+    const webhook = shippedWebhook();
+    // Random bytes as hex barely compress: about 512 KB of gzip from 1 MB of text.
+    const { randomBytes } = await import('node:crypto');
+    const body = Buffer.from(`{"pad":"${randomBytes((MAX_BODY_BYTES - 20) / 2).toString('hex')}"}`);
+
+    const response = await webhook.send({ body, requestUuid: 'req-huge' });
+
+    expect(response.status).toBe(413);
+    expect(String((response.body.error as { message: string }).message)).toContain(
+      String(MAX_STORED_BODY_BYTES),
+    );
+    expect(webhook.calls(PUT)).toBe(0);
+  });
+
+  it('groups a delivery whose repository id is no repository id under no repository', async () => {
+    const webhook = shippedWebhook();
+    const body = JSON.stringify({ push: { changes: [] }, repository: { uuid: `{${'z'.repeat(500)}}` } });
+
+    const response = await webhook.send({ body, requestUuid: 'req-odd-repo' });
+
+    expect(response.status).toBe(202);
+    expect(webhook.fake.messages[0]?.groupId).toBe(`${CLOUD}#none`);
+  });
+
+  it('drops an X-Attempt-Number no DynamoDB number can hold', async () => {
+    const webhook = shippedWebhook();
+
+    const response = await webhook.send({
+      requestUuid: 'req-1e308',
+      headers: { 'x-attempt-number': '1e308' },
+    });
+
+    expect(response.status).toBe(202);
+    expect(webhook.stored(CLOUD, 'req-1e308')).not.toHaveProperty('attempt');
   });
 });

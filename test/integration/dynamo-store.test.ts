@@ -2,9 +2,10 @@ import { createServer } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AwsNetworkError, type AwsTransport } from '../../shared/aws/aws-json-client';
 import type { Decision } from '../../shared/domain/decision';
 import { DEFAULT_SETTINGS } from '../../shared/domain/settings';
-import { DeliveryStateError, DependencyError, DuplicateDeliveryError } from '../../shared/errors';
+import { DeliveryStateError, DependencyError } from '../../shared/errors';
 import { dynamoJsonApi } from '../../shared/store/dynamo-api';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import type {
@@ -91,22 +92,14 @@ function pullRequest(overrides: Partial<PullRequestRecord> = {}): PullRequestRec
 }
 
 describe('DynamoStore deliveries', () => {
-  it('records exactly one of 20 concurrent deliveries with the same id and rejects the others as duplicates', async () => {
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, () => store.createDelivery(delivery(), 30)),
-    );
+  it('records exactly one of 20 concurrent deliveries with the same id and reports the others as already there', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.createDelivery(delivery(), 30)));
 
-    const fulfilled = results.filter((result) => result.status === 'fulfilled');
-    const rejected = results.flatMap((result) => (result.status === 'rejected' ? [result.reason] : []));
-    expect(fulfilled).toHaveLength(1);
-    expect(rejected).toHaveLength(19);
-    for (const reason of rejected) {
-      expect(reason).toBeInstanceOf(DuplicateDeliveryError);
-      expect(reason).toMatchObject({
-        deliveryId: 'd-1',
-        firstStatus: 'received',
-        firstReceivedAt: '2025-03-01T10:00:00.000Z',
-      });
+    expect(results.filter((result) => result.created)).toHaveLength(1);
+    const repeats = results.filter((result) => !result.created);
+    expect(repeats).toHaveLength(19);
+    for (const repeat of repeats) {
+      expect(repeat).toEqual({ created: false, status: 'received', receivedAt: '2025-03-01T10:00:00.000Z' });
     }
 
     const stored = await store.getDelivery('cloud', 'd-1');
@@ -235,7 +228,7 @@ describe('DynamoStore deliveries', () => {
     await store.deleteDelivery('cloud', 'd-1');
 
     expect(await store.getDelivery('cloud', 'd-1')).toBeUndefined();
-    await expect(store.createDelivery(delivery(), 30)).resolves.toBeUndefined();
+    await expect(store.createDelivery(delivery(), 30)).resolves.toEqual({ created: true });
   });
 
   it('keeps a decided delivery when asked to delete it', async () => {
@@ -259,10 +252,53 @@ describe('DynamoStore deliveries', () => {
       at: '2025-03-01T10:00:01.000Z',
     });
 
-    await expect(store.createDelivery(delivery({ attempt: 2 }), 30)).rejects.toMatchObject({
-      firstStatus: 'invalid',
+    await expect(store.createDelivery(delivery({ attempt: 2 }), 30)).resolves.toEqual({
+      created: false,
+      status: 'invalid',
+      receivedAt: '2025-03-01T10:00:00.000Z',
     });
     expect(await store.getDelivery('cloud', 'd-1')).toMatchObject({ attempt: 1, error: 'bad' });
+  });
+
+  /** A transport to dynalite that loses the reply to the first PutItem after dynalite applied it. */
+  function losingFirstPutReply(): { transport: AwsTransport; puts: () => number } {
+    let puts = 0;
+    const transport: AwsTransport = async (request) => {
+      const response = await fetch(request.url, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+      });
+      const answer = { status: response.status, body: await response.text() };
+      if (request.headers['x-amz-target']?.endsWith('.PutItem') && ++puts === 1) {
+        throw new AwsNetworkError('connection reset after the request was applied');
+      }
+      return answer;
+    };
+    return { transport, puts: () => puts };
+  }
+
+  it('takes its own write whose reply was lost for a creation, not a duplicate', async () => {
+    const { transport, puts } = losingFirstPutReply();
+    const lossy = new DynamoStore(
+      dynamoJsonApi({
+        endpoint: local.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        transport,
+        sleep: async () => undefined,
+      }),
+      tableName,
+    );
+
+    await expect(lossy.createDelivery(delivery(), 30)).resolves.toEqual({ created: true });
+    // The retry met the first attempt's item: dynalite does not return it with the failed
+    // condition, so the store read it and found its own token.
+    expect(puts()).toBe(2);
+    await expect(store.createDelivery(delivery({ attempt: 2 }), 30)).resolves.toMatchObject({
+      created: false,
+      status: 'received',
+    });
   });
 });
 

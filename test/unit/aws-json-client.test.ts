@@ -4,13 +4,16 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sha256 } from '../../cli/admin-client';
 import {
+  AwsDeadlineError,
   AwsJsonClient,
   type AwsJsonClientOptions,
   AwsNetworkError,
   AwsServiceError,
   type AwsTransport,
+  MIN_ATTEMPT_MS,
 } from '../../shared/aws/aws-json-client';
 import { signPost } from '../../shared/aws/sigv4';
+import { Deadline, withDeadline } from '../../shared/deadline';
 import { DependencyError } from '../../shared/errors';
 import { sqsJsonApi } from '../../shared/queue/sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
@@ -201,6 +204,139 @@ describe('AwsJsonClient', () => {
       expect(urls).toEqual(['https://sqs.eu-central-1.amazonaws.com/']);
       expect(headers[0]?.authorization).toContain('Credential=ASIAENV/');
       expect(headers[0]?.['x-amz-security-token']).toBe('env-token');
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
+/** A transport that never answers, recording each attempt's timeout and whether it was aborted. */
+function hanging() {
+  const attempts: Array<{ timeoutMs: number | undefined; aborted: () => boolean }> = [];
+  const transport: AwsTransport = (request) => {
+    attempts.push({ timeoutMs: request.timeoutMs, aborted: () => request.signal?.aborted ?? false });
+    return new Promise(() => undefined);
+  };
+  return { transport, attempts };
+}
+
+describe('AwsJsonClient inside a deadline', () => {
+  it('cuts a hung attempt to what is left of the budget and gives up without retrying', async () => {
+    const { transport, attempts } = hanging();
+    const { json, waits } = client(transport, { timeoutMs: 5_000 });
+    const started = Date.now();
+
+    const error = await withDeadline(Deadline.in(300), () => json.call('PutItem', {})).catch(
+      (e: unknown) => e,
+    );
+
+    const elapsed = Date.now() - started;
+    expect(error).toBeInstanceOf(AwsNetworkError);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]?.timeoutMs).toBeLessThanOrEqual(300);
+    expect(attempts[0]?.aborted()).toBe(true);
+    expect(waits).toEqual([]);
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(450);
+  });
+
+  it('enforces the per-attempt limit on a transport that ignores it, retrying while retries fit', async () => {
+    const { transport, attempts } = hanging();
+    const { json, waits } = client(transport, { timeoutMs: 150, random: () => 0 });
+
+    const error = await withDeadline(Deadline.in(2_000), () => json.call('GetItem', {})).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(AwsNetworkError);
+    expect(attempts.map((attempt) => attempt.timeoutMs)).toEqual([150, 150, 150]);
+    expect(waits).toEqual([0, 0]);
+  });
+
+  it('does not retry when the backoff and a minimal attempt no longer fit', async () => {
+    const { transport, seen } = scripted([throttled, { status: 200, body: {} }]);
+    // random() = 1: the first backoff is the full 100 ms, and 100 + MIN_ATTEMPT_MS > 150.
+    const { json, waits } = client(transport, { random: () => 1 });
+
+    const error = await withDeadline(Deadline.in(150), () => json.call('GetItem', {})).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    expect(seen).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+
+  it('sends nothing and throws AwsDeadlineError at once when the budget is spent', async () => {
+    const { transport, seen } = scripted([{ status: 200, body: {} }]);
+    const { json } = client(transport);
+    const started = Date.now();
+
+    const error = await withDeadline(Deadline.in(MIN_ATTEMPT_MS - 1), () => json.call('GetItem', {})).catch(
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(AwsDeadlineError);
+    expect(error).toBeInstanceOf(AwsNetworkError);
+    expect(seen).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(50);
+  });
+
+  it('turns a spent budget into a DependencyError in the adapters', async () => {
+    const { transport } = hanging();
+    const queue = new SqsQueue(sqsJsonApi({ region: 'us-east-1', credentials, transport }), 'https://q');
+
+    const error = await withDeadline(Deadline.in(0), () =>
+      queue.send({ body: '{}', groupId: 'g', deduplicationId: 'd' }),
+    ).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(DependencyError);
+    expect((error as Error).cause).toBeInstanceOf(AwsDeadlineError);
+  });
+});
+
+describe('AwsJsonClient endpoints', () => {
+  const variables = [
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_DYNAMODB',
+    'AWS_ENDPOINT_URL_SQS',
+    'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+    'AWS_ENDPOINT_URL_SECRETSMANAGER',
+  ];
+
+  async function urlOf(service: string): Promise<string> {
+    const urls: string[] = [];
+    const json = new AwsJsonClient({
+      service,
+      targetPrefix: 'x',
+      jsonVersion: '1.0',
+      region: 'us-east-1',
+      credentials,
+      transport: async (request) => {
+        urls.push(request.url.href);
+        return { status: 200, body: '{}' };
+      },
+    });
+    await json.call('Op', {});
+    return urls[0] ?? '';
+  }
+
+  it('reads each service’s endpoint from the variable the AWS SDK reads, then AWS_ENDPOINT_URL', async () => {
+    const saved = { ...process.env };
+    try {
+      for (const name of variables) delete process.env[name];
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:4000',
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4001',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4003',
+        // Not the SDK's name: ignored.
+        AWS_ENDPOINT_URL_SECRETSMANAGER: 'http://127.0.0.1:4999',
+      });
+      expect(await urlOf('dynamodb')).toBe('http://127.0.0.1:4001/');
+      expect(await urlOf('sqs')).toBe('http://127.0.0.1:4000/');
+      expect(await urlOf('secretsmanager')).toBe('http://127.0.0.1:4003/');
+      process.env.AWS_ENDPOINT_URL_SQS = 'http://127.0.0.1:4002';
+      expect(await urlOf('sqs')).toBe('http://127.0.0.1:4002/');
     } finally {
       process.env = saved;
     }
