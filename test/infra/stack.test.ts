@@ -275,7 +275,9 @@ describe('the Hookgate stack', () => {
       expect(lambdaFunction('sweeper').resource.Properties).toMatchObject({
         ReservedConcurrentExecutions: 1,
         Timeout: 60,
-        Environment: { Variables: { TABLE_NAME: expect.anything(), DELIVERIES_QUEUE_URL: expect.anything() } },
+        Environment: {
+          Variables: { TABLE_NAME: expect.anything(), DELIVERIES_QUEUE_URL: expect.anything() },
+        },
       });
     });
 
