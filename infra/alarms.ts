@@ -1,12 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability';
 import type { DeliveryQueues } from './queues';
 
 const PERIOD = Duration.minutes(5);
@@ -16,6 +18,19 @@ const PERIOD = Duration.minutes(5);
  * (or nothing is consuming): this fires well before it would reach the dead-letter queue.
  */
 export const OLDEST_DELIVERY_AGE_THRESHOLD = Duration.minutes(15);
+
+/**
+ * A trigger normally waits as long as a runner takes to pick it up. One waiting an hour means the
+ * runners are down or stuck; left alone, triggers expire silently after the queue's 14 days.
+ */
+export const OLDEST_TRIGGER_AGE_THRESHOLD = Duration.hours(1);
+
+/** The sweeper's counts (shared/ingest/sweep-deliveries.ts), as Powertools Metrics publishes them. */
+export const SWEEP_METRICS = {
+  requeued: 'DeliveriesRequeued',
+  parked: 'DeliveriesParked',
+  stuck: 'DeliveriesStuck',
+} as const;
 
 /** Percentage of API requests answered 5xx, in two of three five-minute periods. */
 export const API_5XX_RATE_THRESHOLD = 5;
@@ -31,9 +46,9 @@ export interface AlarmsProps {
 }
 
 /**
- * What an operator must hear about (DESIGN §10): a delivery or trigger given up on (dead-letter
- * queue not empty), deliveries not being processed, the API failing, functions failing or
- * throttled.
+ * What an operator must hear about (DESIGN §10, §11): a delivery or trigger given up on
+ * (dead-letter queue not empty, parked or stuck), deliveries not being processed or found lost by
+ * the sweeper, triggers not consumed, the API failing, functions failing or throttled.
  */
 export class Alarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -69,6 +84,52 @@ export class Alarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
     });
+
+    this.add('OldestTriggerAge', {
+      alarmName: name('oldest-trigger-age'),
+      alarmDescription: `A trigger has waited over ${OLDEST_TRIGGER_AGE_THRESHOLD.toMinutes()} minutes in triggers.fifo: no pipeline runner is consuming. Triggers expire after 14 days.`,
+      metric: props.queues.triggers.metricApproximateAgeOfOldestMessage({
+        statistic: 'Maximum',
+        period: PERIOD,
+      }),
+      threshold: OLDEST_TRIGGER_AGE_THRESHOLD.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+
+    const sweepAlarms: [string, string, string][] = [
+      [
+        'DeliveriesRequeued',
+        SWEEP_METRICS.requeued,
+        'The sweeper found deliveries left unfinished for over 6 minutes and enqueued them again: a delivery message was lost or dead-lettered. They will be decided; look for the cause in the webhook and processor logs.',
+      ],
+      [
+        'DeliveriesParked',
+        SWEEP_METRICS.parked,
+        'Deliveries failed repeatedly and were parked as failed: they are not retried automatically. Fix the cause, then replay them (admin API).',
+      ],
+      [
+        'DeliveriesStuck',
+        SWEEP_METRICS.stuck,
+        'Deliveries are still unfinished a day after they arrived, despite being enqueued again: the sweeper has given up on them. Replay them once the cause is fixed.',
+      ],
+    ];
+    for (const [id, metricName, description] of sweepAlarms) {
+      this.add(id, {
+        alarmName: name(kebab(id)),
+        alarmDescription: description,
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: SERVICE_NAME },
+          statistic: 'Sum',
+          period: PERIOD,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
 
     this.add('Api5xxRate', {
       alarmName: name('api-5xx-rate'),
@@ -113,6 +174,27 @@ export class Alarms extends Construct {
         enforceSSL: true,
       });
       this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+      // enforceSSL gives the topic a policy; without this Allow, CloudWatch could not publish to it.
+      const stack = Stack.of(this);
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCloudWatchAlarms',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [this.topic.topicArn],
+          conditions: {
+            ArnLike: {
+              'aws:SourceArn': stack.formatArn({
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: name('*'),
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+            StringEquals: { 'aws:SourceAccount': stack.account },
+          },
+        }),
+      );
       const action = new SnsAction(this.topic);
       for (const alarm of this.alarms) {
         alarm.addAlarmAction(action);
@@ -130,6 +212,10 @@ export class Alarms extends Construct {
       }),
     );
   }
+}
+
+function kebab(pascalCase: string): string {
+  return pascalCase.replace(/[A-Z]/g, (letter, index: number) => (index ? '-' : '') + letter.toLowerCase());
 }
 
 function pascal(kebab: string): string {

@@ -7,6 +7,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DEFAULT_SETTINGS } from './settings';
 
 /** The public route Bitbucket delivers to (DESIGN §5). */
 export const WEBHOOK_ROUTE = '/webhooks/{integration}';
@@ -27,16 +28,13 @@ export interface WebhookApiProps {
   /** When given, `ANY /admin/{proxy+}` is routed to it with IAM authorization. */
   adminFunction?: lambda.IFunction;
   logRetention: logs.RetentionDays;
-  /** Requests per second over time, and the burst above it, for the whole stage. */
+  /**
+   * Requests per second over time, and the burst above it, for the whole stage. Bitbucket does
+   * not retry a 429: set it above any burst Bitbucket sends (infra/settings.ts, README).
+   */
   throttle?: apigwv2.ThrottleSettings;
   domain?: CustomDomain;
 }
-
-/**
- * Bitbucket's deliveries average well under this; a flood above it is refused by API Gateway
- * (429, which Bitbucket does not retry) before it costs a Lambda invocation.
- */
-export const DEFAULT_THROTTLE: apigwv2.ThrottleSettings = { rateLimit: 50, burstLimit: 100 };
 
 /** One JSON object per request; `caller` names the IAM principal of an admin call. */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
@@ -95,7 +93,10 @@ export class WebhookApi extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: props.throttle ?? DEFAULT_THROTTLE,
+      throttle: props.throttle ?? {
+        rateLimit: DEFAULT_SETTINGS.throttleRateLimit,
+        burstLimit: DEFAULT_SETTINGS.throttleBurstLimit,
+      },
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
         format: ACCESS_LOG_FORMAT,

@@ -13,6 +13,7 @@ export const ENTRIES = {
   webhook: join(PROJECT_ROOT, 'functions/webhook/handler.ts'),
   processor: join(PROJECT_ROOT, 'functions/processor/handler.ts'),
   admin: join(PROJECT_ROOT, 'functions/admin/handler.ts'),
+  sweeper: join(PROJECT_ROOT, 'functions/sweeper/handler.ts'),
 } as const;
 
 /**

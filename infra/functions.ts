@@ -1,15 +1,23 @@
 import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SWEEP_CHECKPOINT_PREFIX } from '../shared/store/dynamo-sweep-store';
 import { BUNDLING, ENTRIES, LOCK_FILE, PROJECT_ROOT } from './bundling';
 import { acknowledgeWildcardResource } from './nag';
 import type { DeliveryQueues } from './queues';
 import type { SecretAccess } from './secret-access';
 import type { Storage } from './storage';
+
+/** Partition-key prefixes of the items each function writes (shared/store/dynamo-items.ts). */
+export const DELIVERY_ITEMS = 'DLV#';
+export const PROJECT_ITEMS = 'PRJ#';
+export const TRIGGER_ITEMS = 'TRG#';
 
 /** Bitbucket Cloud gives up on a delivery after 10 s; an answer later than that is wasted. */
 export const WEBHOOK_TIMEOUT = Duration.seconds(10);
@@ -23,6 +31,21 @@ export const PROCESSOR_TIMEOUT = Duration.seconds(60);
  */
 export const ADMIN_TIMEOUT = Duration.seconds(29);
 
+/** One sweep reads at most 1,000 index entries per integration; a minute is ample and ends well before the next run. */
+export const SWEEPER_TIMEOUT = Duration.seconds(60);
+
+/** How often the sweeper runs: often enough that a lost delivery waits about ten minutes at most. */
+export const SWEEP_SCHEDULE = Duration.minutes(5);
+
+/**
+ * Concurrent processor invocations the deliveries queue may start. FIFO already caps them at the
+ * number of repositories with deliveries waiting; this caps a backlog drained after an outage,
+ * so the processor does not take the account's concurrency from the webhook function or hit
+ * Bitbucket's REST rate limits with hundreds of lookups at once. Unlike reserved concurrency,
+ * the event source simply stops receiving: no throttled receive counts towards the dead-letter queue.
+ */
+export const PROCESSOR_MAX_CONCURRENCY = 20;
+
 interface BundledFunctionProps {
   entry: string;
   description: string;
@@ -31,6 +54,7 @@ interface BundledFunctionProps {
   timeout: Duration;
   logRetention: logs.RetentionDays;
   environment: Record<string, string>;
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -60,6 +84,9 @@ function bundledFunction(scope: Construct, props: BundledFunctionProps): NodejsF
     depsLockFilePath: LOCK_FILE,
     bundling: BUNDLING,
     environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+    ...(props.reservedConcurrentExecutions === undefined
+      ? {}
+      : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
   });
 }
 
@@ -91,7 +118,9 @@ export class WebhookFunction extends Construct {
         DELIVERIES_QUEUE_URL: props.queues.deliveries.queueUrl,
       },
     });
-    props.storage.grantItems(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // It reads integrations and deliveries, and writes (and undoes) delivery items only.
+    props.storage.grantItems(fn, 'dynamodb:GetItem');
+    props.storage.grantItemsUnder(fn, [DELIVERY_ITEMS], 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     props.queues.deliveries.grantSendMessages(fn);
     props.secrets.grantReadWebhookSecrets(fn);
     acknowledgeWildcardResource(
@@ -134,13 +163,15 @@ export class ProcessorFunction extends Construct {
         TRIGGERS_QUEUE_URL: props.queues.triggers.queueUrl,
       },
     });
-    props.storage.grantItems(
+    // It reads anything it decides with, and writes deliveries, pull-request state (under the
+    // project) and trigger claims only.
+    props.storage.grantItems(fn, 'dynamodb:GetItem', 'dynamodb:Query');
+    props.storage.grantItemsUnder(
       fn,
-      'dynamodb:GetItem',
+      [DELIVERY_ITEMS, PROJECT_ITEMS, TRIGGER_ITEMS],
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
-      'dynamodb:Query',
     );
     props.queues.triggers.grantSendMessages(fn);
     props.secrets.grantReadCredentials(fn);
@@ -152,7 +183,11 @@ export class ProcessorFunction extends Construct {
         'the trailing -* matches the six random characters Secrets Manager appends to a secret ARN.',
     );
     fn.addEventSource(
-      new SqsEventSource(props.queues.deliveries, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(props.queues.deliveries, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        maxConcurrency: PROCESSOR_MAX_CONCURRENCY,
+      }),
     );
     this.function = fn;
   }
@@ -204,10 +239,57 @@ export class AdminFunction extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:Query',
+      'dynamodb:BatchGetItem',
     );
     props.storage.grantQueryIndexes(fn);
     props.queues.deliveries.grantSendMessages(fn);
     props.secrets.grantManage(fn);
+    this.function = fn;
+  }
+}
+
+export interface DeliverySweeperProps {
+  storage: Storage;
+  queues: DeliveryQueues;
+  logRetention: logs.RetentionDays;
+}
+
+/**
+ * The sweeper (DESIGN §11) and its schedule: every five minutes it re-enqueues deliveries left
+ * `received` or `decided` (shared/ingest/sweep-deliveries.ts). It queries the indexes, reads and
+ * writes its checkpoint items (`SWEEP#…`) and sends to `deliveries.fifo`; no delivery item
+ * write, no secret.
+ */
+export class DeliverySweeper extends Construct {
+  readonly function: lambda.IFunction;
+  readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: DeliverySweeperProps) {
+    super(scope, id);
+    const fn = bundledFunction(this, {
+      entry: ENTRIES.sweeper,
+      description: 'Hookgate sweeper: re-enqueues deliveries left unfinished',
+      // Little CPU: a few Query pages and sends.
+      memorySize: 256,
+      timeout: SWEEPER_TIMEOUT,
+      logRetention: props.logRetention,
+      environment: {
+        TABLE_NAME: props.storage.table.tableName,
+        DELIVERIES_QUEUE_URL: props.queues.deliveries.queueUrl,
+      },
+      // One sweep at a time: EventBridge delivers at least once, and two sweeps of one
+      // checkpoint would race on it and enqueue the same deliveries twice.
+      reservedConcurrentExecutions: 1,
+    });
+    props.storage.grantQueryIndexes(fn);
+    props.storage.grantItemsUnder(fn, [SWEEP_CHECKPOINT_PREFIX], 'dynamodb:GetItem', 'dynamodb:PutItem');
+    props.queues.deliveries.grantSendMessages(fn);
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: 'Hookgate: sweep deliveries left unfinished',
+      schedule: events.Schedule.rate(SWEEP_SCHEDULE),
+      // A missed run is made up by the next one: no retries that could overlap it.
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
     this.function = fn;
   }
 }

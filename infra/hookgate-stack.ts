@@ -3,7 +3,13 @@ import type { Construct } from 'constructs';
 import { AccessPolicies } from './access-policies';
 import { Alarms } from './alarms';
 import { WebhookApi } from './api';
-import { AdminFunction, PROCESSOR_TIMEOUT, ProcessorFunction, WebhookFunction } from './functions';
+import {
+  AdminFunction,
+  DeliverySweeper,
+  PROCESSOR_TIMEOUT,
+  ProcessorFunction,
+  WebhookFunction,
+} from './functions';
 import { DeliveryQueues } from './queues';
 import { SecretAccess } from './secret-access';
 import type { HookgateSettings } from './settings';
@@ -20,17 +26,35 @@ export class HookgateStack extends Stack {
   readonly webhook: WebhookFunction;
   readonly processor: ProcessorFunction;
   readonly admin: AdminFunction;
+  readonly sweeper: DeliverySweeper;
   readonly api: WebhookApi;
   readonly alarms: Alarms;
   readonly accessPolicies: AccessPolicies;
 
   constructor(scope: Construct, id: string, props: HookgateStackProps) {
-    const { stage, domain, logRetention, alarmEmail, rotationGraceHours, ...stackProps } = props;
+    const {
+      stage,
+      domain,
+      logRetention,
+      alarmEmail,
+      rotationGraceHours,
+      throttleRateLimit,
+      throttleBurstLimit,
+      ...stackProps
+    } = props;
     super(scope, id, {
       description: `Hookgate (${stage}): Bitbucket webhooks in, pipeline triggers out`,
       ...stackProps,
     });
-    this.settings = { stage, domain, logRetention, alarmEmail, rotationGraceHours };
+    this.settings = {
+      stage,
+      domain,
+      logRetention,
+      alarmEmail,
+      rotationGraceHours,
+      throttleRateLimit,
+      throttleBurstLimit,
+    };
     Tags.of(this).add('hookgate:stage', stage);
 
     this.storage = new Storage(this, 'Storage');
@@ -58,11 +82,17 @@ export class HookgateStack extends Stack {
       // Webhook URLs the admin API hands out name the custom domain, not the execute-api host.
       ...(domain ? { webhookBaseUrl: `https://${domain.domainName}` } : {}),
     });
+    this.sweeper = new DeliverySweeper(this, 'Sweeper', {
+      storage: this.storage,
+      queues: this.queues,
+      logRetention,
+    });
     this.api = new WebhookApi(this, 'Api', {
       stage,
       webhookFunction: this.webhook.function,
       adminFunction: this.admin.function,
       logRetention,
+      throttle: { rateLimit: throttleRateLimit, burstLimit: throttleBurstLimit },
       ...(domain ? { domain } : {}),
     });
     this.alarms = new Alarms(this, 'Alarms', {
@@ -73,6 +103,7 @@ export class HookgateStack extends Stack {
         webhook: this.webhook.function,
         processor: this.processor.function,
         admin: this.admin.function,
+        sweeper: this.sweeper.function,
       },
       ...(alarmEmail ? { alarmEmail } : {}),
     });

@@ -4,14 +4,15 @@ import { Construct } from 'constructs';
 import { secretIds } from '../shared/secrets/secrets';
 import { acknowledgeWildcardResource } from './nag';
 
-/** Everything the admin function will do to the secrets it manages (DESIGN §8). */
+/**
+ * Everything the admin function does to the secrets it manages (DESIGN §8): exactly the calls of
+ * shared/secrets/secrets-manager-store.ts. It creates secrets without tags and never describes one.
+ */
 export const ADMIN_SECRET_ACTIONS = [
   'secretsmanager:CreateSecret',
   'secretsmanager:PutSecretValue',
   'secretsmanager:GetSecretValue',
   'secretsmanager:DeleteSecret',
-  'secretsmanager:DescribeSecret',
-  'secretsmanager:TagResource',
 ];
 
 /**
@@ -64,8 +65,7 @@ export class SecretAccess {
   }
 
   /**
-   * The admin function's statements (`AdminSecretsPolicy`): create, rotate, read, describe, tag
-   * and delete webhook secrets, credentials and deploy keys of this stage, and nothing else.
+   * The admin function's statements (`AdminSecretsPolicy`): create, rotate, read and delete webhook secrets, credentials and deploy keys of this stage, and nothing else.
    */
   adminStatements(): iam.PolicyStatement[] {
     return [

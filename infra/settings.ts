@@ -14,13 +14,22 @@ export interface HookgateSettings {
   alarmEmail?: string;
   /** How long the previous webhook secret stays valid after a rotation: the admin function's `ROTATION_GRACE_HOURS`. */
   rotationGraceHours: number;
+  /** The API stage's throttle: steady requests per second, and the burst above it. */
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
 }
 
 export const DEFAULT_SETTINGS = {
   stage: 'dev',
   logRetentionDays: 30,
   rotationGraceHours: 24,
+  // Bitbucket never retries a 429, so the throttle must pass any realistic burst (README, AWS).
+  throttleRateLimit: 1_000,
+  throttleBurstLimit: 2_000,
 } as const;
+
+/** API Gateway's account-wide defaults per region: a stage's limits cannot usefully exceed them. */
+export const ACCOUNT_THROTTLE = { rateLimit: 10_000, burstLimit: 5_000 } as const;
 
 const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
 const RETENTIONS = new Set<number>(
@@ -72,11 +81,21 @@ export function settingsFromContext(node: Node): HookgateSettings {
     throw new Error(`context alarmEmail must be an email address, got "${alarmEmail}"`);
   }
 
+  const throttleRateLimit = positiveInteger('throttleRateLimit', DEFAULT_SETTINGS.throttleRateLimit);
+  const throttleBurstLimit = positiveInteger('throttleBurstLimit', DEFAULT_SETTINGS.throttleBurstLimit);
+  if (throttleRateLimit > ACCOUNT_THROTTLE.rateLimit || throttleBurstLimit > ACCOUNT_THROTTLE.burstLimit) {
+    throw new Error(
+      `context throttleRateLimit and throttleBurstLimit cannot exceed API Gateway's account limits (${ACCOUNT_THROTTLE.rateLimit} and ${ACCOUNT_THROTTLE.burstLimit}), got ${throttleRateLimit} and ${throttleBurstLimit}`,
+    );
+  }
+
   return {
     stage,
     ...(domainName && certificateArn ? { domain: { domainName, certificateArn } } : {}),
     logRetention: logRetentionDays as RetentionDays,
     ...(alarmEmail ? { alarmEmail } : {}),
     rotationGraceHours: positiveInteger('rotationGraceHours', DEFAULT_SETTINGS.rotationGraceHours),
+    throttleRateLimit,
+    throttleBurstLimit,
   };
 }

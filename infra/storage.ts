@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLE_KEYS } from '../shared/store/table';
+import { INDEX_PROJECTED_ATTRIBUTES, TABLE_KEYS } from '../shared/store/table';
 
 /** Item-level DynamoDB actions a function may be granted on the table. */
 export type TableItemAction =
@@ -10,7 +10,8 @@ export type TableItemAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
-  | 'dynamodb:Query';
+  | 'dynamodb:Query'
+  | 'dynamodb:BatchGetItem';
 
 /**
  * Hookgate's one table (DESIGN §7), keyed as `shared/store/table.ts` says so the adapter and the
@@ -37,7 +38,8 @@ export class Storage extends Construct {
         indexName: index.name,
         partitionKey: string(index.partitionKey),
         sortKey: string(index.sortKey),
-        projectionType: dynamodb.ProjectionType.ALL,
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...INDEX_PROJECTED_ATTRIBUTES],
       });
     }
   }
@@ -51,8 +53,25 @@ export class Storage extends Construct {
   }
 
   /**
+   * Grants item actions on the base table for items whose partition key starts with one of
+   * `prefixes` only (`dynamodb:LeadingKeys`), e.g. `DLV#` for a function that writes deliveries.
+   */
+  grantItemsUnder(grantee: iam.IGrantable, prefixes: readonly string[], ...actions: TableItemAction[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.map((prefix) => `${prefix}*`) },
+        },
+      }),
+    );
+  }
+
+  /**
    * Grants `dynamodb:Query` on each index of `shared/store/table.ts` by its exact ARN (no
-   * `index/*`): what the admin API lists integrations, projects and deliveries from.
+   * `index/*`): what the admin API lists integrations, projects and deliveries from, and the sweeper
+   * reads integration names and deliveries by receive time from.
    */
   grantQueryIndexes(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({

@@ -3,11 +3,14 @@ import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { adminDeps, createAdminHandler } from '../functions/admin/app';
 import { createProcessorHandler } from '../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../functions/webhook/app';
+import { Deadline } from '../shared/deadline';
 import { jsonResponse } from '../shared/http/http-errors';
 import { createBitbucketLookup } from '../shared/ingest/repository-lookup';
+import { sweepDeliveries } from '../shared/ingest/sweep-deliveries';
 import { noTelemetry } from '../shared/observability';
 import { type DeadLetter, LocalFifoQueue, MAX_RECEIVE_COUNT } from '../shared/queue/local-queue';
 import { FileSecretStore } from '../shared/secrets/file-secret-store';
+import { DynamoSweepStore } from '../shared/store/dynamo-sweep-store';
 import { ensureTable } from '../shared/store/table';
 import { autoConnect } from './auto-connect';
 import { bootstrapLocal, LOCAL_INTEGRATION, LOCAL_STAGE } from './bootstrap';
@@ -15,6 +18,7 @@ import { adminConsoleLog, consoleLog, describeError } from './console-log';
 import { type DataDir, dataDirOf, lockDataDir, prepareDataDir } from './data-dir';
 import { startLocalDynamo } from './dynamo';
 import { writeEndpoint } from './endpoint-file';
+import { startHousekeeping } from './housekeeping';
 import { createLocalServer, type HttpApiHandler } from './http-server';
 import { lambdaContext, sqsEvent } from './lambda-events';
 import { LocalStore } from './local-store';
@@ -184,6 +188,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         err,
       }),
     );
+
+    // The sweeper as on AWS (same code, on a timer), plus what AWS does with TTL: delete expired items.
+    const sweepStore = new DynamoSweepStore(dynamo.api, TABLE_NAME);
+    const housekeeping = startHousekeeping({
+      client: dynamo.client,
+      tableName: TABLE_NAME,
+      now,
+      sweep: () =>
+        sweepDeliveries({
+          store: sweepStore,
+          deliveries: deliveries.queue,
+          deadline: Deadline.in(30_000),
+          now,
+          // Its own logger: the handlers' keys (delivery, integration) must not name its lines.
+          log: consoleLog(err),
+          telemetry: noTelemetry,
+        }),
+      onError: (error) => err(`error: housekeeping: ${describeError(error)}`),
+    });
+    started.push(() => housekeeping.stop());
 
     const webhookUrl = `http://127.0.0.1:${port}/webhooks/${LOCAL_INTEGRATION}`;
     await writeEndpoint(dir.endpoint, { webhookUrl, pid: process.pid, startedAt: now().toISOString() });

@@ -1,6 +1,9 @@
 /** The `service` every log line names. */
 export const SERVICE_NAME = 'hookgate';
 
+/** The CloudWatch namespace of every metric (the alarms name it too). */
+export const METRICS_NAMESPACE = 'Hookgate';
+
 export type LogAttributes = Record<string, unknown>;
 
 /** The slice of a structured logger the shared code uses (Powertools Logger fits it). */

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SERVICE_NAME, type Telemetry } from '../observability';
+import { METRICS_NAMESPACE, SERVICE_NAME, type Telemetry } from '../observability';
 
 /** Structured JSON logs; the shared code adds delivery id and integration as keys. */
 export function createLogger(): Logger {
@@ -8,7 +8,7 @@ export function createLogger(): Logger {
 }
 
 export function createMetrics(): Metrics {
-  return new Metrics({ namespace: 'Hookgate', serviceName: SERVICE_NAME });
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 }
 
 /**

@@ -1,4 +1,6 @@
 import type {
+  BatchGetItemInput,
+  BatchGetItemOutput,
   DeleteItemInput,
   DeleteItemOutput,
   GetItemInput,
@@ -22,6 +24,8 @@ export interface DynamoApi {
   updateItem(input: UpdateItemInput): Promise<UpdateItemOutput>;
   deleteItem(input: DeleteItemInput): Promise<DeleteItemOutput>;
   query(input: QueryInput): Promise<QueryOutput>;
+  /** What the admin listings fetch from the table after reading an index's keys and summary. */
+  batchGetItem(input: BatchGetItemInput): Promise<BatchGetItemOutput>;
 }
 
 export type DynamoJsonOptions = Omit<
@@ -49,6 +53,7 @@ export function dynamoJsonApi(options: DynamoJsonOptions = {}): DynamoApi & { de
     updateItem: (input) => client.call('UpdateItem', input),
     deleteItem: (input) => client.call('DeleteItem', input),
     query: (input) => client.call('Query', input),
+    batchGetItem: (input) => client.call('BatchGetItem', input),
     destroy: () => client.destroy(),
   };
 }

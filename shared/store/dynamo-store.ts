@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Provider } from '../domain/events';
-import { ValidationError } from '../errors';
+import { DependencyError, ValidationError } from '../errors';
 import { DynamoIngestStore } from './dynamo-ingest-store';
 import {
   conditional,
@@ -30,12 +30,9 @@ import type {
   Store,
 } from './store';
 
-const SUMMARY_ATTRIBUTES = [
-  ...['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'integration', 'deliveryId', 'provider'],
-  ...['eventKey', 'receivedAt', 'status', 'repositoryId', 'projectId', 'decisions', 'replayOf'],
-];
-const SUMMARY_PROJECTION = SUMMARY_ATTRIBUTES.map((name) => `#${name}`).join(', ');
-const SUMMARY_NAMES = Object.fromEntries(SUMMARY_ATTRIBUTES.map((name) => [`#${name}`, name]));
+/** BatchGetItem takes at most 100 keys; unprocessed ones are asked again a few times. */
+const BATCH_GET_LIMIT = 100;
+const BATCH_GET_ROUNDS = 5;
 
 /**
  * The whole Store on one DynamoDB table: the ingest operations plus the admin API's. Only the
@@ -53,7 +50,7 @@ export class DynamoStore extends DynamoIngestStore implements Store {
   }
 
   async listIntegrations(): Promise<IntegrationRecord[]> {
-    const items = await this.queryAll('gsi1', 'gsi1pk', INTEGRATIONS_PARTITION);
+    const items = await this.fetchAll(await this.queryAll('gsi1', 'gsi1pk', INTEGRATIONS_PARTITION));
     return items.map((item) => recordOf<IntegrationRecord>(item) as IntegrationRecord);
   }
 
@@ -93,7 +90,7 @@ export class DynamoStore extends DynamoIngestStore implements Store {
   }
 
   async listProjects(integration: string): Promise<ProjectRecord[]> {
-    const items = await this.queryAll('gsi1', 'gsi1pk', projectsPartition(integration));
+    const items = await this.fetchAll(await this.queryAll('gsi1', 'gsi1pk', projectsPartition(integration)));
     return items.map((item) => recordOf<ProjectRecord>(item) as ProjectRecord);
   }
 
@@ -133,9 +130,6 @@ export class DynamoStore extends DynamoIngestStore implements Store {
         IndexName: index,
         KeyConditionExpression: `${names[0]} = :pk`,
         ExpressionAttributeValues: { ':pk': toAttr(partition) },
-        // Bodies and headers stay behind: a page of large payloads would hit the 1 MB limit.
-        ProjectionExpression: SUMMARY_PROJECTION,
-        ExpressionAttributeNames: SUMMARY_NAMES,
         ScanIndexForward: false,
         // One more than asked: tells whether a next page exists, so the last page has no `next`.
         Limit: query.limit + 1,
@@ -143,6 +137,15 @@ export class DynamoStore extends DynamoIngestStore implements Store {
       }),
     );
     const items = (page.Items ?? []).slice(0, query.limit);
+    // The indexes hold the summary but not the decisions (shared/store/table.ts): those come
+    // from the table, one BatchGetItem per page, without bodies or headers.
+    const decisions = new Map(
+      (await this.fetchAll(items, 'pk, sk, decisions')).map((item) => [item.pk?.S, item.decisions]),
+    );
+    for (const item of items) {
+      const stored = decisions.get(item.pk?.S);
+      if (stored) item.decisions = stored;
+    }
     const last = items[items.length - 1];
     // DynamoDB also stops at 1 MB: then there may be more even with fewer items than asked.
     const more = (page.Items?.length ?? 0) > query.limit || page.LastEvaluatedKey !== undefined;
@@ -150,6 +153,37 @@ export class DynamoStore extends DynamoIngestStore implements Store {
       items: items.map((item) => deliveryOf(item) as DeliverySummary),
       ...(more && last ? { next: encodeCursor(last, names) } : {}),
     };
+  }
+
+  /**
+   * The table's items for index entries (by their `pk`/`sk`), in the entries' order; an item
+   * deleted meanwhile is left out. `projection` names the attributes to fetch (all without; it must name `pk` and `sk`).
+   */
+  private async fetchAll(entries: Item[], projection?: string): Promise<Item[]> {
+    const found = new Map<string, Item>();
+    const id = (item: Item) => `${item.pk?.S}\n${item.sk?.S}`;
+    for (let start = 0; start < entries.length; start += BATCH_GET_LIMIT) {
+      let keys: Item[] = entries
+        .slice(start, start + BATCH_GET_LIMIT)
+        .map((entry) => ({ pk: entry.pk as AttributeValue, sk: entry.sk as AttributeValue }));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round === BATCH_GET_ROUNDS)
+          throw new DependencyError('storage unavailable: reads kept being throttled');
+        const result = await storage(
+          this.dynamo.batchGetItem({
+            RequestItems: {
+              [this.tableName]: { Keys: keys, ...(projection ? { ProjectionExpression: projection } : {}) },
+            },
+          }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(id(item), item);
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return entries.flatMap((entry) => {
+      const item = found.get(id(entry));
+      return item ? [item] : [];
+    });
   }
 
   /** Every item of one partition of the table or an index, following pages. */

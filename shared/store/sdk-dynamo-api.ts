@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -16,5 +17,6 @@ export function sdkDynamoApi(client: DynamoDBClient): DynamoApi {
     updateItem: (input) => client.send(new UpdateItemCommand(input)),
     deleteItem: (input) => client.send(new DeleteItemCommand(input)),
     query: (input) => client.send(new QueryCommand(input)),
+    batchGetItem: (input) => client.send(new BatchGetItemCommand(input)),
   };
 }

@@ -25,7 +25,25 @@ export const TABLE_KEYS = {
 } as const;
 
 /**
- * Creates the table (on-demand, both indexes projecting everything) unless it exists, then waits
+ * What both indexes copy of an item besides its keys: a delivery's summary, what the sweeper
+ * and the admin listings read of it. Never the gzipped body, the headers or the decisions (an
+ * index entry is rewritten on every status change); listings fetch those, and the records of
+ * integrations and projects, from the table (BatchGetItem).
+ */
+export const INDEX_PROJECTED_ATTRIBUTES = [
+  'integration',
+  'deliveryId',
+  'provider',
+  'eventKey',
+  'receivedAt',
+  'status',
+  'repositoryId',
+  'projectId',
+  'replayOf',
+] as const;
+
+/**
+ * Creates the table (on-demand, both indexes projecting `INDEX_PROJECTED_ATTRIBUTES`) unless it exists, then waits
  * until it is ACTIVE. For tests and the local stack; on AWS the infrastructure owns the table.
  * Throws the SDK's error when DynamoDB refuses or the table is not ACTIVE within a minute.
  */
@@ -57,7 +75,10 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           GlobalSecondaryIndexes: indexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keys(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' as const },
+            Projection: {
+              ProjectionType: 'INCLUDE' as const,
+              NonKeyAttributes: [...INDEX_PROJECTED_ATTRIBUTES],
+            },
           })),
         }),
       );

@@ -11,6 +11,8 @@ describe('settings from CDK context', () => {
       stage: 'dev',
       logRetention: RetentionDays.ONE_MONTH,
       rotationGraceHours: 24,
+      throttleRateLimit: 1_000,
+      throttleBurstLimit: 2_000,
     });
   });
 
@@ -20,6 +22,8 @@ describe('settings from CDK context', () => {
         stage: 'prod',
         logRetentionDays: '90',
         rotationGraceHours: '48',
+        throttleRateLimit: '3000',
+        throttleBurstLimit: '5000',
         alarmEmail: 'ops@example.com',
         domainName: 'hooks.example.com',
         certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc',
@@ -28,6 +32,8 @@ describe('settings from CDK context', () => {
       stage: 'prod',
       logRetention: RetentionDays.THREE_MONTHS,
       rotationGraceHours: 48,
+      throttleRateLimit: 3_000,
+      throttleBurstLimit: 5_000,
       alarmEmail: 'ops@example.com',
       domain: {
         domainName: 'hooks.example.com',
@@ -54,6 +60,12 @@ describe('settings from CDK context', () => {
   it('refuses a rotation grace that is not a positive whole number of hours', () => {
     expect(() => settings({ rotationGraceHours: '1.5' })).toThrow(/rotationGraceHours/);
     expect(() => settings({ rotationGraceHours: '0' })).toThrow(/rotationGraceHours/);
+  });
+
+  it("refuses a throttle that is not a positive whole number or exceeds API Gateway's account limits", () => {
+    expect(() => settings({ throttleRateLimit: '0' })).toThrow(/throttleRateLimit/);
+    expect(() => settings({ throttleRateLimit: '20000' })).toThrow(/account limits/);
+    expect(() => settings({ throttleBurstLimit: '6000' })).toThrow(/account limits/);
   });
 
   it('refuses an alarm email that is not an address', () => {

@@ -14,7 +14,7 @@ import { createHookgateApp } from '../../infra/hookgate-app';
 import type { HookgateStack } from '../../infra/hookgate-stack';
 import { ADMIN_SECRET_ACTIONS } from '../../infra/secret-access';
 import { secretIds } from '../../shared/secrets/secrets';
-import { TABLE_KEYS } from '../../shared/store/table';
+import { INDEX_PROJECTED_ATTRIBUTES, TABLE_KEYS } from '../../shared/store/table';
 import { flatten, type Resource, type Statement, statementsOfRole } from './template-support';
 
 const STAGE = 'test';
@@ -56,7 +56,7 @@ afterAll(() => {
 });
 
 const FUNCTIONS = ['webhook', 'processor', 'admin'] as const;
-type FunctionName = (typeof FUNCTIONS)[number];
+type FunctionName = (typeof FUNCTIONS)[number] | 'sweeper';
 
 /** The function resource of the stack's construct of that name. */
 function lambdaFunction(name: FunctionName): { id: string; resource: Resource } {
@@ -148,7 +148,8 @@ describe('the Hookgate stack', () => {
                 { AttributeName: index.partitionKey, KeyType: 'HASH' },
                 { AttributeName: index.sortKey, KeyType: 'RANGE' },
               ],
-              Projection: { ProjectionType: 'ALL' },
+              // The summary only: never the gzipped body, the headers or the decisions.
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...INDEX_PROJECTED_ATTRIBUTES] },
             }),
           ),
         ),
@@ -262,6 +263,33 @@ describe('the Hookgate stack', () => {
       expect(timeout).toBeLessThan(30);
     });
 
+    it('runs the sweeper every five minutes, one at a time, without retries that could overlap', () => {
+      const { id } = lambdaFunction('sweeper');
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } }),
+        ],
+      });
+      expect(lambdaFunction('sweeper').resource.Properties).toMatchObject({
+        ReservedConcurrentExecutions: 1,
+        Timeout: 60,
+        Environment: {
+          Variables: { TABLE_NAME: expect.anything(), DELIVERIES_QUEUE_URL: expect.anything() },
+        },
+      });
+    });
+
+    it('caps the processor event source at 20 concurrent invocations and reserves none', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: lambdaFunction('processor').id },
+        ScalingConfig: { MaximumConcurrency: 20 },
+      });
+      expect(lambdaFunction('processor').resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(lambdaFunction('webhook').resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
     it('feeds deliveries.fifo to the processor reporting batch item failures', () => {
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         FunctionName: { Ref: lambdaFunction('processor').id },
@@ -337,44 +365,87 @@ describe('the Hookgate stack', () => {
       }
     });
 
-    it('grants the webhook function and the processor the base table only, never its indexes', () => {
-      const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
-      for (const name of ['webhook', 'processor'] as const) {
-        const dynamo = statementsOfRole(template, roleOf(name)).filter((s) =>
-          [s.Action].flat().some((action) => action.startsWith('dynamodb:')),
+    /** The role's DynamoDB grants: resource, actions and the partition-key prefixes it is held to. */
+    const dynamoGrants = (name: FunctionName) =>
+      statementsOfRole(template, roleOf(name))
+        .filter((s) => [s.Action].flat().some((action) => action.startsWith('dynamodb:')))
+        .flatMap((s) =>
+          [s.Resource].flat().map((resource) => ({
+            resource: flatten(resource),
+            actions: [s.Action].flat(),
+            leadingKeys: (s as Statement & { Condition?: any }).Condition?.['ForAllValues:StringLike']?.[
+              'dynamodb:LeadingKeys'
+            ],
+          })),
         );
-        expect(dynamo.flatMap((s) => [s.Resource].flat().map(flatten))).toEqual([`<${tableId}.Arn>`]);
+    const tableArn = () => `<${Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]}.Arn>`;
+
+    it('grants the webhook function and the processor the base table only, never its indexes', () => {
+      for (const name of ['webhook', 'processor'] as const) {
+        expect(new Set(dynamoGrants(name).map((grant) => grant.resource))).toEqual(new Set([tableArn()]));
       }
     });
 
+    it('lets the webhook function read any item but write and delete delivery items only', () => {
+      expect(dynamoGrants('webhook')).toEqual([
+        { resource: tableArn(), actions: ['dynamodb:GetItem'], leadingKeys: undefined },
+        {
+          resource: tableArn(),
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          leadingKeys: ['DLV#*'],
+        },
+      ]);
+    });
+
+    it('lets the processor write deliveries, project state and trigger claims only', () => {
+      expect(dynamoGrants('processor')).toEqual([
+        { resource: tableArn(), actions: ['dynamodb:GetItem', 'dynamodb:Query'], leadingKeys: undefined },
+        {
+          resource: tableArn(),
+          actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          leadingKeys: ['DLV#*', 'PRJ#*', 'TRG#*'],
+        },
+      ]);
+    });
+
+    it('lets the sweeper query the indexes, keep its checkpoints and send to deliveries.fifo, and nothing else', () => {
+      expect(dynamoGrants('sweeper')).toEqual([
+        ...TABLE_KEYS.indexes.map((index) => ({
+          resource: `${tableArn()}/index/${index.name}`,
+          actions: ['dynamodb:Query'],
+          leadingKeys: undefined,
+        })),
+        { resource: tableArn(), actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], leadingKeys: ['SWEEP#*'] },
+      ]);
+      const statements = statementsOfRole(template, roleOf('sweeper'));
+      const sqs = statements.filter((s) => [s.Action].flat().some((action) => action.startsWith('sqs:')));
+      expect(sqs.flatMap((s) => [s.Resource].flat().map(flatten))).toEqual([
+        `<${queueId(`hookgate-${STAGE}-deliveries.fifo`)}.Arn>`,
+      ]);
+      expect(secretActions(statements)).toEqual([]);
+    });
+
     it('lets the admin function read and write items, and query the base table and each index (no Scan)', () => {
-      const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
-      const grants = statementsOfRole(template, roleOf('admin'))
-        .filter((s) => [s.Action].flat().some((action) => action.startsWith('dynamodb:')))
-        .flatMap((s) =>
-          [s.Resource]
-            .flat()
-            .map((resource) => ({ resource: flatten(resource), actions: [s.Action].flat() })),
-        );
-      expect(grants).toEqual(
-        expect.arrayContaining([
-          {
-            resource: `<${tableId}.Arn>`,
-            actions: [
-              'dynamodb:GetItem',
-              'dynamodb:PutItem',
-              'dynamodb:UpdateItem',
-              'dynamodb:DeleteItem',
-              'dynamodb:Query',
-            ],
-          },
-          ...TABLE_KEYS.indexes.map((index) => ({
-            resource: `<${tableId}.Arn>/index/${index.name}`,
-            actions: ['dynamodb:Query'],
-          })),
-        ]),
-      );
-      expect(grants).toHaveLength(1 + TABLE_KEYS.indexes.length);
+      const grants = dynamoGrants('admin');
+      expect(grants).toEqual([
+        {
+          resource: tableArn(),
+          actions: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:Query',
+            'dynamodb:BatchGetItem',
+          ],
+          leadingKeys: undefined,
+        },
+        ...TABLE_KEYS.indexes.map((index) => ({
+          resource: `${tableArn()}/index/${index.name}`,
+          actions: ['dynamodb:Query'],
+          leadingKeys: undefined,
+        })),
+      ]);
     });
 
     it('lets the admin function send replays to deliveries.fifo and never to triggers.fifo', () => {
@@ -418,10 +489,8 @@ describe('the Hookgate stack', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
         StageName: '$default',
         AutoDeploy: true,
-        DefaultRouteSettings: {
-          ThrottlingRateLimit: Match.anyValue(),
-          ThrottlingBurstLimit: Match.anyValue(),
-        },
+        // Bitbucket does not retry a 429: room for a mass push or a mirror sync (README, AWS).
+        DefaultRouteSettings: { ThrottlingRateLimit: 1_000, ThrottlingBurstLimit: 2_000 },
         AccessLogSettings: {
           DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
           Format: Match.anyValue(),
@@ -474,6 +543,60 @@ describe('the Hookgate stack', () => {
               Value: { 'Fn::GetAtt': [queueId(`hookgate-${STAGE}-${name}-dlq.fifo`), 'QueueName'] },
             },
           ],
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          AlarmActions: [{ Ref: topic() }],
+        });
+      },
+    );
+
+    it('lets CloudWatch alarms of this stage, and of this account only, publish to the topic', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topic() }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: { Ref: topic() },
+              Condition: {
+                ArnLike: { 'aws:SourceArn': Match.anyValue() },
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              },
+            }),
+          ]),
+        },
+      });
+      const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0] as Resource;
+      const allow = policy.Properties.PolicyDocument.Statement.find((s: Statement) => s.Effect === 'Allow');
+      expect(flatten(allow.Condition.ArnLike['aws:SourceArn'])).toMatch(
+        /:cloudwatch:.*:alarm:hookgate-test-\*$/,
+      );
+    });
+
+    it('alarms when a trigger waits an hour in triggers.fifo (no runner consuming)', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [queueId(`hookgate-${STAGE}-triggers.fifo`), 'QueueName'] },
+          },
+        ],
+        Threshold: 3_600,
+        AlarmActions: [{ Ref: topic() }],
+      });
+    });
+
+    it.each(['DeliveriesRequeued', 'DeliveriesParked', 'DeliveriesStuck'])(
+      'alarms as soon as the sweeper counts one of %s',
+      (metricName) => {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'Hookgate',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'service', Value: 'hookgate' }],
+          Statistic: 'Sum',
           Threshold: 1,
           ComparisonOperator: 'GreaterThanOrEqualToThreshold',
           AlarmActions: [{ Ref: topic() }],
