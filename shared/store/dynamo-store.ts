@@ -32,7 +32,8 @@ import type {
 
 const SUMMARY_ATTRIBUTES = [
   ...['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'integration', 'deliveryId', 'provider'],
-  ...['eventKey', 'receivedAt', 'status', 'repositoryId', 'projectId', 'decisions', 'replayOf'],
+  ...['eventKey', 'receivedAt', 'status', 'repositoryId', 'projectId', 'decisions', 'decisionsGzip'],
+  'replayOf',
 ];
 const SUMMARY_PROJECTION = SUMMARY_ATTRIBUTES.map((name) => `#${name}`).join(', ');
 const SUMMARY_NAMES = Object.fromEntries(SUMMARY_ATTRIBUTES.map((name) => [`#${name}`, name]));
