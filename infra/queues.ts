@@ -2,8 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-/** Receives before a message moves to its dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
+import { DELIVERIES_MAX_RECEIVE_COUNT, TRIGGERS_MAX_RECEIVE_COUNT } from '../shared/queue/redrive';
 
 /** SQS's own advice for a queue feeding Lambda: at least six times the function's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -32,14 +31,14 @@ export class DeliveryQueues extends Construct {
     this.deliveriesDeadLetters = fifoQueue(this, 'DeliveriesDeadLetters', name('deliveries-dlq'));
     this.deliveries = fifoQueue(this, 'Deliveries', name('deliveries'), {
       visibilityTimeout: Duration.seconds(props.processorTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      deadLetterQueue: { queue: this.deliveriesDeadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: this.deliveriesDeadLetters, maxReceiveCount: DELIVERIES_MAX_RECEIVE_COUNT },
     });
 
     this.triggersDeadLetters = fifoQueue(this, 'TriggersDeadLetters', name('triggers-dlq'));
     this.triggers = fifoQueue(this, 'Triggers', name('triggers'), {
       // A runner clones before it deletes; it may extend this with ChangeMessageVisibility.
       visibilityTimeout: Duration.minutes(5),
-      deadLetterQueue: { queue: this.triggersDeadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: this.triggersDeadLetters, maxReceiveCount: TRIGGERS_MAX_RECEIVE_COUNT },
     });
   }
 }

@@ -8,7 +8,8 @@ import { jsonResponse } from '../shared/http/http-errors';
 import { createBitbucketLookup } from '../shared/ingest/repository-lookup';
 import { sweepDeliveries } from '../shared/ingest/sweep-deliveries';
 import { noTelemetry } from '../shared/observability';
-import { type DeadLetter, LocalFifoQueue, MAX_RECEIVE_COUNT } from '../shared/queue/local-queue';
+import { type DeadLetter, LocalFifoQueue } from '../shared/queue/local-queue';
+import { DELIVERIES_MAX_RECEIVE_COUNT, TRIGGERS_MAX_RECEIVE_COUNT } from '../shared/queue/redrive';
 import { FileSecretStore } from '../shared/secrets/file-secret-store';
 import { DynamoSweepStore } from '../shared/store/dynamo-sweep-store';
 import { ensureTable } from '../shared/store/table';
@@ -120,9 +121,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       },
     );
 
-    const triggers = await openQueue(dir, 'triggers.fifo', err);
+    const triggers = await openQueue(dir, 'triggers.fifo', TRIGGERS_MAX_RECEIVE_COUNT, err);
     started.push(() => triggers.queue.close());
-    const deliveries = await openQueue(dir, 'deliveries.fifo', err);
+    const deliveries = await openQueue(dir, 'deliveries.fifo', DELIVERIES_MAX_RECEIVE_COUNT, err);
     started.push(() => deliveries.queue.close());
 
     webhook = createWebhookHandler(
@@ -183,7 +184,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       triggerSink({
         ndjsonPath: dir.triggers,
         ...(options.exec ? { exec: options.exec } : {}),
-        maxReceiveCount: MAX_RECEIVE_COUNT,
+        maxReceiveCount: TRIGGERS_MAX_RECEIVE_COUNT,
         out,
         err,
       }),
@@ -237,12 +238,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 }
 
 /** A queue journaled under the data dir, with what it holds from the last run. */
-async function openQueue(dir: DataDir, name: string, err: (line: string) => void) {
+async function openQueue(dir: DataDir, name: string, maxReceiveCount: number, err: (line: string) => void) {
   const deadLetterPath = join(dir.queues, `${name}.dead-letters.ndjson`);
   const queue = await LocalFifoQueue.open({
     name,
     journalPath: join(dir.queues, `${name}.ndjson`),
     deadLetterPath,
+    maxReceiveCount,
     onDeadLetter: (letter: DeadLetter) => err(formatDeadLetter(letter, deadLetterPath)),
     onError: (error) => err(`error: queue ${name}: ${describeError(error)}`),
   });

@@ -5,6 +5,16 @@
 export class HookgateError extends Error {
   readonly status: number = 500;
   readonly code: string = 'internal';
+  /**
+   * Whether the same work may succeed if tried again: true for dependency faults (throttling, 5xx,
+   * network, timeouts), false for input no retry can fix. The processor acknowledges the latter.
+   */
+  readonly retryable: boolean = false;
+}
+
+/** Whether an error may go away on a retry; errors Hookgate did not type are assumed to. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof HookgateError ? error.retryable : true;
 }
 
 /** A payload that is valid JSON but not the shape its event key promises. */
@@ -33,6 +43,8 @@ export class DeliveryStateError extends HookgateError {
   override name = 'DeliveryStateError';
   override readonly status = 409;
   override readonly code = 'delivery-state';
+  // The next attempt reads the state that changed and acts on it.
+  override readonly retryable = true;
 }
 
 /** A storage, queue or secrets fault. Bitbucket retries on 5xx, so the delivery stays retryable. */
@@ -40,6 +52,29 @@ export class DependencyError extends HookgateError {
   override name = 'DependencyError';
   override readonly status = 503;
   override readonly code = 'unavailable';
+  override readonly retryable = true;
+}
+
+/**
+ * A value DynamoDB refuses and always will: an item over 400 KB, a number out of its range, a
+ * partition key over 2,048 bytes or a sort key over 1,024. Checked before a write where we can;
+ * the store's ValidationException becomes this too.
+ */
+export class UnstorableValueError extends HookgateError {
+  override name = 'UnstorableValueError';
+  override readonly status = 400;
+  override readonly code = 'unstorable';
+}
+
+/**
+ * The invocation's budget is too short to start the next step: the work is handed back to its
+ * queue unfinished, which is no fault of the work (the processor does not count it as a failure).
+ */
+export class OutOfTimeError extends HookgateError {
+  override name = 'OutOfTimeError';
+  override readonly status = 503;
+  override readonly code = 'unavailable';
+  override readonly retryable = true;
 }
 
 export class PayloadTooLargeError extends HookgateError {

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { normaliseDelivery } from '../bitbucket/normalise';
+import { currentDeadline, Deadline, withDeadline } from '../deadline';
 import { buildTriggerMessage } from '../domain/build-trigger';
 import { type Decision, isTrigger, type TriggerDecision } from '../domain/decision';
 import type { HookEvent, PullRequestEvent } from '../domain/events';
@@ -7,7 +8,7 @@ import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../domain/known-hosts';
 import { decide, type OpenPullRequest, type RuleContext } from '../domain/rules';
 import { DEFAULT_SETTINGS } from '../domain/settings';
 import type { TriggerMessage } from '../domain/trigger-message';
-import { DependencyError, HookgateError, NotFoundError } from '../errors';
+import { DependencyError, HookgateError, isRetryable, OutOfTimeError } from '../errors';
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { DeliveryRecord, IngestStore, IntegrationRecord, ProjectRecord } from '../store/store';
@@ -54,8 +55,22 @@ export interface ProcessDeliveryDeps {
   onTrigger?: (message: TriggerMessage) => void;
 }
 
+/**
+ * Failures of a delivery's own after which it is parked as `failed` and acknowledged, so it stops
+ * holding back its FIFO group (see functions/processor/app.ts for why this is counted here).
+ */
+export const PARK_AFTER_FAILURES = 3;
+/** The budget one more trigger needs at least: a claim, a send and a confirmation. */
+export const TRIGGER_STEP_MS = 1_500;
+/** Triggers of one delivery in flight at once, so a push of 5,000 refs fits in one invocation. */
+const TRIGGER_CONCURRENCY = 8;
+
 export interface ProcessOutcome {
-  status: 'processed' | 'invalid' | 'already-processed';
+  /**
+   * `failed`: parked after PARK_AFTER_FAILURES failures of its own; `missing`: the delivery is not
+   * stored (expired, or undone by the webhook), so there is nothing to do.
+   */
+  status: 'processed' | 'invalid' | 'already-processed' | 'failed' | 'missing';
   decisions: Decision[];
   triggersSent: number;
   duplicateTriggers: number;
@@ -71,16 +86,84 @@ export interface ProcessOutcome {
  *    sent. A crash between claim and send leaves the claim `pending`, and the retry sends it;
  *    a crash between send and mark is absorbed by SQS deduplication;
  * 3. PR state and renames are applied; 4. the delivery is marked `processed`.
- * Throws on storage or queue faults so SQS retries the message.
+ *
+ * An error no retry can fix (UnstorableValueError: item too large, number out of range, key too
+ * long) records the delivery `invalid` with the reason. Any other fault is counted on the delivery
+ * and thrown, so SQS brings the message back; the PARK_AFTER_FAILURES-th is parked as `failed`
+ * instead. Those writes run within `bookkeeping`, the budget kept back for them. Throws
+ * OutOfTimeError, uncounted, when the budget ran short before the work was done.
  */
 export async function processDelivery(
   deps: ProcessDeliveryDeps,
   message: DeliveryMessage,
+  bookkeeping: Deadline = Deadline.none(),
 ): Promise<ProcessOutcome> {
+  let record: DeliveryRecord | undefined;
+  try {
+    record = await deps.store.getDelivery(message.integration, message.deliveryId);
+    if (!record) {
+      deps.log.warn('delivery is not stored (expired or undone); message acknowledged');
+      deps.telemetry.count('Deliveries', 1, { outcome: 'missing' });
+      return { status: 'missing', decisions: [], triggersSent: 0, duplicateTriggers: 0 };
+    }
+    return await processRecord(deps, record);
+  } catch (error) {
+    if (error instanceof OutOfTimeError) throw error;
+    const known = record;
+    return withDeadline(bookkeeping, () => settleFailure(deps, message, known, error));
+  }
+}
+
+async function settleFailure(
+  deps: ProcessDeliveryDeps,
+  message: DeliveryMessage,
+  record: DeliveryRecord | undefined,
+  error: unknown,
+): Promise<ProcessOutcome> {
+  const { integration, deliveryId } = message;
+  const reason = (error as Error)?.message ?? String(error);
+  const at = deps.now().toISOString();
+  const outcome = (status: ProcessOutcome['status']): ProcessOutcome => ({
+    status,
+    decisions: record?.decisions ?? [],
+    triggersSent: 0,
+    duplicateTriggers: 0,
+  });
+  try {
+    if (!isRetryable(error)) {
+      await deps.store.markInvalid(integration, deliveryId, { error: reason, at });
+      if (record)
+        deps.onDecided?.(reportOf(record, undefined, { status: 'invalid', decisions: [], error: reason }));
+      deps.log.warn('delivery cannot be processed; recorded as invalid', { reason });
+      deps.telemetry.count('Deliveries', 1, { outcome: 'invalid' });
+      return outcome('invalid');
+    }
+    const counted = await deps.store.recordFailure(integration, deliveryId, {
+      error: reason,
+      at,
+      parkAfter: PARK_AFTER_FAILURES,
+    });
+    if (counted === 'gone') {
+      deps.log.warn('delivery failed but is no longer awaiting processing; message acknowledged', { reason });
+      return outcome('already-processed');
+    }
+    if (counted.parked) {
+      deps.log.error('delivery failed too often; parked as failed', error as Error);
+      deps.telemetry.count('ParkedDeliveries');
+      return outcome('failed');
+    }
+    deps.log.warn('delivery failed; it will be retried', { reason, failures: counted.failures });
+  } catch (bookkeepingError) {
+    // Not even the failure could be written: SQS's receive count is the backstop, and the record,
+    // still `received` or `decided`, is what the sweeper re-enqueues should it be dead-lettered.
+    deps.log.error('could not record the failure of a delivery', bookkeepingError as Error);
+  }
+  throw error;
+}
+
+async function processRecord(deps: ProcessDeliveryDeps, stored: DeliveryRecord): Promise<ProcessOutcome> {
   const { store } = deps;
-  const record = await store.getDelivery(message.integration, message.deliveryId);
-  if (!record)
-    throw new NotFoundError(`delivery ${message.deliveryId} of ${message.integration} is not stored`);
+  let record = stored;
   if (record.status === 'processed' || record.status === 'invalid') {
     return {
       status: 'already-processed',
@@ -88,6 +171,13 @@ export async function processDelivery(
       triggersSent: 0,
       duplicateTriggers: 0,
     };
+  }
+  if (record.status === 'failed') {
+    // Enqueued again by a replay or a sweep: it resumes where it stood, with a fresh count.
+    const status = record.decidedAt && record.decisions ? 'decided' : 'received';
+    await store.resumeDelivery(record.integration, record.deliveryId, status);
+    record = { ...record, status, failures: 0 };
+    deps.log.info('resuming a delivery parked as failed', { status });
   }
 
   let event: HookEvent;
@@ -126,12 +216,12 @@ export async function processDelivery(
     // clone URL. Safe: on a redelivery the stored decisions are reused, not recomputed.
     const current = await applyState(deps, project, event);
     const integration = await store.getIntegration(record.integration);
-    for (const decision of decisions) {
-      if (!isTrigger(decision)) continue;
+    const wanted = decisions.filter(isTrigger);
+    await eachWithin(wanted, async (decision) => {
       const sent = await sendTrigger(deps, { decision, record, event, project: current, integration });
       if (sent) triggersSent += 1;
       else duplicateTriggers += 1;
-    }
+    });
   }
 
   await store.markProcessed(record.integration, record.deliveryId, deps.now().toISOString());
@@ -143,6 +233,34 @@ export async function processDelivery(
     decisions: decisions.map((d) => `${d.action}:${d.reason}${d.ref ? `:${d.ref.name}` : ''}`),
   });
   return { status: 'processed', decisions, triggersSent, duplicateTriggers };
+}
+
+/**
+ * Runs `work` for each item, TRIGGER_CONCURRENCY at a time, starting none once the budget is
+ * shorter than TRIGGER_STEP_MS. Settles only when every started item has, so nothing outlives the
+ * invocation; then throws the first error, or OutOfTimeError when items were left unstarted.
+ */
+async function eachWithin<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      if (currentDeadline().shorterThan(TRIGGER_STEP_MS)) {
+        failure = {
+          error: new OutOfTimeError(`${items.length - next} of ${items.length} triggers left to send`),
+        };
+        return;
+      }
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(TRIGGER_CONCURRENCY, items.length) }, worker));
+  if (failure) throw failure.error;
 }
 
 async function findProject(

@@ -4,11 +4,12 @@ import { dirname } from 'node:path';
 import { DependencyError } from '../errors';
 import type { Queue, QueueMessage } from './queue';
 import { type JournalEntry, parseNdjson, QueueJournal, readIfPresent } from './queue-journal';
+import { TRIGGERS_MAX_RECEIVE_COUNT } from './redrive';
 
 /** SQS's deduplication interval for FIFO queues. */
 export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
-/** The redrive policy the infrastructure sets on both FIFO queues. */
-export const MAX_RECEIVE_COUNT = 5;
+/** The redrive of a queue given no `maxReceiveCount`: that of `triggers.fifo` (shared/queue/redrive.ts). */
+export const MAX_RECEIVE_COUNT = TRIGGERS_MAX_RECEIVE_COUNT;
 /**
  * The journal is rewritten once it holds this many lines and at least twice what is live in it,
  * so a rewrite (which copies every live line) costs at most one line per line appended, however

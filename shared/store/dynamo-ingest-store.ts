@@ -1,14 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Decision } from '../domain/decision';
 import type { OpenPullRequest } from '../domain/rules';
-import { DeliveryStateError, DependencyError } from '../errors';
+import { DeliveryStateError, DependencyError, UnstorableValueError } from '../errors';
 import type { DynamoApi } from './dynamo-api';
 import {
   conditional,
   DAY_SECONDS,
+  DECISIONS_PART_BYTES,
+  DECISIONS_PART_PREFIX,
+  decisionPartsOf,
+  decodeDecisions,
   deliveryKey,
   deliveryOf,
+  encodeDecisions,
   epochSeconds,
+  INLINE_DECISIONS_MAX_BYTES,
   type Item,
   integrationItem,
   key,
@@ -17,6 +23,7 @@ import {
   projectItem,
   recordOf,
   storage,
+  storageError,
   toAttr,
   toItem,
   valuesOf,
@@ -36,6 +43,8 @@ const TRIGGER_TTL_DAYS = 7;
 /** The attribute holding the token of the createDelivery call that wrote a delivery item. */
 const ACCEPT_TOKEN = 'acceptToken';
 const MISSING_ITEM = Symbol('missing item');
+/** The longest error text kept on a delivery: enough to say why, never a payload. */
+const MAX_ERROR_CHARS = 1_000;
 
 /**
  * The IngestStore on one DynamoDB table (DESIGN §7): what the webhook and processor functions
@@ -107,8 +116,13 @@ export class DynamoIngestStore implements IngestStore {
   }
 
   async getDelivery(integration: string, deliveryId: string): Promise<DeliveryRecord | undefined> {
-    const item = await this.get(deliveryKey(integration, deliveryId));
-    return item ? deliveryOf(item) : undefined;
+    const pk = deliveryKey(integration, deliveryId);
+    const item = await this.get(pk);
+    if (!item) return undefined;
+    const record = deliveryOf(item);
+    const parts = decisionPartsOf(item);
+    if (parts > 0) record.decisions = await this.readDecisionParts(pk, parts);
+    return record;
   }
 
   async deleteDelivery(integration: string, deliveryId: string): Promise<void> {
@@ -135,21 +149,84 @@ export class DynamoIngestStore implements IngestStore {
       at: string;
     },
   ): Promise<void> {
+    const pk = deliveryKey(integration, deliveryId);
+    const gzip = encodeDecisions(outcome.decisions);
+    if (gzip.length <= INLINE_DECISIONS_MAX_BYTES) {
+      try {
+        return await this.updateDecided(pk, deliveryId, outcome, { decisionsGzip: gzip });
+      } catch (error) {
+        // The gzipped body leaves no room beside them: the decisions go to parts after all.
+        if (!(error instanceof UnstorableValueError)) throw error;
+      }
+    }
+    const parts = await this.writeDecisionParts(pk, deliveryId, gzip);
+    await this.updateDecided(pk, deliveryId, outcome, { decisionsParts: parts });
+  }
+
+  private async updateDecided(
+    pk: string,
+    deliveryId: string,
+    outcome: { status: 'decided' | 'invalid'; projectId?: string; error?: string; at: string },
+    decisions: { decisionsGzip: Uint8Array } | { decisionsParts: number },
+  ): Promise<void> {
     const set: Record<string, unknown> = {
       status: outcome.status,
-      decisions: JSON.stringify(outcome.decisions),
+      ...decisions,
       decidedAt: outcome.at,
       projectId: outcome.projectId,
-      error: outcome.error,
+      error: outcome.error?.slice(0, MAX_ERROR_CHARS),
     };
     // The project index (gsi1) wants `{receivedAt}#{deliveryId}` as its sort key, exactly what
     // gsi2sk already holds; DynamoDB copies it server-side, so no read and no receivedAt argument.
     const extra = outcome.projectId ? ['#gsi1sk = #gsi2sk'] : [];
     if (outcome.projectId) set.gsi1pk = `DLVP#${outcome.projectId}`;
-    const done = await this.update(deliveryKey(integration, deliveryId), set, '#status = :received', extra, {
-      ':received': 'received',
-    });
+    const done = await this.update(pk, set, '#status = :received', extra, { ':received': 'received' });
     if (!done) throw new DeliveryStateError(`delivery ${deliveryId} is not awaiting decisions`);
+  }
+
+  /**
+   * Writes gzipped decisions too large for the delivery item as part items of its partition, with
+   * the delivery's expiry, before the delivery item points at them: a crash in between leaves
+   * parts nobody reads, which the retry overwrites. Answers the number of parts.
+   */
+  private async writeDecisionParts(pk: string, deliveryId: string, gzip: Uint8Array): Promise<number> {
+    const head = await this.get(pk);
+    if (head?.status?.S !== 'received')
+      throw new DeliveryStateError(`delivery ${deliveryId} is not awaiting decisions`);
+    const parts = Math.ceil(gzip.length / DECISIONS_PART_BYTES);
+    for (let index = 0; index < parts; index++) {
+      const bytes = gzip.subarray(index * DECISIONS_PART_BYTES, (index + 1) * DECISIONS_PART_BYTES);
+      await this.put({
+        ...key(pk, `${DECISIONS_PART_PREFIX}${index}`),
+        part: toAttr(bytes),
+        ...(head.expiresAt ? { expiresAt: head.expiresAt } : {}),
+      });
+    }
+    return parts;
+  }
+
+  private async readDecisionParts(pk: string, parts: number): Promise<Decision[]> {
+    const chunks: (Uint8Array | undefined)[] = new Array(parts);
+    let startKey: Item | undefined;
+    do {
+      const page = await storage(
+        this.dynamo.query({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :part)',
+          ExpressionAttributeValues: { ':pk': toAttr(pk), ':part': toAttr(DECISIONS_PART_PREFIX) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const index = Number(item.sk?.S?.slice(DECISIONS_PART_PREFIX.length));
+        if (index < parts && item.part?.B) chunks[index] = item.part.B;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    if (chunks.some((chunk) => !chunk))
+      throw new DependencyError(`storage unavailable: a part of the decisions of ${pk} is missing`);
+    return decodeDecisions(Buffer.concat(chunks as Uint8Array[]));
   }
 
   async markProcessed(integration: string, deliveryId: string, at: string): Promise<void> {
@@ -160,6 +237,78 @@ export class DynamoIngestStore implements IngestStore {
       'attribute_exists(pk)',
     );
     if (!done) throw new DeliveryStateError(`delivery ${deliveryId} is not recorded`);
+  }
+
+  async markInvalid(
+    integration: string,
+    deliveryId: string,
+    outcome: { error: string; at: string },
+  ): Promise<void> {
+    await this.update(
+      deliveryKey(integration, deliveryId),
+      { status: 'invalid', error: outcome.error.slice(0, MAX_ERROR_CHARS) },
+      '#status IN (:received, :decided, :failed)',
+      ['#decidedAt = if_not_exists(#decidedAt, :at)'],
+      { ':received': 'received', ':decided': 'decided', ':failed': 'failed', ':at': outcome.at },
+    );
+  }
+
+  async recordFailure(
+    integration: string,
+    deliveryId: string,
+    failure: { error: string; at: string; parkAfter: number },
+  ): Promise<{ failures: number; parked: boolean } | 'gone'> {
+    const pk = deliveryKey(integration, deliveryId);
+    const awaiting = '#status IN (:received, :decided)';
+    const states = { ':received': 'received', ':decided': 'decided' };
+    let output: Awaited<ReturnType<DynamoApi['updateItem']>>;
+    try {
+      output = await this.dynamo.updateItem({
+        TableName: this.tableName,
+        Key: key(pk),
+        UpdateExpression:
+          'SET #failures = if_not_exists(#failures, :zero) + :one, #error = :error, #failedAt = :at',
+        ConditionExpression: awaiting,
+        ExpressionAttributeNames: {
+          '#failures': 'failures',
+          '#error': 'error',
+          '#failedAt': 'failedAt',
+          '#status': 'status',
+        },
+        ExpressionAttributeValues: valuesOf({
+          ':zero': 0,
+          ':one': 1,
+          ':error': failure.error.slice(0, MAX_ERROR_CHARS),
+          ':at': failure.at,
+          ...states,
+        }),
+        ReturnValues: 'UPDATED_NEW',
+      });
+    } catch (cause) {
+      if ((cause as Error | undefined)?.name === 'ConditionalCheckFailedException') return 'gone';
+      throw storageError(cause);
+    }
+    const failures = Number(output.Attributes?.failures?.N ?? 1);
+    if (failures < failure.parkAfter) return { failures, parked: false };
+    const parked = await this.update(pk, { status: 'failed' }, awaiting, [], states);
+    return parked ? { failures, parked: true } : 'gone';
+  }
+
+  async resumeDelivery(
+    integration: string,
+    deliveryId: string,
+    status: 'received' | 'decided',
+  ): Promise<void> {
+    const done = await this.update(
+      deliveryKey(integration, deliveryId),
+      { status, failures: 0 },
+      '#status = :failed',
+      [],
+      {
+        ':failed': 'failed',
+      },
+    );
+    if (!done) throw new DeliveryStateError(`delivery ${deliveryId} is no longer failed`);
   }
 
   async getProject(id: string): Promise<ProjectRecord | undefined> {
@@ -220,6 +369,9 @@ export class DynamoIngestStore implements IngestStore {
   }
 
   async recordPullRequest(projectId: string, pr: PullRequestRecord): Promise<void> {
+    // A pull request id is part of two sort keys; `1e308` would be stored as `PR#1e+308`.
+    if (!Number.isSafeInteger(pr.id) || pr.id < 1)
+      throw new UnstorableValueError(`pull request id ${pr.id} is not a positive integer`);
     const pk = `PRJ#${projectId}`;
     const openSk = `OPEN#${pr.sourceBranch}#${pr.id}`;
     // The PR item first either way: a crash before the second write leaves a state a retry fixes.

@@ -1,6 +1,7 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Decision } from '../domain/decision';
-import { DependencyError } from '../errors';
+import { DependencyError, HookgateError, UnstorableValueError } from '../errors';
 import type { DeliveryRecord, IntegrationRecord, ProjectRecord } from './store';
 
 // The table's item layout (DESIGN §7) and hand-written marshalling, shared by the ingest store
@@ -34,10 +35,43 @@ export function projectItem(project: ProjectRecord): Item {
   };
 }
 
+/**
+ * Decisions are kept gzipped in a binary attribute (`decisionsGzip`): a push of 1,500 refs has
+ * 518 KB of decisions JSON, 66 KB gzipped. Gzipped decisions larger than this go to parts of their
+ * own (`decisionsParts`, sort keys `DECISIONS#0`, `DECISIONS#1`, …, in the delivery's partition),
+ * so the delivery item keeps room for its gzipped body within DynamoDB's 400 KB.
+ */
+export const INLINE_DECISIONS_MAX_BYTES = 96 * 1024;
+/** The bytes of gzipped decisions one part item holds, well inside 400 KB with its keys. */
+export const DECISIONS_PART_BYTES = 320 * 1024;
+export const DECISIONS_PART_PREFIX = 'DECISIONS#';
+
+/** Decisions as they are stored: gzipped JSON. */
+export function encodeDecisions(decisions: readonly Decision[]): Uint8Array {
+  return new Uint8Array(gzipSync(JSON.stringify(decisions)));
+}
+
+export function decodeDecisions(gzip: Uint8Array): Decision[] {
+  return JSON.parse(gunzipSync(gzip).toString('utf8')) as Decision[];
+}
+
+/**
+ * The delivery an item holds. Decisions are read from `decisionsGzip`, or from the JSON string
+ * older items hold; decisions kept in parts are not in the item (see `decisionPartsOf`).
+ */
 export function deliveryOf(item: Item): DeliveryRecord {
-  const record = recordOf<DeliveryRecord & { decisions?: unknown }>(item) as DeliveryRecord;
-  if (typeof record.decisions === 'string') record.decisions = JSON.parse(record.decisions) as Decision[];
-  return record;
+  const record = recordOf<Record<string, unknown>>(item) as Record<string, unknown>;
+  if (record.decisionsGzip instanceof Uint8Array) record.decisions = decodeDecisions(record.decisionsGzip);
+  else if (typeof record.decisions === 'string')
+    record.decisions = JSON.parse(record.decisions) as Decision[];
+  delete record.decisionsGzip;
+  delete record.decisionsParts;
+  return record as unknown as DeliveryRecord;
+}
+
+/** How many part items hold the decisions of a delivery item; 0 when none do. */
+export function decisionPartsOf(item: Item): number {
+  return Number(item.decisionsParts?.N ?? 0);
 }
 
 /** `#name` placeholders of an expression, mapped to the attribute names; undefined when none. */
@@ -53,7 +87,20 @@ export function valuesOf(values: Record<string, unknown>): Item {
   return attrs;
 }
 
+/** DynamoDB's key limits, in UTF-8 bytes. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/** The table key of an item. Throws UnstorableValueError for a key DynamoDB would refuse. */
 export function key(pk: string, sk = META): Item {
+  if (Buffer.byteLength(pk) > MAX_PARTITION_KEY_BYTES)
+    throw new UnstorableValueError(
+      `key ${pk.slice(0, 40)}… is ${Buffer.byteLength(pk)} bytes; DynamoDB allows ${MAX_PARTITION_KEY_BYTES}`,
+    );
+  if (Buffer.byteLength(sk) > MAX_SORT_KEY_BYTES)
+    throw new UnstorableValueError(
+      `sort key ${sk.slice(0, 40)}… is ${Buffer.byteLength(sk)} bytes; DynamoDB allows ${MAX_SORT_KEY_BYTES}`,
+    );
   return { pk: { S: pk }, sk: { S: sk } };
 }
 
@@ -67,13 +114,27 @@ export function epochSeconds(iso: string): number {
   return Math.floor((Number.isNaN(ms) ? Date.now() : ms) / 1000);
 }
 
-/** Waits for a call, turning any failure into a DependencyError. */
+/**
+ * Waits for a call. DynamoDB's ValidationException (item too large, number out of range, key too
+ * long) becomes UnstorableValueError, which no retry fixes; any other failure a DependencyError.
+ */
 export async function storage<T>(call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (cause) {
-    throw new DependencyError('storage unavailable', { cause });
+    throw storageError(cause);
   }
+}
+
+/** The typed error a failed storage call stands for (see `storage`). */
+export function storageError(cause: unknown): HookgateError {
+  if (cause instanceof HookgateError) return cause;
+  // The SDK's exception and AwsJsonClient's error carry the same name. Other 400s (throttling,
+  // missing table, access denied) may pass once capacity or configuration is back.
+  if ((cause as Error | undefined)?.name === 'ValidationException') {
+    return new UnstorableValueError(`storage refused the write: ${(cause as Error).message}`, { cause });
+  }
+  return new DependencyError('storage unavailable', { cause });
 }
 
 /** Waits for a conditional write: true when written, false when its condition failed. */
@@ -84,7 +145,7 @@ export async function conditional(call: Promise<unknown>): Promise<boolean> {
   } catch (cause) {
     // The SDK's ConditionalCheckFailedException and AwsJsonClient's error carry the same name.
     if ((cause as Error | undefined)?.name === 'ConditionalCheckFailedException') return false;
-    throw new DependencyError('storage unavailable', { cause });
+    throw storageError(cause);
   }
 }
 
@@ -99,12 +160,19 @@ export function toItem(record: object): Item {
 export function toAttr(value: unknown): AttributeValue {
   if (value === null) return { NULL: true };
   if (typeof value === 'string') return { S: value };
-  if (typeof value === 'number') return { N: String(value) };
+  if (typeof value === 'number') return { N: numberText(value) };
   if (typeof value === 'boolean') return { BOOL: value };
   if (value instanceof Uint8Array) return { B: value };
   if (Array.isArray(value)) return { L: value.map((entry) => toAttr(entry ?? null)) };
   if (typeof value === 'object') return { M: toItem(value) };
   throw new TypeError(`cannot store a value of type ${typeof value}`);
+}
+
+// DynamoDB keeps numbers of magnitude 1e-130 to below 1e126; JSON readily holds 1e308.
+function numberText(value: number): string {
+  if (!Number.isFinite(value) || Math.abs(value) >= 1e126 || (value !== 0 && Math.abs(value) < 1e-130))
+    throw new UnstorableValueError(`the number ${value} is outside the range DynamoDB stores`);
+  return String(value);
 }
 
 export function fromAttr(attr: AttributeValue): unknown {

@@ -139,12 +139,13 @@ export class DynamoStore extends DynamoIngestStore implements Store {
     const items = (page.Items ?? []).slice(0, query.limit);
     // The indexes hold the summary but not the decisions (shared/store/table.ts): those come
     // from the table, one BatchGetItem per page, without bodies or headers.
-    const decisions = new Map(
-      (await this.fetchAll(items, 'pk, sk, decisions')).map((item) => [item.pk?.S, item.decisions]),
+    const stored = new Map(
+      (await this.fetchAll(items, 'pk, sk, decisions, decisionsGzip')).map((item) => [item.pk?.S, item]),
     );
     for (const item of items) {
-      const stored = decisions.get(item.pk?.S);
-      if (stored) item.decisions = stored;
+      const full = stored.get(item.pk?.S);
+      if (full?.decisions) item.decisions = full.decisions;
+      if (full?.decisionsGzip) item.decisionsGzip = full.decisionsGzip;
     }
     const last = items[items.length - 1];
     // DynamoDB also stops at 1 MB: then there may be more even with fewer items than asked.

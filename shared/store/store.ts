@@ -55,7 +55,13 @@ export interface ProjectRecord {
   webhookId?: string;
 }
 
-export type DeliveryStatus = 'received' | 'decided' | 'processed' | 'invalid';
+/**
+ * `received` → `decided` → `processed` is the path of every delivery (DESIGN §2). `invalid`: it
+ * cannot be processed and retrying would not change that (unreadable payload, values the store
+ * refuses). `failed`: parked after failing `PARK_AFTER_FAILURES` times on its own, so it no longer
+ * holds back its FIFO group; a replay or sweep that enqueues it again resumes it where it stood.
+ */
+export type DeliveryStatus = 'received' | 'decided' | 'processed' | 'invalid' | 'failed';
 
 export interface NewDelivery {
   integration: string;
@@ -83,10 +89,14 @@ export interface DeliveryRecord extends NewDelivery {
   status: DeliveryStatus;
   projectId?: string;
   decisions?: Decision[];
-  /** Why a delivery could not be read (status `invalid`). */
+  /** Why a delivery could not be processed (status `invalid`), or its last failure. */
   error?: string;
   decidedAt?: string;
   processedAt?: string;
+  /** Times processing this delivery failed on its own (not because a group-mate did). */
+  failures?: number;
+  /** When it last failed, or was parked as `failed`. */
+  failedAt?: string;
 }
 
 export interface PullRequestRecord {
@@ -173,6 +183,26 @@ export interface IngestStore {
     },
   ): Promise<void>;
   markProcessed(integration: string, deliveryId: string, at: string): Promise<void>;
+  /**
+   * Records a delivery that retrying cannot help as `invalid`, with the reason, keeping any stored
+   * decisions. Nothing happens to a delivery already `processed`, `invalid` or gone.
+   */
+  markInvalid(integration: string, deliveryId: string, outcome: { error: string; at: string }): Promise<void>;
+  /**
+   * Counts one failure of the delivery's own and keeps its error; at `parkAfter` failures marks it
+   * `failed`. Answers the count and whether it is now parked; `gone` when the delivery is not
+   * awaiting processing (processed, invalid, or not stored).
+   */
+  recordFailure(
+    integration: string,
+    deliveryId: string,
+    failure: { error: string; at: string; parkAfter: number },
+  ): Promise<{ failures: number; parked: boolean } | 'gone'>;
+  /**
+   * Takes a `failed` delivery back to `decided` (when it has decisions) or `received`, its failure
+   * count reset. Throws DeliveryStateError when it is no longer `failed`.
+   */
+  resumeDelivery(integration: string, deliveryId: string, status: 'received' | 'decided'): Promise<void>;
 
   getProject(id: string): Promise<ProjectRecord | undefined>;
   /** Writes the project, then its repository → project mapping. */

@@ -20,6 +20,7 @@ import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
 import { type FakeDataCenter, startFakeDataCenter } from '../support/fake-bitbucket/fake-data-center';
+import { lambdaContext } from '../support/lambda-context';
 import { MemorySecretStore } from '../support/memory-secret-store';
 import { RecordingQueue } from '../support/recording-queue';
 
@@ -221,7 +222,7 @@ export async function createHarness(dynamo: LocalDynamo, options: HarnessOptions
         awsRegion: 'us-east-1',
       })),
     } as unknown as SQSEvent;
-    const result = await processor(event, context);
+    const result = await processor(event, lambdaContext('hookgate-processor', 60_000));
     return result.batchItemFailures;
   }
 

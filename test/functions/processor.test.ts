@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -259,7 +259,8 @@ function statusSet(update: UpdateItemCommandInput | undefined): string | undefin
 }
 
 function storedDecisions(update: UpdateItemCommandInput | undefined): unknown {
-  return JSON.parse(update?.ExpressionAttributeValues?.[':decisions']?.S ?? 'null');
+  const gzip = update?.ExpressionAttributeValues?.[':decisionsGzip']?.B;
+  return gzip ? JSON.parse(gunzipSync(gzip).toString('utf8')) : null;
 }
 
 function callOf(command: typeof UpdateItemCommand, pk: string, status: string) {
@@ -423,7 +424,7 @@ describe('a push from a repository no project is connected to', () => {
 });
 
 describe('partial batch failures', () => {
-  it('returns only a record whose body is not JSON and one whose delivery read fails, and processes the rest', async () => {
+  it('returns only a record whose delivery read fails, acknowledges one whose body is not JSON, and processes the rest', async () => {
     stored({ deliveryId: 'd-1' });
     stored({ deliveryId: 'd-4', platform: DC });
     ddb.on(GetItemCommand, { Key: deliveryKey('cloud-main', 'd-3') }).rejects(throttled());
@@ -434,17 +435,23 @@ describe('partial batch failures', () => {
 
     const failures = await runBatch(good, notJson, dynamoFault, alsoGood);
 
-    expect(failures).toEqual([notJson.messageId, dynamoFault.messageId]);
+    expect(failures).toEqual([dynamoFault.messageId]);
     expect(statusSet(updatesOf('DLV#cloud-main#d-1').at(-1))).toBe('processed');
     expect(statusSet(updatesOf('DLV#dc-main#d-4').at(-1))).toBe('processed');
-    expect(updatesOf('DLV#cloud-main#d-3')).toEqual([]);
+    // Its own failure is counted on its record: the third one parks it.
+    expect(updatesOf('DLV#cloud-main#d-3')).toEqual([
+      expect.objectContaining({
+        UpdateExpression: expect.stringContaining('#failures = if_not_exists(#failures, :zero) + :one'),
+        ExpressionAttributeValues: expect.objectContaining({ ':error': s('storage unavailable') }),
+      }),
+    ]);
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
   });
 
-  it('returns a message that is JSON but not a delivery pointer', async () => {
+  it('acknowledges a message that is JSON but not a delivery pointer, as no retry can make it one', async () => {
     const record = sqsRecord({ body: JSON.stringify({ integration: 'cloud-main' }) });
 
-    expect(await runBatch(record)).toEqual([record.messageId]);
+    expect(await runBatch(record)).toEqual([]);
     expectNoWrites();
   });
 
@@ -474,7 +481,10 @@ describe('partial batch failures', () => {
     const record = sqsRecord({ deliveryId: 'd-push' });
 
     expect(await runBatch(record)).toEqual([record.messageId]);
-    expect(updatesOf('DLV#cloud-main#d-push').map(statusSet)).toEqual(['decided']);
+    const [decided, failure] = updatesOf('DLV#cloud-main#d-push');
+    expect(statusSet(decided)).toBe('decided');
+    expect(failure?.UpdateExpression).toContain('#failures');
+    expect(updatesOf('DLV#cloud-main#d-push')).toHaveLength(2);
   });
 });
 
@@ -540,7 +550,7 @@ describe('an unreadable payload', () => {
       ConditionExpression: '#status = :received',
       ExpressionAttributeValues: {
         ':status': s('invalid'),
-        ':decisions': s('[]'),
+        ':decisionsGzip': { B: expect.any(Uint8Array) },
         ':error': { S: expect.stringMatching(/repo:push payload is not valid at push/) },
         ':decidedAt': s(NOW),
       },

@@ -25,7 +25,12 @@ const ALARM_EMAIL = 'ops@example.com';
 const ROTATION_GRACE_HOURS = 36;
 
 const KB = 1024;
-const OWN_CODE_LIMIT = 100 * KB;
+/**
+ * Own code (the SDK external). 100 KB is the webhook's goal (bench/README.md): it is on Bitbucket's
+ * request path. The processor and admin functions, off it, carry the REST client and the
+ * deadline and parking logic of DESIGN §11; their guard is looser.
+ */
+const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 128 * KB, admin: 128 * KB };
 const WHOLE_BUNDLE_LIMIT = 700 * KB;
 
 let outdir: string;
@@ -158,9 +163,12 @@ describe('the Hookgate stack', () => {
   });
 
   describe('queues', () => {
-    it.each(['deliveries', 'triggers'])(
-      'gives %s.fifo a dead-letter queue after 5 receives, SQS-managed encryption and high throughput',
-      (name) => {
+    it.each([
+      ['deliveries', 15],
+      ['triggers', 5],
+    ])(
+      'gives %s.fifo a dead-letter queue after %i receives, SQS-managed encryption and high throughput',
+      (name, receives) => {
         const dlq = queueId(`hookgate-${STAGE}-${name}-dlq.fifo`);
         template.hasResourceProperties('AWS::SQS::Queue', {
           QueueName: `hookgate-${STAGE}-${name}.fifo`,
@@ -168,7 +176,7 @@ describe('the Hookgate stack', () => {
           DeduplicationScope: 'messageGroup',
           FifoThroughputLimit: 'perMessageGroupId',
           SqsManagedSseEnabled: true,
-          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: receives },
         });
         template.hasResourceProperties('AWS::SQS::Queue', {
           QueueName: `hookgate-${STAGE}-${name}-dlq.fifo`,
@@ -726,9 +734,9 @@ describe('the Hookgate stack', () => {
       expect(readFileSync(assetFile()).byteLength).toBeLessThanOrEqual(WHOLE_BUNDLE_LIMIT);
     });
 
-    it('stays within 100 KB of its own code', async () => {
+    it('stays within its own-code budget (100 KB for the webhook)', async () => {
       const own = Buffer.byteLength(await bundle(['@aws-sdk/*']));
-      expect(own).toBeLessThanOrEqual(OWN_CODE_LIMIT);
+      expect(own).toBeLessThanOrEqual(OWN_CODE_LIMIT[name] ?? 100 * KB);
       const whole = readFileSync(assetFile()).byteLength;
       // The webhook calls AWS through AwsJsonClient and bundles no SDK; the others bundle theirs.
       if (name === 'webhook') expect(own).toBe(whole);

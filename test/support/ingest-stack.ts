@@ -18,6 +18,7 @@ import type { IntegrationRecord } from '../../shared/store/store';
 import { ensureTable } from '../../shared/store/table';
 import type { LocalDynamo } from './dynalite';
 import { readFixtureJson } from './fixtures';
+import { lambdaContext } from './lambda-context';
 import { MemorySecretStore } from './memory-secret-store';
 import { RecordingQueue } from './recording-queue';
 
@@ -133,7 +134,7 @@ export async function createIngestStack(dynamo: LocalDynamo, options: IngestStac
         awsRegion: 'us-east-1',
       })),
     };
-    const result = await processor(event, context);
+    const result = await processor(event, lambdaContext('hookgate-processor', 60_000));
     return { failures: result.batchItemFailures.map((f) => messages[Number(f.itemIdentifier.slice(1))]) };
   }
 
