@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { NetworkPolicy } from '../bitbucket/rest/address-policy';
 import type { BitbucketClient, RepoRef } from '../bitbucket/rest/client';
 import { parseRepoRef } from '../bitbucket/rest/client';
 import {
@@ -37,6 +38,8 @@ export interface AdminDeps {
   webhookBaseUrl?: string;
   /** How long the previous webhook secret keeps working after a rotation. */
   rotationGraceHours: number;
+  /** Which Bitbucket hosts an integration may name (`aws` refuses loopback; both refuse metadata hosts). */
+  network: NetworkPolicy;
   now: () => Date;
 }
 

@@ -1,5 +1,6 @@
 import { isRecord } from '../bitbucket/event-keys';
-import { checkBaseUrl, type RepoRef } from '../bitbucket/rest/client';
+import { checkBaseUrl } from '../bitbucket/rest/address-policy';
+import type { RepoRef } from '../bitbucket/rest/client';
 import { parseCredentials } from '../bitbucket/rest/credentials';
 import { BitbucketApiError } from '../bitbucket/rest/errors';
 import { PROVIDERS, type Provider } from '../domain/events';
@@ -41,7 +42,7 @@ export async function createIntegration(
   { body }: AdminRequest,
 ): Promise<AdminResult> {
   const input = validate(CreateIntegrationSchema, body(), 'request');
-  const baseUrl = baseUrlFor(input.provider, input.baseUrl);
+  const baseUrl = checkBaseUrl(input.provider, input.baseUrl, deps.network);
   const credentials =
     input.credentials === undefined ? undefined : parseCredentials(input.credentials, input.provider);
   const { name, provider } = input;
@@ -178,7 +179,7 @@ export async function patchIntegration(
     // replace theirs as they are.
     const { baseUrl, credentials: _credentials, ...fields } = patch;
     const next: IntegrationRecord = { ...current, ...fields, version: current.version + 1, updatedAt: at };
-    if (baseUrl !== undefined) next.baseUrl = baseUrlFor(current.provider, baseUrl);
+    if (baseUrl !== undefined) next.baseUrl = checkBaseUrl(current.provider, baseUrl, deps.network);
     const credentialsSecretId = secretIds.credentials(deps.stage, name);
     const credentials =
       patch.credentials === null || patch.credentials === undefined
@@ -379,16 +380,6 @@ async function claimDefault(deps: AdminDeps, provider: Provider, name: string, a
     `${holder} is already the default integration for ${provider}: give this one a space scope, or change that one first`,
     'default-taken',
   );
-}
-
-function baseUrlFor(provider: Provider, value: string | undefined): string | undefined {
-  if (value !== undefined) return checkBaseUrl(value);
-  if (provider === 'bitbucket-data-center') {
-    throw new ValidationError(
-      'a Bitbucket Data Center integration needs baseUrl, the server root (e.g. https://bitbucket.example.com)',
-    );
-  }
-  return undefined;
 }
 
 function scopeMatches(scope: IntegrationScope, wanted: string): boolean {
