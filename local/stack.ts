@@ -144,7 +144,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       telemetry: noTelemetry,
       // As on AWS: integrations given credentials through the admin API ask Bitbucket for open
       // pull requests and full commit hashes.
-      lookup: createBitbucketLookup({ secrets, log }),
+      lookup: createBitbucketLookup({ secrets, log, network: 'local' }),
       // Why a build did or did not start, printed as soon as it is decided.
       onDecided: (report) => {
         for (const line of formatDecisions(report)) out(line);
@@ -170,6 +170,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         stage: LOCAL_STAGE,
         webhookBaseUrl: `http://127.0.0.1:${port}`,
         rotationGraceHours: ROTATION_GRACE_HOURS,
+        // A Data Center on this machine is reachable; metadata and link-local hosts are not.
+        network: 'local',
         now,
       }),
     );

@@ -14,6 +14,7 @@ import type {
   BitbucketClientFactory,
 } from '../../shared/admin/context';
 import { UnauthorizedError } from '../../shared/admin/errors';
+import type { NetworkPolicy } from '../../shared/bitbucket/rest/address-policy';
 import { createBitbucketClient } from '../../shared/bitbucket/rest/create-client';
 import { ValidationError } from '../../shared/errors';
 import { httpErrors, jsonResponse } from '../../shared/http/http-errors';
@@ -22,15 +23,19 @@ import { route } from './routes';
 /** The principal named in audit lines for local mode's bearer token. */
 export const LOCAL_ADMIN = 'local-admin';
 
-export type AdminAdapters = Omit<AdminDeps, 'bitbucket' | 'now'> & {
+export type AdminAdapters = Omit<AdminDeps, 'bitbucket' | 'now' | 'network'> & {
   bitbucket?: BitbucketClientFactory;
   now?: () => Date;
+  /** ['aws'] Local mode passes `local`, so a Data Center on loopback can be reached. */
+  network?: NetworkPolicy;
 };
 
 /** Wires the admin function's dependencies from its adapters (AWS, local mode's, or a test's). */
 export function adminDeps(adapters: AdminAdapters): AdminDeps {
+  const network = adapters.network ?? 'aws';
   return {
     ...adapters,
+    network,
     now: adapters.now ?? (() => new Date()),
     bitbucket:
       adapters.bitbucket ??
@@ -43,6 +48,7 @@ export function adminDeps(adapters: AdminAdapters): AdminDeps {
           timeoutMs: 5_000,
           maxDelayMs: 2_000,
           log: adapters.log,
+          network,
         })),
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { NetworkPolicy } from '../bitbucket/rest/address-policy';
 import type { BitbucketClient, RepoRef } from '../bitbucket/rest/client';
 import { parseRepoRef } from '../bitbucket/rest/client';
 import {
@@ -6,13 +7,15 @@ import {
   type CredentialsResult,
   safeParseCredentials,
 } from '../bitbucket/rest/credentials';
-import { DependencyError, GoneError, NotFoundError } from '../errors';
+import { DependencyError, GoneError, NotFoundError, ValidationError } from '../errors';
 import type { Log } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { SecretStore } from '../secrets/secrets';
 import type { WebhookSecretDocument } from '../secrets/webhook-secrets';
+import { attributeSizes, itemSizeBytes, MAX_ITEM_BYTES } from '../store/item-size';
 import type { IntegrationRecord, ProjectRecord, Store } from '../store/store';
 import { ConflictError } from './errors';
+import { INTEGRATION_NAME } from './schemas';
 
 /** How admin callers prove who they are: IAM on AWS (API Gateway checked SigV4), a bearer token locally. */
 export type AdminAuth = { kind: 'iam' } | { kind: 'token'; token: string };
@@ -37,6 +40,8 @@ export interface AdminDeps {
   webhookBaseUrl?: string;
   /** How long the previous webhook secret keeps working after a rotation. */
   rotationGraceHours: number;
+  /** Which Bitbucket hosts an integration may name (`aws` refuses loopback; both refuse metadata hosts). */
+  network: NetworkPolicy;
   now: () => Date;
 }
 
@@ -68,8 +73,73 @@ export function newWebhookSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * Project and delivery ids are far shorter (`prj-` and 16 hex digits, Bitbucket's request UUIDs);
+ * DynamoDB refuses keys over 2,048 bytes, which would answer 503 instead of 404.
+ */
+export const MAX_ID_BYTES = 512;
+
+/** An id or name for a message: long ones cut, so a 10 KB path is not echoed back. */
+export function shown(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}… (${text.length} characters)` : text;
+}
+
+/**
+ * `name` when it can name an integration (the slug rule of its creation), before any call
+ * with it. Throws NotFoundError: no integration has such a name.
+ */
+export function integrationNameOf(name: string): string {
+  if (!INTEGRATION_NAME.test(name)) throw new NotFoundError(`no integration named "${shown(name)}"`);
+  return name;
+}
+
+/** `id` when it is short enough to be a project or delivery id. Throws NotFoundError otherwise. */
+export function idOf(id: string, what: 'project' | 'delivery'): string {
+  if (!id || Buffer.byteLength(id) > MAX_ID_BYTES)
+    throw new NotFoundError(`no ${what} with id "${shown(id)}"`);
+  return id;
+}
+
+/**
+ * Room left in every admin-written item for the attributes written after it (status, dates,
+ * the repository's new name and clone URLs).
+ */
+const ITEM_HEADROOM_BYTES = 8 * 1024;
+
+/**
+ * Checks, before any write, that `item` fits in a DynamoDB item with headroom to spare. Throws
+ * ValidationError naming the largest fields.
+ */
+export function checkItemFits(what: string, item: Parameters<typeof itemSizeBytes>[0]): void {
+  const size = itemSizeBytes(item);
+  const limit = MAX_ITEM_BYTES - ITEM_HEADROOM_BYTES;
+  if (size <= limit) return;
+  const largest = attributeSizes(item)
+    .slice(0, 3)
+    .map(([name, bytes]) => `${name} ${bytes.toLocaleString('en')} bytes`)
+    .join(', ');
+  throw new ValidationError(
+    `the ${what} would take ${size.toLocaleString('en')} bytes stored, over the ${limit.toLocaleString('en')} allowed (DynamoDB items hold 400 KB); the largest fields: ${largest}`,
+  );
+}
+
+/** Secrets Manager holds at most 65,536 bytes per secret. */
+const MAX_SECRET_BYTES = 65_536;
+
+/** `text` when the secret store can hold it. Throws ValidationError naming `what`. */
+export function checkSecretFits(what: string, text: string): string {
+  const size = Buffer.byteLength(text);
+  if (size > MAX_SECRET_BYTES) {
+    throw new ValidationError(
+      `${what} take ${size.toLocaleString('en')} bytes; a secret holds at most ${MAX_SECRET_BYTES.toLocaleString('en')}`,
+    );
+  }
+  return text;
+}
+
 /** The integration by name. Throws NotFoundError, or GoneError when it was deleted. */
 export async function activeIntegration(deps: AdminDeps, name: string): Promise<IntegrationRecord> {
+  integrationNameOf(name);
   const integration = await deps.store.getIntegration(name);
   if (!integration) throw new NotFoundError(`no integration named "${name}"`);
   if (integration.status === 'deleted') throw goneIntegration(integration);
@@ -86,6 +156,7 @@ export function goneIntegration(integration: IntegrationRecord): GoneError {
 
 /** The project by id. Throws NotFoundError. */
 export async function findProject(deps: AdminDeps, id: string): Promise<ProjectRecord> {
+  idOf(id, 'project');
   const project = await deps.store.getProject(id);
   if (!project) throw new NotFoundError(`no project with id "${id}"`);
   return project;
@@ -173,6 +244,7 @@ const LEASE_SECONDS = 60;
  * their secret and item writes for it. Throws ConflictError when another request holds it.
  */
 export async function withLease<T>(deps: AdminDeps, name: string, work: () => Promise<T>): Promise<T> {
+  integrationNameOf(name);
   const owner = randomUUID();
   const lease = `INT#${name}`;
   if (!(await deps.store.acquireLease(lease, owner, deps.now(), LEASE_SECONDS))) {

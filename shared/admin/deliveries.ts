@@ -11,15 +11,20 @@ import {
   activeIntegration,
   audit,
   findProject,
+  idOf,
+  integrationNameOf,
+  MAX_ID_BYTES,
+  shown,
 } from './context';
 import { ConflictError } from './errors';
-import { EvaluateSchema } from './schemas';
+import { EvaluateSchema, INTEGRATION_NAME } from './schemas';
 import { deliveryDetail, deliverySummary } from './views';
 
 const DEFAULT_LIMIT = 25;
 const MAX_LIMIT = 100;
 /** Replays of one delivery are numbered; past this many, replay the last replay's result instead. */
 const MAX_REPLAYS = 100;
+const MAX_CURSOR_LENGTH = 4_096;
 
 /**
  * `GET /admin/deliveries?integration=&project=&limit=&next=`: newest first. A project lists the
@@ -34,6 +39,14 @@ export async function listDeliveries(
   if (!integration === !project) {
     throw new ValidationError('give exactly one of integration and project');
   }
+  if (integration && !INTEGRATION_NAME.test(integration)) {
+    throw new ValidationError(`integration must be an integration name, not "${shown(integration)}"`);
+  }
+  if (project && Buffer.byteLength(project) > MAX_ID_BYTES) {
+    throw new ValidationError(`project must be a project id, not "${shown(project)}"`);
+  }
+  // A cursor is a few hundred bytes of key; a longer one was not ours.
+  if (next && next.length > MAX_CURSOR_LENGTH) throw new ValidationError('next is not a page cursor');
   const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new ValidationError(`limit must be a whole number from 1 to ${MAX_LIMIT}, not "${query.limit}"`);
@@ -116,7 +129,9 @@ async function findDelivery(
   id: string,
   integration: string | undefined,
 ): Promise<DeliveryRecord> {
+  idOf(id, 'delivery');
   if (integration) {
+    integrationNameOf(integration);
     const found = await deps.store.getDelivery(integration, id);
     if (!found) throw new NotFoundError(`no delivery ${id} in integration "${integration}"`);
     return found;

@@ -1,5 +1,6 @@
 import { isRecord } from '../bitbucket/event-keys';
-import { checkBaseUrl, type RepoRef } from '../bitbucket/rest/client';
+import { checkBaseUrl } from '../bitbucket/rest/address-policy';
+import type { RepoRef } from '../bitbucket/rest/client';
 import { parseCredentials } from '../bitbucket/rest/credentials';
 import { BitbucketApiError } from '../bitbucket/rest/errors';
 import { PROVIDERS, type Provider } from '../domain/events';
@@ -7,6 +8,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { validate } from '../evaluate';
 import { secretIds } from '../secrets/secrets';
 import type { WebhookSecretDocument } from '../secrets/webhook-secrets';
+import { integrationItem } from '../store/dynamo-items';
 import type { IntegrationRecord, IntegrationScope, ProjectRecord } from '../store/store';
 import {
   type AdminContext,
@@ -15,10 +17,13 @@ import {
   type AdminResult,
   activeIntegration,
   audit,
+  checkItemFits,
+  checkSecretFits,
   clientFor,
   currentSecretIn,
   etagOf,
   goneIntegration,
+  integrationNameOf,
   newWebhookSecret,
   repoRefOf,
   STALE_DEFAULT_MS,
@@ -30,9 +35,11 @@ import { CreateIntegrationSchema, PatchIntegrationSchema } from './schemas';
 import { integrationView } from './views';
 
 /**
- * `POST /admin/integrations`. Writes the default marker (when asked for), the webhook secret and
- * the credentials, then the integration with a conditional put: until that last write nothing is
- * visible, and a crash before it leaves only secrets a retry overwrites. A deleted name is revived.
+ * `POST /admin/integrations`. Checks that the item and the credentials fit their stores, then
+ * writes the default marker (when asked for), the webhook secret and the credentials, then the
+ * integration with a conditional put: until that last write nothing is visible. A failure on the
+ * way removes the secrets it wrote unless the integration turns out to exist (a lost reply);
+ * only a crash leaves them, for a retry to overwrite. A deleted name is revived.
  * Throws ValidationError, ConflictError (name or default taken).
  */
 export async function createIntegration(
@@ -41,10 +48,31 @@ export async function createIntegration(
   { body }: AdminRequest,
 ): Promise<AdminResult> {
   const input = validate(CreateIntegrationSchema, body(), 'request');
-  const baseUrl = baseUrlFor(input.provider, input.baseUrl);
+  const baseUrl = checkBaseUrl(input.provider, input.baseUrl, deps.network);
   const credentials =
     input.credentials === undefined ? undefined : parseCredentials(input.credentials, input.provider);
+  const credentialsText = credentials && checkSecretFits('the credentials', JSON.stringify(credentials));
   const { name, provider } = input;
+  const webhookSecretId = secretIds.webhookSecret(deps.stage, name);
+  const credentialsSecretId = secretIds.credentials(deps.stage, name);
+  const recordAt = (at: string, version: number): IntegrationRecord => ({
+    name,
+    provider,
+    scope: input.scope,
+    labels: input.labels,
+    description: input.description,
+    baseUrl,
+    sshKnownHosts: input.sshKnownHosts,
+    webhookSecretId,
+    credentialsSecretId: credentials && credentialsSecretId,
+    credentialsKind: credentials?.kind,
+    status: 'active',
+    version,
+    createdAt: at,
+    updatedAt: at,
+  });
+  // Before the lease and every write: an item DynamoDB would refuse is the caller's to fix.
+  checkItemFits('integration', integrationItem(recordAt(deps.now().toISOString(), 1)));
 
   const taken = () => new ConflictError(`an integration named "${name}" already exists`, 'name-taken');
 
@@ -53,34 +81,23 @@ export async function createIntegration(
     if (existing?.status === 'active') throw taken();
     const at = deps.now().toISOString();
     if (input.scope === 'default') await claimDefault(deps, provider, name, at);
+    // A revived name continues its version, so an old ETag never matches again. Undefined
+    // fields are not stored.
+    const record = recordAt(at, (existing?.version ?? 0) + 1);
+    let wroteSecrets = false;
     try {
       const secret = newWebhookSecret();
-      const webhookSecretId = secretIds.webhookSecret(deps.stage, name);
+      wroteSecrets = true;
       await deps.secrets.put(
         webhookSecretId,
         JSON.stringify({ current: secret } satisfies WebhookSecretDocument),
       );
-      const credentialsSecretId = secretIds.credentials(deps.stage, name);
-      if (credentials) await deps.secrets.put(credentialsSecretId, JSON.stringify(credentials));
-      // Undefined fields are not stored.
-      const record: IntegrationRecord = {
-        name,
-        provider,
-        scope: input.scope,
-        labels: input.labels,
-        description: input.description,
-        baseUrl,
-        sshKnownHosts: input.sshKnownHosts,
-        webhookSecretId,
-        credentialsSecretId: credentials && credentialsSecretId,
-        credentialsKind: credentials?.kind,
-        status: 'active',
-        // A revived name continues its version, so an old ETag never matches again.
-        version: (existing?.version ?? 0) + 1,
-        createdAt: at,
-        updatedAt: at,
-      };
-      if (!(await deps.store.createIntegration(record))) throw taken();
+      if (credentialsText) await deps.secrets.put(credentialsSecretId, credentialsText);
+      if (!(await deps.store.createIntegration(record))) {
+        // Somebody else's integration holds the name (and now our secret): theirs to keep.
+        wroteSecrets = false;
+        throw taken();
+      }
       audit(deps, context, existing ? 'integration.revive' : 'integration.create', `integration/${name}`, {
         provider,
         scope: record.scope,
@@ -96,10 +113,28 @@ export async function createIntegration(
         },
       };
     } catch (error) {
+      if (wroteSecrets) await removeOrphanSecrets(deps, record, [webhookSecretId, credentialsSecretId]);
       if (input.scope === 'default') await deps.store.releaseDefault(provider, name).catch(() => undefined);
       throw error;
     }
   });
+}
+
+/**
+ * After a failed create: deletes the secrets it wrote, unless the integration was stored after
+ * all (its reply was lost) or that cannot be told; then they stay, and a retry overwrites them.
+ */
+async function removeOrphanSecrets(deps: AdminDeps, record: IntegrationRecord, ids: string[]): Promise<void> {
+  try {
+    const stored = await deps.store.getIntegration(record.name);
+    if (stored?.status === 'active' && stored.version === record.version) return;
+    for (const id of ids) await deps.secrets.delete(id);
+  } catch (error) {
+    deps.log.warn('could not remove the secrets of a failed create; a retry overwrites them', {
+      integration: record.name,
+      error: (error as Error).message,
+    });
+  }
 }
 
 /** `GET /admin/integrations?label=&scope=&provider=&includeDeleted=`. */
@@ -178,7 +213,7 @@ export async function patchIntegration(
     // replace theirs as they are.
     const { baseUrl, credentials: _credentials, ...fields } = patch;
     const next: IntegrationRecord = { ...current, ...fields, version: current.version + 1, updatedAt: at };
-    if (baseUrl !== undefined) next.baseUrl = baseUrlFor(current.provider, baseUrl);
+    if (baseUrl !== undefined) next.baseUrl = checkBaseUrl(current.provider, baseUrl, deps.network);
     const credentialsSecretId = secretIds.credentials(deps.stage, name);
     const credentials =
       patch.credentials === null || patch.credentials === undefined
@@ -191,11 +226,13 @@ export async function patchIntegration(
       next.credentialsSecretId = credentialsSecretId;
       next.credentialsKind = credentials.kind;
     }
+    const credentialsText = credentials && checkSecretFits('the credentials', JSON.stringify(credentials));
+    checkItemFits('integration', integrationItem(next));
     const toDefault = next.scope === 'default' && current.scope !== 'default';
     const fromDefault = current.scope === 'default' && next.scope !== 'default';
     // Everything that can refuse comes before the first write.
     if (toDefault) await claimDefault(deps, current.provider, name, at);
-    if (credentials) await deps.secrets.put(credentialsSecretId, JSON.stringify(credentials));
+    if (credentialsText) await deps.secrets.put(credentialsSecretId, credentialsText);
     if (!(await deps.store.replaceIntegration(next, current.version))) {
       if (toDefault) await deps.store.releaseDefault(current.provider, name).catch(() => undefined);
       throw new PreconditionFailedError(`integration "${name}" changed meanwhile; read it again and retry`);
@@ -221,7 +258,7 @@ export async function deleteIntegration(
   { id: name }: AdminRequest,
 ): Promise<AdminResult> {
   return withLease(deps, name, async () => {
-    const current = await deps.store.getIntegration(name);
+    const current = await deps.store.getIntegration(integrationNameOf(name));
     if (!current) throw new NotFoundError(`no integration named "${name}"`);
     const at = deps.now().toISOString();
     const alreadyDeleted = current.status === 'deleted';
@@ -379,16 +416,6 @@ async function claimDefault(deps: AdminDeps, provider: Provider, name: string, a
     `${holder} is already the default integration for ${provider}: give this one a space scope, or change that one first`,
     'default-taken',
   );
-}
-
-function baseUrlFor(provider: Provider, value: string | undefined): string | undefined {
-  if (value !== undefined) return checkBaseUrl(value);
-  if (provider === 'bitbucket-data-center') {
-    throw new ValidationError(
-      'a Bitbucket Data Center integration needs baseUrl, the server root (e.g. https://bitbucket.example.com)',
-    );
-  }
-  return undefined;
 }
 
 function scopeMatches(scope: IntegrationScope, wanted: string): boolean {

@@ -5,6 +5,7 @@ import { ProjectSettingsSchema } from '../domain/settings';
 import { DependencyError, ValidationError } from '../errors';
 import { validate } from '../evaluate';
 import { secretIds } from '../secrets/secrets';
+import { projectItem } from '../store/dynamo-items';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
 import {
   deployKeyLabel,
@@ -20,17 +21,19 @@ import {
   type AdminResult,
   activeIntegration,
   audit,
+  checkItemFits,
   clientFor,
   currentWebhookSecret,
   findProject,
   repoRefOf,
+  shown,
   updateProject,
   webhookUrlOf,
 } from './context';
 import { generateDeployKey } from './deploy-key';
 import { ConflictError } from './errors';
 import { projectIdOf } from './project-id';
-import { ConnectProjectSchema, PatchProjectSchema } from './schemas';
+import { ConnectProjectSchema, INTEGRATION_NAME, PatchProjectSchema } from './schemas';
 import { projectView } from './views';
 
 interface RepositoryFacts {
@@ -70,6 +73,7 @@ export async function connectProject(
     );
   }
 
+  checkItemFits('project', projectItem(provisionalProject(integration, repo, id, given, input)));
   const webhookSecret = client ? await currentWebhookSecret(deps, integration) : undefined;
   const deployKeySecretId = secretIds.deployKey(deps.stage, id);
   const key = generateDeployKey(`hookgate-${deps.stage}-${id}`);
@@ -148,6 +152,32 @@ export async function connectProject(
   };
 }
 
+/** The project as it will be stored, less what Bitbucket assigns: to check its size before writing. */
+function provisionalProject(
+  integration: IntegrationRecord,
+  repo: RepositoryFacts,
+  id: string,
+  settings: ProjectRecord['settings'] | undefined,
+  input: { pipelineFile?: string | undefined },
+): ProjectRecord {
+  const at = new Date(0).toISOString();
+  return {
+    id,
+    integration: integration.name,
+    provider: integration.provider,
+    repositoryId: repo.id,
+    fullName: repo.fullName,
+    cloneUrls: repo.cloneUrls,
+    defaultBranch: repo.defaultBranch,
+    settings: settings ?? ProjectSettingsSchema.parse({}),
+    deployKeySecretId: id,
+    createdAt: at,
+    updatedAt: at,
+    status: 'connected',
+    pipelineFile: input.pipelineFile,
+  };
+}
+
 async function readRepository(
   client: BitbucketClient,
   ref: RepoRef,
@@ -214,6 +244,9 @@ export async function listProjects(
   { query }: AdminRequest,
 ): Promise<AdminResult> {
   if (!query.integration) throw new ValidationError('give the integration whose projects to list');
+  if (!INTEGRATION_NAME.test(query.integration)) {
+    throw new ValidationError(`integration must be an integration name, not "${shown(query.integration)}"`);
+  }
   const projects = await deps.store.listProjects(query.integration);
   return { status: 200, body: { items: projects.map((project) => projectView(context, project)) } };
 }
@@ -236,14 +269,22 @@ export async function patchProject(
   context: AdminContext,
   { id, body }: AdminRequest,
 ): Promise<AdminResult> {
-  const patch = validate(PatchProjectSchema, body(), 'request');
-  const next = await updateProject(deps, id, (current) => ({
-    settings: patch.settings
-      ? validate(ProjectSettingsSchema, { ...current.settings, ...patch.settings }, 'settings')
-      : current.settings,
-    pipelineFile: patch.pipelineFile ?? current.pipelineFile,
-    defaultBranch: patch.defaultBranch ?? current.defaultBranch,
-  }));
+  const raw = body();
+  const patch = validate(PatchProjectSchema, raw, 'request');
+  // Merged from the body as parsed, not from zod's copy: that one drops a `__proto__` key
+  // silently, where the strict settings schema names it as the unknown key it is.
+  const given = (raw as { settings?: Record<string, unknown> }).settings;
+  const next = await updateProject(deps, id, (current) => {
+    const changed = {
+      settings: given
+        ? validate(ProjectSettingsSchema, { ...current.settings, ...given }, 'settings')
+        : current.settings,
+      pipelineFile: patch.pipelineFile ?? current.pipelineFile,
+      defaultBranch: patch.defaultBranch ?? current.defaultBranch,
+    };
+    checkItemFits('project', projectItem({ ...current, ...changed }));
+    return changed;
+  });
   audit(deps, context, 'project.update', `project/${id}`, {
     fields: Object.keys(patch),
     settings: patch.settings ? Object.keys(patch.settings) : undefined,

@@ -28,7 +28,10 @@ const Scope = z.union(
 
 const Labels = z.array(z.string().check(z.minLength(1), atMost(100))).check(atMost(50, 'at most 50 labels'));
 const Description = z.string().check(atMost(10_000));
-const KnownHosts = z.array(NonEmpty);
+// A known_hosts line with an RSA 8192 key is about 1,500 characters.
+const KnownHosts = z
+  .array(z.string().check(z.minLength(1), atMost(8_192)))
+  .check(atMost(100, 'at most 100 known hosts lines'));
 
 /** What creating and patching an integration share: `credentials` is checked by the REST client's parser. */
 const Access = {
@@ -72,7 +75,7 @@ export const DEFAULT_PIPELINE_FILE = '.hookgate/pipeline.yml';
 /** `POST /admin/projects`. */
 export const ConnectProjectSchema = z.strictObject({
   integration: NonEmpty,
-  repository: z.string().check(z.minLength(3)),
+  repository: z.string().check(z.minLength(3), atMost(512)),
   settings: Anything,
   repositoryId: z.optional(z.string().check(z.minLength(1), atMost(100))),
   defaultBranch: z.optional(Branch),

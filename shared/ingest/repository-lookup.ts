@@ -1,3 +1,4 @@
+import type { NetworkPolicy } from '../bitbucket/rest/address-policy';
 import { parseRepoRef } from '../bitbucket/rest/client';
 import { createConnection, type ProviderConnection } from '../bitbucket/rest/connection';
 import { safeParseCredentials } from '../bitbucket/rest/credentials';
@@ -51,6 +52,8 @@ export interface BitbucketLookupOptions {
   pauseAfterOutageMs?: number;
   now?: () => number;
   fetch?: typeof fetch;
+  /** Which Bitbucket hosts may be called ['aws']; local mode passes `local`. */
+  network?: NetworkPolicy;
 }
 
 /**
@@ -88,6 +91,7 @@ export function createBitbucketLookup(options: BitbucketLookupOptions): Reposito
         maxDelayMs: options.maxDelayMs ?? 2_000,
         ...(options.log ? { log: options.log } : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),
+        network: options.network ?? 'aws',
       });
     });
   };

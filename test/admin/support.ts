@@ -109,6 +109,7 @@ export async function createHarness(dynamo: LocalDynamo, options: HarnessOptions
       auth,
       stage: STAGE,
       rotationGraceHours: options.rotationGraceHours ?? 24,
+      network: 'local',
       now,
       ...(options.webhookBaseUrl === null ? {} : { webhookBaseUrl: options.webhookBaseUrl ?? WEBHOOK_BASE }),
       bitbucket: (integration, credentials) =>
@@ -118,6 +119,7 @@ export async function createHarness(dynamo: LocalDynamo, options: HarnessOptions
           tokenUrl: cloud.tokenUrl,
           sleep: async () => undefined,
           timeoutMs: 3_000,
+          network: 'local',
         }),
     }),
   );

@@ -56,7 +56,7 @@ function stackWithCredentials(extra: IngestStackOptions = {}) {
       credentialsKind: 'access-token',
     },
     secrets: { [CREDENTIALS_ID]: JSON.stringify({ kind: 'access-token', token: TOKEN }) },
-    lookup: (secrets) => createBitbucketLookup({ secrets, maxDelayMs: 10 }),
+    lookup: (secrets) => createBitbucketLookup({ secrets, maxDelayMs: 10, network: 'local' }),
     ...extra,
   });
 }
@@ -128,7 +128,7 @@ describe('the open-PR fallback before an only-PRs skip', () => {
   it('asks nothing for an integration without credentials, and nothing for a branch it builds anyway', async () => {
     const stack = await createIngestStack(dynamo, {
       settings: { onlyBuildPullRequests: true },
-      lookup: (secrets) => createBitbucketLookup({ secrets }),
+      lookup: (secrets) => createBitbucketLookup({ secrets, network: 'local' }),
     });
     const { deliveryId } = await stack.deliver(
       pushTo('feature/known-to-bitbucket', fakeSha('x')),
@@ -165,7 +165,8 @@ describe('the open-PR fallback before an only-PRs skip', () => {
 
   it('leaves the delivery undecided for SQS to retry while Bitbucket is down, then builds it', async () => {
     const stack = await stackWithCredentials({
-      lookup: (secrets) => createBitbucketLookup({ secrets, maxDelayMs: 10, pauseAfterOutageMs: 0 }),
+      lookup: (secrets) =>
+        createBitbucketLookup({ secrets, maxDelayMs: 10, pauseAfterOutageMs: 0, network: 'local' }),
     });
     fake.failNext(3, 503);
     const { deliveryId } = await stack.deliver(

@@ -62,6 +62,7 @@ function client(
     tokenUrl: fake.tokenUrl,
     credentials,
     sleep: async () => {},
+    network: 'local',
     ...extra,
   });
 }

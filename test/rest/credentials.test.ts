@@ -157,7 +157,7 @@ describe('authorization headers', () => {
   });
 
   it('exchanges an OAuth consumer for a token once, then reuses it', async () => {
-    const options = { tokenUrl: fake.tokenUrl };
+    const options = { tokenUrl: fake.tokenUrl, network: 'local' as const };
     const first = await authorizationHeader(OAUTH, options);
     const second = await authorizationHeader(OAUTH, options);
     expect(first).toBe(`Bearer ${fake.issuedTokens[0]}`);
@@ -173,6 +173,7 @@ describe('authorization headers', () => {
     fake.addApiToken('dev@example.com', 'api-token-value');
     const client = createCloudClient({
       baseUrl: fake.apiUrl,
+      network: 'local',
       credentials: { kind: 'api-token', email: 'dev@example.com', token: 'api-token-value' },
     });
     await client.getRepository(REF);
@@ -187,6 +188,7 @@ describe('authorization headers', () => {
     fake.addAccessToken('repo-token', ALL_SCOPES);
     const client = createCloudClient({
       baseUrl: fake.apiUrl,
+      network: 'local',
       credentials: { kind: 'access-token', token: 'repo-token' },
     });
     await client.getRepository(REF);
@@ -198,6 +200,7 @@ describe('authorization headers', () => {
     const oauthClient = () =>
       createCloudClient({
         baseUrl: fake.apiUrl,
+        network: 'local',
         tokenUrl: fake.tokenUrl,
         credentials: OAUTH,
         now: () => now,

@@ -52,6 +52,7 @@ function client(token = TOKEN, extra: Partial<DataCenterClientOptions> = {}) {
     baseUrl: fake.url,
     credentials: { kind: 'http-access-token', token },
     sleep: async () => {},
+    network: 'local',
     ...extra,
   });
 }
@@ -272,6 +273,7 @@ describe('choosing a client by provider', () => {
     const dc = createBitbucketClient('bitbucket-data-center', {
       baseUrl: fake.url,
       credentials: { kind: 'http-access-token', token: TOKEN },
+      network: 'local',
     });
     expect(dc.provider).toBe('bitbucket-data-center');
     await expect(dc.getRepository(REF)).resolves.toMatchObject({ id: '42' });

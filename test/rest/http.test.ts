@@ -8,6 +8,7 @@ import {
   BitbucketUnavailableError,
 } from '../../shared/bitbucket/rest/errors';
 import { createHttpClient, parseRetryAfter } from '../../shared/bitbucket/rest/http';
+import { Deadline, withDeadline } from '../../shared/deadline';
 import type { Log } from '../../shared/observability';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
 
@@ -49,6 +50,8 @@ function client(extra: Partial<CloudClientOptions> = {}) {
     },
     random: () => 0.5,
     log: captureLog,
+    // The fake Bitbucket listens on 127.0.0.1, which only local mode may call.
+    network: 'local',
     ...extra,
   });
 }
@@ -252,5 +255,37 @@ describe('the request core', () => {
     expect(parseRetryAfter('Tue, 30 Jun 2026 00:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('the invocation deadline', () => {
+  it('cuts the attempt timeout to what is left of the deadline', async () => {
+    fake.delayNext(1, 2_000);
+    const started = Date.now();
+    const error = await withDeadline(Deadline.in(300), () =>
+      client({ timeoutMs: 5_000 }).getRepository(REF),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BitbucketTimeoutError);
+    expect((error as Error).message).toMatch(/within (2\d\d|300) ms/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('does not retry when the backoff would outlive the deadline', async () => {
+    fake.failNext(1, 503);
+    const error = await withDeadline(Deadline.in(400), () =>
+      client({ baseDelayMs: 1_000, maxDelayMs: 5_000 }).getRepository(REF),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BitbucketUnavailableError);
+    expect((error as Error).message).toMatch(/no time is left to retry/);
+    expect(sleeps).toEqual([]);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('sends nothing once the deadline is spent', async () => {
+    const error = await withDeadline(Deadline.in(0), () => client().getRepository(REF)).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BitbucketTimeoutError);
+    expect(fake.requests).toHaveLength(0);
   });
 });

@@ -58,7 +58,7 @@ function integration(extra: Partial<IntegrationRecord> = {}): IntegrationRecord 
 const project = { id: 'prj-plat-api', fullName: 'PLAT/api' } as ProjectRecord;
 
 function lookup(extra: { pauseAfterOutageMs?: number } = {}) {
-  return createBitbucketLookup({ secrets, maxDelayMs: 5, now: () => clock, ...extra });
+  return createBitbucketLookup({ secrets, maxDelayMs: 5, now: () => clock, network: 'local', ...extra });
 }
 
 describe('the REST lookup the processor uses', () => {

@@ -163,26 +163,6 @@ export function publicKeyBody(key: string): string {
   return key.trim().split(/\s+/).slice(0, 2).join(' ');
 }
 
-/** Checks a configured base URL: http(s), no credentials in it. Throws ValidationError. */
-export function checkBaseUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch (error) {
-    throw new ValidationError(`invalid Bitbucket base URL "${value}"`, { cause: error });
-  }
-  const problem =
-    url.protocol !== 'https:' && url.protocol !== 'http:'
-      ? `be http(s), got "${url.protocol}"`
-      : url.username || url.password
-        ? 'not contain credentials'
-        : url.search || url.hash
-          ? 'not have a query or fragment'
-          : undefined;
-  if (problem) throw new ValidationError(`Bitbucket base URL must ${problem}`);
-  return value.replace(/\/+$/, '');
-}
-
 /** A repository ref checked for use in a URL path. Throws ValidationError. */
 export function checkRepoRef(ref: RepoRef): RepoRef {
   for (const part of [ref.owner, ref.slug]) {

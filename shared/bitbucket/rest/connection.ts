@@ -1,6 +1,7 @@
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
-import { type ClientOptions, type Connection, checkBaseUrl, checkRepoRef, type RepoRef } from './client';
+import { checkBaseUrl } from './address-policy';
+import { type ClientOptions, type Connection, checkRepoRef, type RepoRef } from './client';
 import { createAuthorizer } from './credentials';
 import { createHttpClient } from './http';
 
@@ -16,14 +17,15 @@ export interface ProviderConnection {
 /**
  * How to reach an integration's repositories, without the admin operations of a full client
  * (the processor bundles only this). `baseUrl` is optional on Cloud and the server root on Data
- * Center. Throws ValidationError for credentials of the other platform, a missing Data Center
- * base URL or an unusable base URL.
+ * Center; it is checked against `options.network` (`checkBaseUrl`). Throws ValidationError for
+ * credentials of the other platform, a missing Data Center base URL or an unusable base URL.
  */
 export function createConnection(
   provider: Provider,
   options: ClientOptions & { baseUrl?: string },
 ): ProviderConnection {
-  const { credentials, tokenUrl, baseUrl, ...http } = options;
+  const { credentials, tokenUrl, baseUrl: given, ...http } = options;
+  const baseUrl = checkBaseUrl(provider, given, http.network ?? 'aws');
   if (provider === 'bitbucket-cloud') {
     if (credentials.kind === 'http-access-token') {
       throw new ValidationError(
@@ -35,7 +37,7 @@ export function createConnection(
       connection: {
         http: createHttpClient({
           ...http,
-          baseUrl: checkBaseUrl(baseUrl ?? CLOUD_API_URL),
+          baseUrl: baseUrl ?? CLOUD_API_URL,
           authorizer: createAuthorizer(credentials, { ...http, tokenUrl }),
         }),
         repoPath: (ref: RepoRef) =>
@@ -43,13 +45,12 @@ export function createConnection(
       },
     };
   }
-  if (!baseUrl) throw new ValidationError('a Bitbucket Data Center integration needs its base URL');
   if (credentials.kind !== 'http-access-token') {
     throw new ValidationError(
       `Data Center takes an HTTP access token, not credentials of kind '${credentials.kind}'`,
     );
   }
-  const root = checkBaseUrl(baseUrl).replace(/\/rest$/, '');
+  const root = (baseUrl as string).replace(/\/rest$/, '');
   return {
     provider,
     connection: {

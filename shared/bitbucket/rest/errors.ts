@@ -99,6 +99,16 @@ export class BitbucketUnavailableError extends BitbucketApiError {
   }
 }
 
+/**
+ * The integration's Bitbucket host is one the network policy refuses (loopback, link-local, a
+ * metadata service), directly or through DNS: not called. The integration must be fixed: 422.
+ */
+export class BitbucketAddressRefusedError extends BitbucketApiError {
+  override name = 'BitbucketAddressRefusedError';
+  override readonly status: number = 422;
+  override readonly code: string = 'bitbucket-address-refused';
+}
+
 /** Bitbucket did not answer within the per-request timeout: 504. */
 export class BitbucketTimeoutError extends BitbucketUnavailableError {
   override name = 'BitbucketTimeoutError';

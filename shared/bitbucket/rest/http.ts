@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
+import { currentDeadline } from '../../deadline';
 import type { Log } from '../../observability';
+import { checkResolvedHost, type HostLookup, type NetworkPolicy, systemLookup } from './address-policy';
 import {
   BitbucketApiError,
   BitbucketAuthError,
@@ -40,6 +42,10 @@ export interface HttpClientOptions {
   now?: () => number;
   fetch?: typeof fetch;
   log?: Log;
+  /** Which hosts may be called, checked on the resolved addresses before each request ['aws']. */
+  network?: NetworkPolicy;
+  /** Resolves a host name for that check [dns.lookup]. */
+  lookup?: HostLookup;
 }
 
 export type QueryValue = string | number | boolean | undefined;
@@ -67,6 +73,10 @@ export interface HttpResponse {
 const DEFAULTS = { timeoutMs: 10_000, maxAttempts: 3, baseDelayMs: 250, maxDelayMs: 10_000 };
 const MAX_MESSAGE_LENGTH = 500;
 const MAX_PAGES = 100;
+/** Same-origin redirects followed per request; one to another origin is never followed. */
+const MAX_REDIRECTS = 5;
+/** An attempt with less time than this left in the invocation's budget is not started. */
+const MIN_ATTEMPT_MS = 100;
 
 /** The request core the clients talk through (see `createHttpClient`). */
 export interface HttpClient {
@@ -85,14 +95,32 @@ export interface HttpClient {
 }
 
 /**
- * A small request core on Node's fetch: JSON in and out, a timeout on every request, retries
- * with jittered exponential backoff for 429 (honouring `Retry-After`), 5xx and network faults,
- * never for other 4xx, and typed errors that carry Bitbucket's message but never a credential.
+ * A small request core on Node's fetch: JSON in and out, a timeout on every request cut to the
+ * invocation's `currentDeadline()`, retries with jittered exponential backoff for 429 (honouring
+ * `Retry-After`), 5xx and network faults while the deadline leaves room, never for other 4xx;
+ * hosts checked against the network policy after DNS, redirects followed on the same origin
+ * only, and typed errors that carry Bitbucket's JSON error message but never a credential or
+ * another body.
  */
 export function createHttpClient({ baseUrl, ...given }: HttpClientOptions): HttpClient {
   const base = new URL(baseUrl.replace(/\/+$/, ''));
-  const { authorizer, log, timeoutMs, maxAttempts, baseDelayMs, maxDelayMs, sleep, random, now, fetch } = {
+  const {
+    authorizer,
+    log,
+    timeoutMs,
+    maxAttempts,
+    baseDelayMs,
+    maxDelayMs,
+    sleep,
+    random,
+    now,
+    fetch,
+    network,
+    lookup,
+  } = {
     ...DEFAULTS,
+    network: 'aws' as NetworkPolicy,
+    lookup: systemLookup,
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
     now: Date.now,
@@ -121,7 +149,7 @@ export function createHttpClient({ baseUrl, ...given }: HttpClientOptions): Http
     return url;
   }
 
-  async function init(method: HttpMethod, spec: RequestSpec): Promise<RequestInit> {
+  async function init(method: HttpMethod, spec: RequestSpec, attemptMs: number): Promise<RequestInit> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const authorization = spec.authorization ?? (await authorizer?.header());
     if (authorization) headers.authorization = authorization;
@@ -133,7 +161,8 @@ export function createHttpClient({ baseUrl, ...given }: HttpClientOptions): Http
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(spec.form).toString();
     }
-    return { method, headers, body, signal: AbortSignal.timeout(timeoutMs) };
+    // Redirects are followed by `fetchSameOrigin`, never by fetch itself.
+    return { method, headers, body, signal: AbortSignal.timeout(attemptMs), redirect: 'manual' };
   }
 
   function backoff(attempt: number): number {
@@ -154,10 +183,41 @@ export function createHttpClient({ baseUrl, ...given }: HttpClientOptions): Http
     });
   }
 
+  /** fetch, following a redirect only when it stays on the request's origin. */
+  async function fetchSameOrigin(url: URL, request: RequestInit, method: string): Promise<Response> {
+    let target = url;
+    let current = request;
+    for (let redirects = 0; ; redirects += 1) {
+      const response = await fetch(target, current);
+      const location = response.headers.get('location');
+      if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
+      await response.body?.cancel();
+      const next = new URL(location, target);
+      if (next.origin !== base.origin || redirects === MAX_REDIRECTS) {
+        throw new BitbucketApiError(
+          next.origin !== base.origin
+            ? 'Bitbucket redirected to another origin; not followed'
+            : `more than ${MAX_REDIRECTS} redirects`,
+          { method, path: url.pathname, upstreamStatus: response.status },
+        );
+      }
+      // As fetch does: 303, and 301/302 after a POST, continue as a GET without the body.
+      if (response.status === 303 || (current.method === 'POST' && response.status < 303)) {
+        const { body: _body, ...rest } = current;
+        const headers = { ...(rest.headers as Record<string, string>) };
+        delete headers['content-type'];
+        current = { ...rest, method: 'GET', headers };
+      }
+      target = next;
+    }
+  }
+
   async function send(spec: RequestSpec): Promise<HttpResponse> {
     const method = spec.method ?? 'GET';
     const url = resolve(spec.path, spec.query);
     const path = url.pathname;
+    const deadline = currentDeadline();
+    await checkResolvedHost(url.hostname, network, lookup, { method, path });
     // A POST that failed half-way may have created a hook or a key: repeat it only when
     // Bitbucket said it did nothing (429, 503) unless the caller knows it is harmless.
     const repeatable = method !== 'POST' || spec.repeatable === true;
@@ -172,21 +232,27 @@ export function createHttpClient({ baseUrl, ...given }: HttpClientOptions): Http
         attempts: attempt,
         ...(extra as T),
       });
+      const attemptMs = deadline.attemptTimeoutMs(timeoutMs);
+      if (attemptMs < Math.min(MIN_ATTEMPT_MS, timeoutMs)) {
+        throw new BitbucketTimeoutError('no time left in this invocation for a Bitbucket call', details());
+      }
       // Outside the try: a refused OAuth consumer is not a network fault to retry.
-      const request = await init(method, spec);
+      const request = await init(method, spec, attemptMs);
       let response: Response;
       let body: unknown;
       try {
-        response = await fetch(url, request);
+        response = await fetchSameOrigin(url, request, method);
         body = await readBody(response);
       } catch (error) {
+        if (error instanceof BitbucketApiError) throw error;
         if (isTimeout(error)) {
-          throw new BitbucketTimeoutError(`Bitbucket did not answer within ${timeoutMs} ms`, details(), {
+          throw new BitbucketTimeoutError(`Bitbucket did not answer within ${attemptMs} ms`, details(), {
             cause: error,
           });
         }
-        if (repeatable && attempt < maxAttempts) {
-          await pause(method, path, attempt, backoff(attempt), 'network fault');
+        const delayMs = backoff(attempt);
+        if (repeatable && attempt < maxAttempts && !deadline.shorterThan(delayMs + MIN_ATTEMPT_MS)) {
+          await pause(method, path, attempt, delayMs, 'network fault');
           continue;
         }
         throw new BitbucketUnavailableError('Bitbucket could not be reached', details(), { cause: error });
@@ -206,13 +272,16 @@ export function createHttpClient({ baseUrl, ...given }: HttpClientOptions): Http
       const failure = details({ upstreamStatus: status, retryAfterSeconds, bitbucketMessage });
       const retryable = status === 429 || status === 503 || (status >= 500 && repeatable);
       if (retryable && attempt < maxAttempts) {
-        if (retryAfterMs !== undefined && retryAfterMs > maxDelayMs) {
+        const delayMs = retryAfterMs ?? backoff(attempt);
+        if (delayMs > maxDelayMs || deadline.shorterThan(delayMs + MIN_ATTEMPT_MS)) {
           throw new BitbucketUnavailableError(
-            `Bitbucket asked to wait ${retryAfterSeconds} s, longer than allowed`,
+            retryAfterMs !== undefined
+              ? `Bitbucket asked to wait ${retryAfterSeconds} s, longer than allowed`
+              : 'Bitbucket failed and no time is left to retry',
             failure,
           );
         }
-        await pause(method, path, attempt, retryAfterMs ?? backoff(attempt), `HTTP ${status}`);
+        await pause(method, path, attempt, delayMs, `HTTP ${status}`);
         continue;
       }
       throw classify(status, exceptionNames, failure);
@@ -310,7 +379,10 @@ const BitbucketErrorBodySchema = z.object({
   ),
 });
 
-/** What Bitbucket said in an error answer (shortened), and DC's exception names. */
+/**
+ * What Bitbucket said in a JSON error answer (shortened), and DC's exception names. Any other
+ * body (a proxy's page, whatever a wrong host answers) is never quoted.
+ */
 function errorAnswer(body: unknown): { message?: string; exceptionNames: string[] } {
   const parsed = BitbucketErrorBodySchema.safeParse(body);
   let message: string | undefined;
@@ -329,8 +401,6 @@ function errorAnswer(body: unknown): { message?: string; exceptionNames: string[
     } else if (typeof error === 'string') {
       message = error_description ? `${error}: ${error_description}` : error;
     }
-  } else if (typeof body === 'string' && body.trim() && !body.trimStart().startsWith('<')) {
-    message = body.trim();
   }
   return {
     message:
