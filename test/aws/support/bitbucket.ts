@@ -23,7 +23,7 @@ export const DC_REPO = {
   fullName: 'AMUNIZ/test-repos',
   repositoryId: '1',
   defaultBranch: 'main',
-  baseUrl: 'http://localhost:7990',
+  baseUrl: 'https://bitbucket.example.com',
   commit: '9fdd7b96d3f5c276d0b9e0bf38c879eb112d889a',
 } as const;
 
