@@ -81,7 +81,7 @@ describe.skipIf(!runs)('the AWS tier harness against moto', () => {
     expect(response.json).toMatchObject({ items: [] });
   });
 
-  it('redelivers a record the processor reports failed, and SQS moves it to the DLQ after five receives', async () => {
+  it('redelivers a record the processor reports failed, and SQS moves it to the DLQ after its redrive count of receives', async () => {
     await stack.clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: stack.queues.deliveries?.url,
@@ -90,14 +90,13 @@ describe.skipIf(!runs)('the AWS tier harness against moto', () => {
         MessageDeduplicationId: 'poison-1',
       }),
     );
-    const rounds = await stack.drain({ redeliverFailedNow: true, maxBatches: 10 });
-    expect(rounds.map((round) => round.records[0]?.attributes.ApproximateReceiveCount)).toEqual([
-      '1',
-      '2',
-      '3',
-      '4',
-      '5',
-    ]);
+    const rounds = await stack.drain({
+      redeliverFailedNow: true,
+      maxBatches: DELIVERIES_MAX_RECEIVE_COUNT + 5,
+    });
+    expect(rounds.map((round) => round.records[0]?.attributes.ApproximateReceiveCount)).toEqual(
+      Array.from({ length: DELIVERIES_MAX_RECEIVE_COUNT }, (_, n) => String(n + 1)),
+    );
     expect(rounds.every((round) => round.failed.length === 1 && !round.error)).toBe(true);
     const dead = await stack.receiveAll('deliveries-dlq');
     expect(dead.map((message) => message.body)).toEqual(['not a delivery message']);
