@@ -1,4 +1,4 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERIES_MAX_RECEIVE_COUNT } from '../../shared/queue/redrive';
@@ -81,11 +81,21 @@ describe.skipIf(!runs)('the AWS tier harness against moto', () => {
     expect(response.json).toMatchObject({ items: [] });
   });
 
+  // Last in the file: it deletes the table. A record the processor cannot even read its delivery
+  // for (the table gone) is a dependency fault, handed back on every receive, since its own
+  // failures cannot be counted either; only then does SQS's redrive take it to the DLQ. (A body
+  // that is not a delivery message is acknowledged instead: no retry makes it one.)
   it('redelivers a record the processor reports failed, and SQS moves it to the DLQ after its redrive count of receives', async () => {
+    const { dynamo } = stack.clients;
+    await dynamo.send(
+      new UpdateTableCommand({ TableName: stack.tableName, DeletionProtectionEnabled: false }),
+    );
+    await dynamo.send(new DeleteTableCommand({ TableName: stack.tableName }));
+    const body = JSON.stringify({ integration: 'poison', deliveryId: 'poison-1' });
     await stack.clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: stack.queues.deliveries?.url,
-        MessageBody: 'not a delivery message',
+        MessageBody: body,
         MessageGroupId: 'poison#none',
         MessageDeduplicationId: 'poison-1',
       }),
@@ -99,6 +109,6 @@ describe.skipIf(!runs)('the AWS tier harness against moto', () => {
     );
     expect(rounds.every((round) => round.failed.length === 1 && !round.error)).toBe(true);
     const dead = await stack.receiveAll('deliveries-dlq');
-    expect(dead.map((message) => message.body)).toEqual(['not a delivery message']);
+    expect(dead.map((message) => message.body)).toEqual([body]);
   });
 });
