@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { type CliProcess, ensureFreshBundle, freePort, killAll, startDev } from './dev-process';
+import { ensureFreshBundle, freePort, killAll } from './dev-process';
 import {
   adminClient,
   cloudPush,
@@ -11,6 +11,7 @@ import {
   lostAndDoubled,
   retried,
   sendAll,
+  startStack,
   tally,
   triggersIn,
   waitUntil,
@@ -23,7 +24,6 @@ import {
 
 const SECRET = 'crash-test-secret';
 const ADMIN_TOKEN = 'crash-test-admin-token';
-const READY = /^Waiting for deliveries; Ctrl-C stops\.$/m;
 const CONCURRENCY = 16;
 /** Bounded wait for the restarted stack to decide everything; it ends early once nothing moves. */
 const SETTLE_TIMEOUT_MS = 120_000;
@@ -49,15 +49,6 @@ function pushes(count: number, run: string): Delivery[] {
   return Array.from({ length: count }, (_, n) =>
     n % 2 === 0 ? cloudPush(`${run}:${n}`, `crash/${n}`) : dcPush(`${run}:${n}`, `crash/${n}`),
   );
-}
-
-async function startStack(dataDir: string, port: number): Promise<CliProcess> {
-  const dev = startDev(
-    ['--port', String(port), '--data-dir', dataDir, '--secret', SECRET, '--admin-token', ADMIN_TOKEN],
-    { npm: true },
-  );
-  await dev.waitFor(READY, 30_000);
-  return dev;
 }
 
 interface CrashRun {
@@ -89,7 +80,7 @@ async function crashRun(options: { count: number; killAfter: number; resendAfter
   const url = `http://127.0.0.1:${port}/webhooks/local`;
   const deliveries = pushes(options.count, `${options.count}-${options.resendAfterKillMs ?? 0}`);
 
-  const first = await startStack(dataDir, port);
+  const first = await startStack({ port, dataDir, secret: SECRET, adminToken: ADMIN_TOKEN }, { npm: true });
   let killedAt = 0;
   let killed: Promise<void> | undefined;
   const firstAttempts = await sendAll(url, deliveries, SECRET, {
@@ -104,7 +95,7 @@ async function crashRun(options: { count: number; killAfter: number; resendAfter
   await killed;
   expect(first.running).toBe(false);
 
-  const second = await startStack(dataDir, port);
+  const second = await startStack({ port, dataDir, secret: SECRET, adminToken: ADMIN_TOKEN }, { npm: true });
   const wait = killedAt + (options.resendAfterKillMs ?? 0) - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   const resendAfterKillMs = Date.now() - killedAt;

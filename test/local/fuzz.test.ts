@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { listFixtures, readFixtureJson } from '../support/fixtures';
-import { type CliProcess, ensureFreshBundle, freePort, killAll, startDev } from './dev-process';
+import { type CliProcess, ensureFreshBundle, freePort, killAll } from './dev-process';
 import { mutate, seededRandom } from './mutate';
 import {
   adminClient,
@@ -17,6 +17,7 @@ import {
   noAnswer,
   type Outcome,
   sendAll,
+  startStack,
   tally,
   triggersIn,
   waitUntil,
@@ -31,7 +32,6 @@ const DELIVERIES = 3_000;
 const CONCURRENCY = 8;
 const SECRET = 'fuzz-test-secret';
 const ADMIN_TOKEN = 'fuzz-test-admin-token';
-const READY = /^Waiting for deliveries; Ctrl-C stops\.$/m;
 /** The processor retries a failing delivery 1 + 2 + 3 + 4 s apart: idle longer than that is done. */
 const SETTLED_AFTER_IDLE_MS = 10_000;
 const SETTLE_TIMEOUT_MS = 150_000;
@@ -82,17 +82,7 @@ beforeAll(async () => {
   dataDir = join(scratch, 'data');
   const port = await freePort();
   url = `http://127.0.0.1:${port}/webhooks/local`;
-  dev = startDev([
-    '--port',
-    String(port),
-    '--data-dir',
-    dataDir,
-    '--secret',
-    SECRET,
-    '--admin-token',
-    ADMIN_TOKEN,
-  ]);
-  await dev.waitFor(READY, 30_000);
+  dev = await startStack({ port, dataDir, secret: SECRET, adminToken: ADMIN_TOKEN });
   const started = Date.now();
   fuzz = cases();
   outcomes = await sendAll(

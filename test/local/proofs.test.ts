@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFixtureJson } from '../support/fixtures';
-import { type CliProcess, ensureFreshBundle, freePort, killAll, startDev } from './dev-process';
+import { ensureFreshBundle, freePort, killAll } from './dev-process';
 import {
   adminClient,
   cloudPush,
@@ -12,6 +12,7 @@ import {
   deliveryIdOf,
   send,
   shaOf,
+  startStack,
   triggersIn,
   waitUntil,
 } from './stack-client';
@@ -22,14 +23,12 @@ import {
 
 const SECRET = 'proofs-test-secret';
 const ADMIN_TOKEN = 'proofs-test-admin-token';
-const READY = /^Waiting for deliveries; Ctrl-C stops\.$/m;
 const REF_CHANGES = 1_500;
 /** The processor tries a failing delivery 5 times, 1 + 2 + 3 + 4 s apart, before a dead letter. */
 const DECIDED_WITHIN_MS = 45_000;
 
 let scratch: string;
 let dataDir: string;
-let dev: CliProcess;
 let port: number;
 let admin: ReturnType<typeof adminClient>;
 
@@ -38,17 +37,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hookgate-proofs-'));
   dataDir = join(scratch, 'data');
   port = await freePort();
-  dev = startDev([
-    '--port',
-    String(port),
-    '--data-dir',
-    dataDir,
-    '--secret',
-    SECRET,
-    '--admin-token',
-    ADMIN_TOKEN,
-  ]);
-  await dev.waitFor(READY, 30_000);
+  await startStack({ port, dataDir, secret: SECRET, adminToken: ADMIN_TOKEN });
   admin = adminClient(`http://127.0.0.1:${port}`, ADMIN_TOKEN);
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { signBody } from '../../shared/bitbucket/signature';
 import type { TriggerMessage } from '../../shared/domain/trigger-message';
 import { readFixtureBytes } from '../support/fixtures';
+import { type CliProcess, startDev } from './dev-process';
 
 // Talks to a running local stack the way Bitbucket and an operator do: signed deliveries over
 // loopback HTTP, the admin API with the bearer token, and the triggers file it writes.
@@ -239,4 +240,32 @@ export async function waitUntil(done: () => Promise<boolean> | boolean, timeoutM
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** The line `hookgate dev` prints once it takes deliveries. */
+export const READY = /^Waiting for deliveries; Ctrl-C stops\.$/m;
+
+/**
+ * Starts the real stack on `port` with `dataDir`, the webhook secret and the admin token given,
+ * and resolves once it takes deliveries (bounded: 30 s). `npm: true` runs it as `npm start`.
+ */
+export async function startStack(
+  options: { port: number; dataDir: string; secret: string; adminToken: string },
+  spawn: { npm?: boolean } = {},
+): Promise<CliProcess> {
+  const dev = startDev(
+    [
+      '--port',
+      String(options.port),
+      '--data-dir',
+      options.dataDir,
+      '--secret',
+      options.secret,
+      '--admin-token',
+      options.adminToken,
+    ],
+    spawn,
+  );
+  await dev.waitFor(READY, 30_000);
+  return dev;
 }
