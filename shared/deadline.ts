@@ -13,12 +13,16 @@ export class Deadline {
     private readonly clock: () => number,
   ) {}
 
-  /** The budget of a Lambda invocation: what the context says remains, less `reserveMs`. */
+  /**
+   * The budget of a Lambda invocation: what the context says remains, less `reserveMs`. A context
+   * without a clock (a container's runtime, a test's stub) gives none: only per-attempt limits apply.
+   */
   static fromLambdaContext(
-    context: { getRemainingTimeInMillis(): number },
+    context: { getRemainingTimeInMillis?: () => number },
     reserveMs: number,
     clock: () => number = Date.now,
   ): Deadline {
+    if (!context.getRemainingTimeInMillis) return Deadline.none(clock);
     return new Deadline(clock() + Math.max(0, context.getRemainingTimeInMillis() - reserveMs), clock);
   }
 

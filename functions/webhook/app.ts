@@ -76,11 +76,7 @@ export function makeHandler(deps: AcceptDeliveryDeps) {
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
     const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-    // A context without a clock (a container, a test's stub) leaves only the per-attempt limits.
-    const deadline = context.getRemainingTimeInMillis
-      ? Deadline.fromLambdaContext(context as Pick<Context, 'getRemainingTimeInMillis'>, WEBHOOK_RESERVE_MS)
-      : Deadline.none();
-    const result = await withDeadline(deadline, () =>
+    const result = await withDeadline(Deadline.fromLambdaContext(context, WEBHOOK_RESERVE_MS), () =>
       acceptDelivery(deps, { integration: event.pathParameters?.integration ?? '', headers, body }),
     );
     return jsonResponse(result.status, result.body);

@@ -14,6 +14,10 @@ describe('Deadline', () => {
     expect(deadline.remainingMs()).toBe(0);
   });
 
+  test('gives no budget for a context without a clock, so only per-attempt limits apply', () => {
+    expect(Deadline.fromLambdaContext({}, 1_500).remainingMs()).toBe(Number.POSITIVE_INFINITY);
+  });
+
   test('gives each concurrent invocation its own budget, however deep the call', async () => {
     const seen: number[] = [];
     const deep = async () => {
