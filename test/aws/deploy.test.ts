@@ -31,6 +31,7 @@ import {
   type MotoServer,
   startMoto,
 } from '../support/moto-server';
+import { runtimeEnvironment } from './support/lambda';
 
 // `cdk bootstrap` and `cdk deploy` of the `moto` stage into one moto server, then the deployed
 // resources read back from each service and compared with the synthesised template, and one
@@ -89,13 +90,8 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
     // moto's CloudFormation reads a TemplateURL's bucket from the URL's host (virtual-hosted
     // style) unless that host is `localhost`: with http://127.0.0.1:<port> the deploy fails with
     // "The specified bucket does not exist". So the CLI alone is given `localhost`.
-    const env = {
-      ...awsEnvironment(`http://localhost:${moto.port}`),
-      // Neither a profile of this machine nor instance metadata: moto's fake credentials only.
-      AWS_CONFIG_FILE: join(outdir, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(outdir, 'no-aws-credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
+    // Neither a profile of this machine nor instance metadata: moto's fake credentials only.
+    const env = runtimeEnvironment(`http://localhost:${moto.port}`);
     // The default bootstrap template deploys as it is: what moto cannot create in it is skipped.
     await runCdk(['bootstrap', `aws://${MOTO_ACCOUNT}/${MOTO_REGION}`, '--app', outdir], { env });
     await runCdk(['deploy', STACK, '--app', outdir, '--require-approval', 'never', '--progress', 'events'], {
@@ -429,7 +425,7 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
       });
 
       // The runtime's part of the environment; the rest is each function's own, as deployed.
-      Object.assign(process.env, awsEnvironment(moto.endpoint), { POWERTOOLS_LOG_LEVEL: 'WARN' });
+      Object.assign(process.env, runtimeEnvironment(moto.endpoint), { POWERTOOLS_LOG_LEVEL: 'WARN' });
       webhook = await loadFunction(fn('WebhookFunction'));
       processor = await loadFunction(fn('ProcessorFunction'));
     }, 60_000);
@@ -542,18 +538,6 @@ class NotDeployed extends Error {
   override name = 'NotDeployed';
 }
 
-/** Region, moto's fake credentials and one endpoint for every service. */
-function awsEnvironment(endpoint: string): Record<string, string> {
-  return {
-    AWS_REGION: MOTO_REGION,
-    AWS_DEFAULT_REGION: MOTO_REGION,
-    AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
-    AWS_SESSION_TOKEN: MOTO_CREDENTIALS.sessionToken,
-    AWS_ENDPOINT_URL: endpoint,
-  };
-}
-
 /** A context as Lambda gives it: the remaining time counts down from the function's timeout. */
 function lambdaContext(configuration: Json): Context {
   const deadline = Date.now() + configuration.Timeout * 1000;
@@ -593,7 +577,7 @@ async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<Json[]> {
 
 /** The deployed stack as moto's services describe it (test/support/describe-stack.py). */
 function describeStack(endpoint: string, stack: string, templatePath: string): Promise<Deployed> {
-  const { AWS_ENDPOINT_URL: _, ...credentials } = awsEnvironment(endpoint);
+  const { AWS_ENDPOINT_URL: _, ...credentials } = runtimeEnvironment(endpoint);
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...credentials };
   return new Promise((resolve, reject) => {
     execFile(
