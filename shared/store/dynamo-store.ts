@@ -163,8 +163,12 @@ export class DynamoStore extends DynamoIngestStore implements Store {
   private async fetchAll(entries: Item[], projection?: string): Promise<Item[]> {
     const found = new Map<string, Item>();
     const id = (item: Item) => `${item.pk?.S}\n${item.sk?.S}`;
-    for (let start = 0; start < entries.length; start += BATCH_GET_LIMIT) {
-      let keys: Item[] = entries
+    // BatchGetItem refuses a request that names one key twice (ValidationException), and a page of
+    // the index has been seen naming one item twice: on dynalite, after a kill -9 and a restart
+    // under load (test/local/crash.test.ts).
+    const distinct = [...new Map(entries.map((entry) => [id(entry), entry])).values()];
+    for (let start = 0; start < distinct.length; start += BATCH_GET_LIMIT) {
+      let keys: Item[] = distinct
         .slice(start, start + BATCH_GET_LIMIT)
         .map((entry) => ({ pk: entry.pk as AttributeValue, sk: entry.sk as AttributeValue }));
       for (let round = 0; keys.length > 0; round++) {

@@ -501,6 +501,27 @@ describe('DynamoStore projects and integrations', () => {
 });
 
 describe('DynamoStore faults', () => {
+  it('lists deliveries when a page of the index names one item twice (BatchGetItem takes each key once)', async () => {
+    await store.createDelivery(delivery({ deliveryId: 'd-1' }), 30);
+    await store.createDelivery(delivery({ deliveryId: 'd-2', receivedAt: '2025-03-01T10:00:01.000Z' }), 30);
+    await store.saveDecisions('cloud', 'd-1', { status: 'decided', decisions: [decision], at: 'now' });
+    const doubling = new DynamoStore(
+      {
+        ...local.api,
+        query: async (input) => {
+          const page = await local.api.query(input);
+          const first = page.Items?.[0];
+          return first ? { ...page, Items: [first, ...(page.Items ?? [])] } : page;
+        },
+      },
+      tableName,
+    );
+
+    const page = await doubling.listDeliveries({ integration: 'cloud', limit: 10 });
+    expect(page.items.map((item) => item.deliveryId)).toEqual(['d-2', 'd-2', 'd-1']);
+    expect(page.items.find((item) => item.deliveryId === 'd-1')?.decisions).toEqual([decision]);
+  });
+
   it('turns a missing table into a DependencyError that keeps the DynamoDB error as its cause', async () => {
     const missing = new DynamoStore(local.api, 'no-such-table');
 

@@ -221,7 +221,8 @@ export function adminClient(base: string, token: string) {
     for (let page = 0; page < 1_000; page++) {
       const query: string = `integration=${integration}&limit=100${next ? `&next=${encodeURIComponent(next)}` : ''}`;
       const answer = await call('GET', `/admin/deliveries?${query}`);
-      if (answer.status !== 200) throw new Error(`deliveries list answered ${answer.status}`);
+      if (answer.status !== 200)
+        throw new Error(`deliveries list answered ${answer.status}: ${JSON.stringify(answer.body)}`);
       all.push(...(answer.body.items as DeliveryView[]));
       next = answer.body.next;
       if (!next) return all;
