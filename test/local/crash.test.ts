@@ -58,6 +58,10 @@ interface CrashRun {
   resends: ReturnType<typeof tally>;
   lost: string[];
   doubled: string[];
+  /** Deliveries the listing named twice (see DynamoStore's fetchAll). */
+  listedTwice: number;
+  /** Trigger lines appended again, byte for byte, by the at-least-once redelivery after the kill. */
+  redelivered: number;
   /** Deliveries whose record is still `received` (or `decided`) when the wait ends. */
   undecided: number;
   /** Deliveries Bitbucket sent that the store never recorded. */
@@ -119,11 +123,14 @@ async function crashRun(options: { count: number; killAfter: number; resendAfter
   }, SETTLE_TIMEOUT_MS);
   const admin = adminClient(`http://127.0.0.1:${port}`, ADMIN_TOKEN);
   const expectedIds = new Set(deliveries.map((d) => d.deliveryId));
-  const statuses = new Map(
-    (await admin.deliveries('local'))
-      .filter((d) => expectedIds.has(d.deliveryId))
-      .map((d) => [d.deliveryId, d.status]),
-  );
+  const listed = (await admin.deliveries('local')).filter((d) => expectedIds.has(d.deliveryId));
+  const statuses = new Map(listed.map((d) => [d.deliveryId, d.status]));
+  // The listing reads an index; a delivery it shows unfinished is read again from the table.
+  for (const [id, status] of statuses) {
+    if (status === 'processed' || status === 'invalid') continue;
+    const answer = await admin.call('GET', `/admin/deliveries/${encodeURIComponent(id)}?integration=local`);
+    statuses.set(id, `${answer.body.status ?? answer.status}`);
+  }
 
   const run: CrashRun = {
     deliveries: deliveries.length,
@@ -133,6 +140,7 @@ async function crashRun(options: { count: number; killAfter: number; resendAfter
     ...lostAndDoubled(expected, triggersIn(dataDir)),
     undecided: [...statuses.values()].filter((s) => s !== 'processed' && s !== 'invalid').length,
     unrecorded: expectedIds.size - statuses.size,
+    listedTwice: listed.length - statuses.size,
     resendAfterKillMs,
     settled,
     seconds: Math.round((Date.now() - started) / 100) / 10,

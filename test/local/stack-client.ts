@@ -184,13 +184,24 @@ export function deadLettersIn(dataDir: string, queue: string): unknown[] {
     .map((line) => JSON.parse(line) as unknown);
 }
 
-/** Commits with no trigger and commits with more than one, among those expected. */
+/**
+ * Commits with no trigger, and commits with more than one trigger message, among those expected.
+ * The file is written at least once, as SQS delivers (README, Durability): a message offered
+ * again after a kill is appended again, byte for byte, and counts as one (`redelivered`). Two
+ * different messages for one commit (another trigger id, or the same one sent twice) are doubled.
+ */
 export function lostAndDoubled(expected: readonly string[], triggers: readonly TriggerMessage[]) {
-  const count = new Map<string, number>();
-  for (const trigger of triggers) count.set(trigger.commit.sha, (count.get(trigger.commit.sha) ?? 0) + 1);
+  const messages = new Map<string, Set<string>>();
+  for (const trigger of triggers) {
+    const seen = messages.get(trigger.commit.sha) ?? new Set<string>();
+    seen.add(JSON.stringify(trigger));
+    messages.set(trigger.commit.sha, seen);
+  }
+  const distinct = [...messages.values()].reduce((sum, seen) => sum + seen.size, 0);
   return {
-    lost: expected.filter((sha) => !count.has(sha)),
-    doubled: expected.filter((sha) => (count.get(sha) ?? 0) > 1),
+    lost: expected.filter((sha) => !messages.has(sha)),
+    doubled: expected.filter((sha) => (messages.get(sha)?.size ?? 0) > 1),
+    redelivered: triggers.length - distinct,
   };
 }
 
