@@ -41,7 +41,8 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  rmSync(scratch, { recursive: true, force: true });
+  // A killed stack's last writes may still be landing: let removal retry on ENOTEMPTY.
+  rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 /** Half Cloud, half Data Center pushes, each a new branch `crash/<n>` at its own commit. */
