@@ -41,8 +41,7 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  // A killed stack's last writes may still be landing: let removal retry on ENOTEMPTY.
-  rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 /** Half Cloud, half Data Center pushes, each a new branch `crash/<n>` at its own commit. */

@@ -56,21 +56,27 @@ export class CliProcess {
     }
   }
 
-  /** Signals the whole process group (as a terminal's Ctrl-C does). */
+  /**
+   * Signals the whole process group (as a terminal's Ctrl-C does), even when its leader (npm)
+   * is gone: the stack under it may still be running.
+   */
   signal(signal: NodeJS.Signals): void {
-    if (this.running && this.child.pid) {
-      try {
-        process.kill(-this.child.pid, signal);
-      } catch {
-        // Already gone.
-      }
+    if (!this.child.pid) return;
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // The whole group is gone.
     }
   }
 
-  /** Kills whatever is left and waits for the exit. */
+  /** Kills the whole group and waits until none of it is left (bounded: 10 s). */
   async kill(): Promise<void> {
     this.signal('SIGKILL');
     await this.exited;
+    const pid = this.child.pid;
+    for (let waited = 0; pid && groupAlive(pid) && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }
 
@@ -142,4 +148,14 @@ function childEnv(): NodeJS.ProcessEnv {
   // `hookgate admin` must find the endpoint and token in the data dir, not in the caller's shell.
   const { HOOKGATE_ENDPOINT: _endpoint, HOOKGATE_ADMIN_TOKEN: _token, ...env } = process.env;
   return { ...env, NO_COLOR: '1' };
+}
+
+/** Whether any process of the group `pgid` is still there. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -43,8 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killAll();
-  // A killed stack's last writes may still be landing: let removal retry on ENOTEMPTY.
-  rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 /**
