@@ -113,6 +113,16 @@ describe.runIf(emulatorTierRuns())('fault proxy in front of moto', () => {
     expect(proxy.calls(PUT).map((c) => c.status)).toEqual([500, 503, 200]);
   });
 
+  test('lets the given number of calls pass before a fault applies', async () => {
+    proxy.inject(PUT, { kind: 'status', status: 503 }, { after: 2, times: 1 });
+    await put('first');
+    await put('second');
+    expect(await failureOf(put('third'))).toEqual({ name: 'ServiceUnavailable', status: 503 });
+    await put('fourth');
+    expect(proxy.calls(PUT).map((c) => c.status)).toEqual([200, 200, 503, 200]);
+    expect(() => proxy.inject(PUT, { kind: 'hang' }, { after: -1 })).toThrow(/after must be/);
+  });
+
   test('applies a call whose reply it drops', async () => {
     proxy.inject(PUT, { kind: 'drop-reply' }, { times: 1 });
     expect(await failureOf(put('dropped'))).toMatchObject({ status: undefined });

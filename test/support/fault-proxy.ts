@@ -59,9 +59,10 @@ export interface FaultProxy {
   endpoint: string;
   /**
    * Applies `fault` to the next `times` calls of `operation` (every call when omitted), after any
-   * fault already scripted for it. `operation` is an `X-Amz-Target` or a query `Action`.
+   * fault already scripted for it. `operation` is an `X-Amz-Target` or a query `Action`. With
+   * `after`, that many calls of `operation` pass untouched first (to fault its third call, say).
    */
-  inject(operation: string, fault: Fault, options?: { times?: number }): void;
+  inject(operation: string, fault: Fault, options?: { times?: number; after?: number }): void;
   /** Forgets the faults of `operation` (of every operation when omitted); calls already held stay held. */
   clear(operation?: string): void;
   /** Every call seen since the last reset, in order; those of `operation` only when given. */
@@ -78,6 +79,8 @@ interface Rule {
   operation: string;
   fault: Fault;
   remaining: number;
+  /** Calls still to pass untouched before the fault applies. */
+  skip: number;
 }
 
 interface Pending {
@@ -102,6 +105,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const takeFault = (operation: string): Fault | undefined => {
     const rule = rules.find((r) => r.operation === operation && r.remaining > 0);
     if (!rule) return undefined;
+    if (rule.skip > 0) {
+      rule.skip -= 1;
+      return undefined;
+    }
     rule.remaining -= 1;
     return rule.fault;
   };
@@ -285,8 +292,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     endpoint: main.endpoint,
     inject(operation, fault, options) {
       const times = options?.times ?? Number.POSITIVE_INFINITY;
+      const after = options?.after ?? 0;
       if (!(times >= 1)) throw new Error(`times must be at least 1, got ${times}`);
-      rules.push({ operation, fault, remaining: times });
+      if (!(Number.isInteger(after) && after >= 0))
+        throw new Error(`after must be a whole number, got ${after}`);
+      rules.push({ operation, fault, remaining: times, skip: after });
     },
     clear(operation) {
       rules = operation === undefined ? [] : rules.filter((r) => r.operation !== operation);
