@@ -86,6 +86,7 @@ export async function replayDelivery(
   const source = original.replayOf ?? original.deliveryId;
   const receivedAt = deps.now().toISOString();
   let deliveryId: string | undefined;
+  let reused = false;
   for (let n = 1; n <= MAX_REPLAYS && !deliveryId; n++) {
     const candidate = `replay-${source}-${n}`;
     const created = await deps.store.createDelivery(
@@ -103,6 +104,12 @@ export async function replayDelivery(
       DELIVERY_TTL_DAYS,
     );
     if (created.created) deliveryId = candidate;
+    // A replay still waiting to be decided (an earlier request whose answer was lost, or one in
+    // flight) is enqueued again rather than joined by another: it decides the same as a new one.
+    else if (created.status === 'received') {
+      deliveryId = candidate;
+      reused = true;
+    }
   }
   if (!deliveryId) throw new ConflictError(`delivery ${source} was replayed ${MAX_REPLAYS} times already`);
 
@@ -113,7 +120,9 @@ export async function replayDelivery(
       repositoryId: original.repositoryId,
     });
   } catch (error) {
-    await deps.store.deleteDelivery(integration.name, deliveryId).catch(() => undefined);
+    // Undo only what this request recorded: a reused replay may be queued already, and if it is
+    // not, the sweeper enqueues it.
+    if (!reused) await deps.store.deleteDelivery(integration.name, deliveryId).catch(() => undefined);
     throw error;
   }
   audit(deps, context, 'delivery.replay', `delivery/${integration.name}/${source}`, { replay: deliveryId });

@@ -255,6 +255,32 @@ describe('replaying a delivery', () => {
     expect(replayed?.decisions?.[0]).toMatchObject({ action: 'trigger', reason: 'default-branch' });
   });
 
+  it('enqueues a replay still waiting to be decided again rather than recording another', async () => {
+    const id = await deliverAndProcess(push('main'));
+
+    const first = await h.call('POST', `/admin/deliveries/${id}/replay`);
+    const again = await h.call('POST', `/admin/deliveries/${id}/replay`);
+    await h.drain();
+
+    expect(again.status).toBe(202);
+    expect(again.body.deliveryId).toBe(first.body.deliveryId);
+    expect(await h.store.getDelivery('acme', `replay-${id}-2`)).toBeUndefined();
+    expect((await h.store.getDelivery('acme', `replay-${id}-1`))?.status).toBe('processed');
+    const decided = await h.call('POST', `/admin/deliveries/${id}/replay`);
+    expect(decided.body.deliveryId).toBe(`replay-${id}-2`);
+  });
+
+  it('keeps a reused replay when its enqueue fails, for the sweeper', async () => {
+    const id = await deliverAndProcess(push('main'));
+    await h.call('POST', `/admin/deliveries/${id}/replay`);
+    h.deliveries.failNextSends = 1;
+
+    const response = await h.call('POST', `/admin/deliveries/${id}/replay`);
+
+    expect(response.status).toBe(503);
+    expect((await h.store.getDelivery('acme', `replay-${id}-1`))?.status).toBe('received');
+  });
+
   it('finds the delivery without an integration, and answers 404 for an unknown one', async () => {
     const id = await deliverAndProcess(push('main'));
 

@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+import { DELIVERY_TTL_DAYS } from '../../../shared/ingest/accept-delivery';
 import type { Fault } from '../../support/fault-proxy';
 import {
   type Attempt,
@@ -6,6 +8,7 @@ import {
   deadlineOrFiveHundred,
   deliveryRecord,
   type FaultStack,
+  INTEGRATION,
   OP,
   pollAsLambda,
   sendAsBitbucket,
@@ -13,6 +16,7 @@ import {
   signedPush,
   triggersSent,
 } from './fault-matrix';
+import { FunctionError, FunctionTimeoutError } from './lambda';
 
 /**
  * The rows of the fault matrix: every AWS call a function makes for one push to the default
@@ -38,6 +42,21 @@ export const MATRIX_CALLS = {
     { operation: OP.sendMessage, nth: 0, purpose: 'sends the trigger' },
     { operation: OP.updateItem, nth: 1, purpose: 'marks the trigger sent' },
     { operation: OP.updateItem, nth: 2, purpose: 'marks the delivery processed' },
+  ],
+  // The scheduled sweep finding a delivery recorded but never enqueued (its webhook died first).
+  sweeper: [
+    { operation: OP.query, nth: 0, purpose: 'lists the integrations' },
+    { operation: OP.getItem, nth: 0, purpose: 'reads its checkpoint' },
+    { operation: OP.query, nth: 1, purpose: 'reads the deliveries past the threshold' },
+    { operation: OP.sendMessage, nth: 0, purpose: 'enqueues the delivery again' },
+    { operation: OP.putItem, nth: 0, purpose: 'saves its checkpoint' },
+  ],
+  // `POST /admin/deliveries/{id}/replay` of a delivery already decided and triggered.
+  replay: [
+    { operation: OP.getItem, nth: 0, purpose: 'reads the delivery' },
+    { operation: OP.getItem, nth: 1, purpose: 'reads the integration' },
+    { operation: OP.putItem, nth: 0, purpose: 'records the replay' },
+    { operation: OP.sendMessage, nth: 0, purpose: 'enqueues the replay' },
   ],
 } as const;
 
@@ -79,6 +98,14 @@ export interface Observation {
   deadLettered: string[];
   /** Invocations that outlived their deadline or answered 500. */
   deadlineOrFiveHundred: string[];
+  /** Replay cases: the operator's attempts, and the replay records left, by id. */
+  replays?: Array<{ status: number; deliveryId?: string }>;
+  replayRecords?: Record<string, string>;
+  /** Sweeper cases: how each scheduled run ended. */
+  sweeps?: string[];
+  /** How long the case took to set up, and in all (for the report). */
+  prepareMs: number;
+  totalMs: number;
 }
 
 export function matrixCases(): FaultCase[] {
@@ -115,30 +142,70 @@ function inject(stack: FaultStack, fault: MatrixFault, operation: string, after:
   for (const next of rest) stack.proxy.inject(operation, next);
 }
 
+/** How old the sweeper's delivery is: past the sweep threshold (6 minutes), as if its webhook died. */
+const UNQUEUED_AGE_MS = 10 * 60_000;
+/** An operator repeating a replay that answered 5xx, like Bitbucket: three tries in all. */
+const REPLAY_TRIES = 3;
+
 /**
- * Runs one case on a prepared stack: a signed push sent as Bitbucket sends it, then the deliveries
- * queue polled as Lambda's event source does. The fault is on from the start and lifted when the
- * first attempt (webhook) or the first batch (processor) ends: an outage of one attempt's length.
+ * Runs one case on a prepared stack. The fault is on from the start of the faulted function's
+ * first invocation and lifted when that ends (the webhook: Bitbucket's first attempt; the
+ * processor: the first batch; the sweeper: its first scheduled run; replay: the operator's first
+ * try): an outage of one attempt's length.
  */
 export async function runCase(stack: FaultStack, fault: FaultCase): Promise<Observation> {
+  const t0 = Date.now();
   await stack.prepare();
+  const prepareMs = Date.now() - t0;
   const delivery = signedPush(stack.secret);
   const commit = JSON.parse(delivery.body).push.changes[0].new.target.hash as string;
   const lift = () => stack.proxy.clear();
+  const faultIt = () => inject(stack, fault.fault, fault.operation, fault.nth);
 
-  let attempts: Attempt[];
-  let batches: number;
-  if (fault.functionName === 'webhook') {
-    inject(stack, fault.fault, fault.operation, fault.nth);
-    attempts = await sendAsBitbucket(stack.stack, delivery, lift);
-    lift();
-    await settle(stack.proxy);
-    batches = await pollAsLambda(stack.stack);
-  } else {
-    attempts = await sendAsBitbucket(stack.stack, delivery, () => {});
-    inject(stack, fault.fault, fault.operation, fault.nth);
-    batches = await pollAsLambda(stack.stack, lift);
-    lift();
+  let attempts: Attempt[] = [];
+  let batches = 0;
+  const extra: Pick<Observation, 'replays' | 'replayRecords' | 'sweeps'> = {};
+  switch (fault.functionName) {
+    case 'webhook':
+      faultIt();
+      attempts = await sendAsBitbucket(stack.stack, delivery, lift);
+      lift();
+      await settle(stack.proxy);
+      batches = await pollAsLambda(stack.stack);
+      break;
+    case 'processor':
+      attempts = await sendAsBitbucket(stack.stack, delivery, () => {});
+      faultIt();
+      batches = await pollAsLambda(stack.stack, lift);
+      lift();
+      break;
+    case 'sweeper': {
+      await recordUnqueued(stack, delivery);
+      faultIt();
+      const first = await sweep(stack);
+      lift();
+      await settle(stack.proxy);
+      // The next scheduled run.
+      extra.sweeps = [first, await sweep(stack)];
+      batches = await pollAsLambda(stack.stack);
+      break;
+    }
+    case 'replay': {
+      attempts = await sendAsBitbucket(stack.stack, delivery, () => {});
+      batches = await pollAsLambda(stack.stack);
+      faultIt();
+      extra.replays = await replayAsOperator(stack, delivery.deliveryId, lift);
+      lift();
+      await settle(stack.proxy);
+      batches += await pollAsLambda(stack.stack);
+      extra.replayRecords = {};
+      for (let n = 1; n <= REPLAY_TRIES; n++) {
+        const id = `replay-${delivery.deliveryId}-${n}`;
+        const replayed = await deliveryRecord(stack, id);
+        if (replayed) extra.replayRecords[id] = replayed.status;
+      }
+      break;
+    }
   }
   await settle(stack.proxy);
   const faulted = stack.proxy.calls().filter((c) => c.fault !== undefined).length;
@@ -146,7 +213,8 @@ export async function runCase(stack: FaultStack, fault: FaultCase): Promise<Obse
   const triggers = await triggersSent(stack.stack);
   return {
     attempts: attempts.map(({ status, ms, timedOut }) => ({ status, ms, timedOut })),
-    accepted: accepted(attempts),
+    // The sweeper's delivery was answered 202 before the case began.
+    accepted: fault.functionName === 'sweeper' || accepted(attempts),
     faulted,
     batches,
     ...(record ? { recordStatus: record.status } : {}),
@@ -156,14 +224,66 @@ export async function runCase(stack: FaultStack, fault: FaultCase): Promise<Obse
     deliveryId: delivery.deliveryId,
     deadLettered: await deadLettered(stack.stack),
     deadlineOrFiveHundred: deadlineOrFiveHundred(stack.sandboxes.invocations),
+    ...extra,
+    prepareMs,
+    totalMs: Date.now() - t0,
   };
 }
 
-/** The calls an unfaulted delivery makes, per function, as `operation#nth` rows. */
+/** The delivery as a webhook that died after recording it (before its enqueue) left it, minutes ago. */
+async function recordUnqueued(stack: FaultStack, delivery: ReturnType<typeof signedPush>): Promise<void> {
+  const payload = JSON.parse(delivery.body);
+  await stack.store.createDelivery(
+    {
+      integration: INTEGRATION,
+      deliveryId: delivery.deliveryId,
+      provider: 'bitbucket-cloud',
+      eventKey: 'repo:push',
+      headers: { 'x-event-key': 'repo:push', 'x-request-uuid': delivery.deliveryId },
+      bodyGzip: gzipSync(delivery.body),
+      repositoryId: payload.repository.uuid,
+      receivedAt: new Date(Date.now() - UNQUEUED_AGE_MS).toISOString(),
+    },
+    DELIVERY_TTL_DAYS,
+  );
+}
+
+/** One scheduled run of the sweeper, as EventBridge invokes it: how it ended. */
+async function sweep(stack: FaultStack): Promise<string> {
+  const sweeper = stack.stack.functions.sweeper;
+  if (!sweeper) throw new Error('the template has no sweeper function');
+  try {
+    await sweeper.invoke({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+    return 'answered';
+  } catch (error) {
+    if (error instanceof FunctionTimeoutError) return 'timeout';
+    if (error instanceof FunctionError) return `error: ${error.message}`;
+    throw error;
+  }
+}
+
+/** `hookgate deliveries replay` as an operator runs it: again after a 5xx, three tries in all. */
+async function replayAsOperator(
+  stack: FaultStack,
+  deliveryId: string,
+  afterFirst: () => void,
+): Promise<NonNullable<Observation['replays']>> {
+  const replays: NonNullable<Observation['replays']> = [];
+  for (let n = 1; n <= REPLAY_TRIES; n++) {
+    const answer = await stack.stack.admin(
+      'POST',
+      `deliveries/${encodeURIComponent(deliveryId)}/replay?integration=${INTEGRATION}`,
+    );
+    const replayed = (answer.json as { deliveryId?: string } | undefined)?.deliveryId;
+    replays.push({ status: answer.status, ...(replayed ? { deliveryId: replayed } : {}) });
+    if (n === 1) afterFirst();
+    if (answer.status < 500) break;
+  }
+  return replays;
+}
+
+/** The calls each flow makes unfaulted, as `operation#nth` rows, per matrix function. */
 export async function unfaultedCalls(stack: FaultStack): Promise<Record<MatrixFunction, string[]>> {
-  await stack.prepare();
-  await sendAsBitbucket(stack.stack, signedPush(stack.secret), () => {});
-  await pollAsLambda(stack.stack);
   const rows = (prefix: string) => {
     const seen = new Map<string, number>();
     return stack.proxy
@@ -175,5 +295,17 @@ export async function unfaultedCalls(stack: FaultStack): Promise<Record<MatrixFu
         return `${c.operation}#${nth}`;
       });
   };
-  return { webhook: rows('webhook'), processor: rows('processor') };
+  await stack.prepare();
+  const delivery = signedPush(stack.secret);
+  await sendAsBitbucket(stack.stack, delivery, () => {});
+  await pollAsLambda(stack.stack);
+  const webhook = rows('webhook');
+  const processor = rows('processor');
+  await replayAsOperator(stack, delivery.deliveryId, () => {});
+  const replay = rows('admin');
+
+  await stack.prepare();
+  await recordUnqueued(stack, signedPush(stack.secret));
+  await sweep(stack);
+  return { webhook, processor, replay, sweeper: rows('sweeper') };
 }
