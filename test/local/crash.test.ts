@@ -157,8 +157,8 @@ async function crashRun(options: { count: number; killAfter: number; resendAfter
 }
 
 describe('hookgate dev killed with SIGKILL under load', () => {
-  // issue 13: finding 3 (re-enqueue grace) — a delivery recorded `received` whose enqueue died with
-  // the process is answered `202 duplicate` on Bitbucket's retry within 15 s and never queued.
+  // Issue 13, finding 3 (re-enqueue grace): a delivery recorded `received` whose enqueue died with
+  // the process was answered `202 duplicate` on Bitbucket's retry within 15 s and never queued.
   test('decides 2,000 distinct pushes exactly once when every attempt without a 2xx is resent once right after the restart', async () => {
     const run = await crashRun({ count: 2_000, killAfter: 800 });
     expect(run.firstAttempts['2xx']).toBeGreaterThan(0);
@@ -167,8 +167,8 @@ describe('hookgate dev killed with SIGKILL under load', () => {
     expect(run.undecided).toBe(0);
   }, 240_000);
 
-  // issue 13: finding 3 (re-enqueue grace) — the resend lands 14 s after the kill, just inside
-  // ENQUEUE_GRACE_MS, the case seen losing 1 of 2,000.
+  // Issue 13, finding 3: the resend lands 14 s after the kill, just inside the old 15 s grace, the
+  // case seen losing 1 of 2,000.
   test('decides every push exactly once when the resend comes 14 s after the kill', async () => {
     const run = await crashRun({ count: 600, killAfter: 300, resendAfterKillMs: 14_000 });
     expect(run.resent).toBeGreaterThan(0);

@@ -137,8 +137,8 @@ describe(`the webhook under ${DELIVERIES.toLocaleString('en')} mutated real payl
     expect(bad).toEqual([]);
   });
 
-  // issue 13: finding 5 (poison deliveries) — a 1,500-ref push cannot store its decisions, a 1e308
-  // id overflows, a key is too long: retried 5 times, dead-lettered, taking its group-mates along.
+  // Issue 13, finding 5 (poison deliveries): a 1,500-ref push could not store its decisions, a 1e308
+  // id overflowed, a key was too long: each was retried 5 times and dead-lettered with its group-mates.
   test('ends every accepted mutated delivery processed or invalid, with no dead letter', () => {
     expect(settled).toBe(true);
     expect(accepted.filter((d) => d.status !== 'processed' && d.status !== 'invalid')).toEqual([]);
