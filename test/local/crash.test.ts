@@ -145,8 +145,7 @@ async function crashRun(options: { count: number; killAfter: number; resendAfter
     settled,
     seconds: Math.round((Date.now() - started) / 100) / 10,
   };
-  second.signal('SIGTERM');
-  await second.exited;
+  await second.stop('SIGTERM');
   const errors = second.stderr.split('\n').filter(Boolean);
   if (errors.length > 0)
     console.info(`restarted stack stderr (${errors.length} lines):\n${errors.slice(0, 8).join('\n')}`);

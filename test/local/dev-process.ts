@@ -70,13 +70,24 @@ export class CliProcess {
   }
 
   /** Kills the whole group and waits until none of it is left (bounded: 10 s). */
-  async kill(): Promise<void> {
-    this.signal('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.stop('SIGKILL', 10_000);
+  }
+
+  /**
+   * Signals the whole group and waits until none of it is left, not only its leader: a stack
+   * stopping gracefully under npm outlives its npm and keeps writing into its data folder.
+   * Bounded by `timeoutMs`; a group still there after it is killed.
+   */
+  async stop(signal: NodeJS.Signals, timeoutMs = 30_000): Promise<void> {
     const pid = this.child.pid;
-    for (let waited = 0; pid && groupAlive(pid) && waited < 10_000; waited += 50) {
+    this.signal(signal);
+    await this.exited;
+    for (let waited = 0; pid && groupAlive(pid) && waited < timeoutMs; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    if (pid && groupAlive(pid) && signal !== 'SIGKILL') return this.kill();
+    children.delete(this);
   }
 }
 
@@ -88,8 +99,8 @@ export function startDev(args: readonly string[], options: { npm?: boolean } = {
     ? spawn('npm', ['start', '--silent', '--', ...args], { cwd: ROOT, detached: true, env: childEnv() })
     : spawn(process.execPath, [CLI, 'dev', ...args], { cwd: ROOT, detached: true, env: childEnv() });
   const process_ = new CliProcess(child);
+  // Kept until its whole group is gone (see stop), not only until npm exits.
   children.add(process_);
-  void process_.exited.then(() => children.delete(process_));
   return process_;
 }
 
