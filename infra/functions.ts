@@ -7,17 +7,12 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { SWEEP_CHECKPOINT_PREFIX } from '../shared/store/dynamo-sweep-store';
+import { PARTITION_PREFIXES } from '../shared/store/keys';
 import { BUNDLING, ENTRIES, LOCK_FILE, PROJECT_ROOT } from './bundling';
 import { acknowledgeWildcardResource } from './nag';
 import type { DeliveryQueues } from './queues';
 import type { SecretAccess } from './secret-access';
 import type { Storage } from './storage';
-
-/** Partition-key prefixes of the items each function writes (shared/store/dynamo-items.ts). */
-export const DELIVERY_ITEMS = 'DLV#';
-export const PROJECT_ITEMS = 'PRJ#';
-export const TRIGGER_ITEMS = 'TRG#';
 
 /** Bitbucket Cloud gives up on a delivery after 10 s; an answer later than that is wasted. */
 export const WEBHOOK_TIMEOUT = Duration.seconds(10);
@@ -120,7 +115,12 @@ export class WebhookFunction extends Construct {
     });
     // It reads integrations and deliveries, and writes (and undoes) delivery items only.
     props.storage.grantItems(fn, 'dynamodb:GetItem');
-    props.storage.grantItemsUnder(fn, [DELIVERY_ITEMS], 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    props.storage.grantItemsUnder(
+      fn,
+      [PARTITION_PREFIXES.delivery],
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    );
     props.queues.deliveries.grantSendMessages(fn);
     props.secrets.grantReadWebhookSecrets(fn);
     acknowledgeWildcardResource(
@@ -168,7 +168,7 @@ export class ProcessorFunction extends Construct {
     props.storage.grantItems(fn, 'dynamodb:GetItem', 'dynamodb:Query');
     props.storage.grantItemsUnder(
       fn,
-      [DELIVERY_ITEMS, PROJECT_ITEMS, TRIGGER_ITEMS],
+      [PARTITION_PREFIXES.delivery, PARTITION_PREFIXES.project, PARTITION_PREFIXES.trigger],
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
@@ -282,7 +282,12 @@ export class DeliverySweeper extends Construct {
       reservedConcurrentExecutions: 1,
     });
     props.storage.grantQueryIndexes(fn);
-    props.storage.grantItemsUnder(fn, [SWEEP_CHECKPOINT_PREFIX], 'dynamodb:GetItem', 'dynamodb:PutItem');
+    props.storage.grantItemsUnder(
+      fn,
+      [PARTITION_PREFIXES.sweepCheckpoint],
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    );
     props.queues.deliveries.grantSendMessages(fn);
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Hookgate: sweep deliveries left unfinished',

@@ -7,10 +7,8 @@ import {
   conditional,
   DAY_SECONDS,
   DECISIONS_PART_BYTES,
-  DECISIONS_PART_PREFIX,
   decisionPartsOf,
   decodeDecisions,
-  deliveryKey,
   deliveryOf,
   encodeDecisions,
   epochSeconds,
@@ -18,7 +16,6 @@ import {
   type Item,
   integrationItem,
   key,
-  META,
   namesOf,
   projectItem,
   recordOf,
@@ -28,6 +25,23 @@ import {
   toItem,
   valuesOf,
 } from './dynamo-items';
+import {
+  DECISIONS_PART_PREFIX,
+  decisionsPartIndexOf,
+  decisionsPartSortKey,
+  deliveriesByIntegrationKey,
+  deliveriesByProjectKey,
+  deliveryKey,
+  integrationKey,
+  META,
+  OPEN_PULL_REQUEST_PREFIX,
+  openPullRequestSortKey,
+  projectKey,
+  pullRequestSortKey,
+  receivedSortKey,
+  repositoryMappingKey,
+  triggerKey,
+} from './keys';
 import type {
   CreateDeliveryResult,
   DeliveryRecord,
@@ -58,7 +72,7 @@ export class DynamoIngestStore implements IngestStore {
   ) {}
 
   async getIntegration(name: string): Promise<IntegrationRecord | undefined> {
-    return recordOf<IntegrationRecord>(await this.get(`INT#${name}`));
+    return recordOf<IntegrationRecord>(await this.get(integrationKey(name)));
   }
 
   async putIntegration(record: IntegrationRecord): Promise<void> {
@@ -75,8 +89,8 @@ export class DynamoIngestStore implements IngestStore {
       ...key(deliveryKey(integration, deliveryId)),
       [ACCEPT_TOKEN]: toAttr(token),
       expiresAt: toAttr(epochSeconds(receivedAt) + ttlDays * DAY_SECONDS),
-      gsi2pk: toAttr(`DLVI#${integration}`),
-      gsi2sk: toAttr(`${receivedAt}#${deliveryId}`),
+      gsi2pk: toAttr(deliveriesByIntegrationKey(integration)),
+      gsi2sk: toAttr(receivedSortKey(receivedAt, deliveryId)),
     };
     // A second attempt only when the first record vanished between our put and our read (an
     // undo by deleteDelivery, as replay does); then this delivery is new after all.
@@ -176,10 +190,10 @@ export class DynamoIngestStore implements IngestStore {
       projectId: outcome.projectId,
       error: outcome.error?.slice(0, MAX_ERROR_CHARS),
     };
-    // The project index (gsi1) wants `{receivedAt}#{deliveryId}` as its sort key, exactly what
+    // The project index (gsi1) wants `receivedSortKey` as its sort key, exactly what
     // gsi2sk already holds; DynamoDB copies it server-side, so no read and no receivedAt argument.
     const extra = outcome.projectId ? ['#gsi1sk = #gsi2sk'] : [];
-    if (outcome.projectId) set.gsi1pk = `DLVP#${outcome.projectId}`;
+    if (outcome.projectId) set.gsi1pk = deliveriesByProjectKey(outcome.projectId);
     const done = await this.update(pk, set, '#status = :received', extra, { ':received': 'received' });
     if (!done) throw new DeliveryStateError(`delivery ${deliveryId} is not awaiting decisions`);
   }
@@ -197,7 +211,7 @@ export class DynamoIngestStore implements IngestStore {
     for (let index = 0; index < parts; index++) {
       const bytes = gzip.subarray(index * DECISIONS_PART_BYTES, (index + 1) * DECISIONS_PART_BYTES);
       await this.put({
-        ...key(pk, `${DECISIONS_PART_PREFIX}${index}`),
+        ...key(pk, decisionsPartSortKey(index)),
         part: toAttr(bytes),
         ...(head.expiresAt ? { expiresAt: head.expiresAt } : {}),
       });
@@ -219,7 +233,7 @@ export class DynamoIngestStore implements IngestStore {
         }),
       );
       for (const item of page.Items ?? []) {
-        const index = Number(item.sk?.S?.slice(DECISIONS_PART_PREFIX.length));
+        const index = decisionsPartIndexOf(item.sk?.S ?? '');
         if (index < parts && item.part?.B) chunks[index] = item.part.B;
       }
       startKey = page.LastEvaluatedKey;
@@ -312,14 +326,14 @@ export class DynamoIngestStore implements IngestStore {
   }
 
   async getProject(id: string): Promise<ProjectRecord | undefined> {
-    return recordOf<ProjectRecord>(await this.get(`PRJ#${id}`));
+    return recordOf<ProjectRecord>(await this.get(projectKey(id)));
   }
 
   async putProject(project: ProjectRecord): Promise<void> {
     // Project first: a mapping never points at a project that is not there.
     await this.put(projectItem(project));
     await this.put({
-      ...key(`REPO#${project.integration}#${project.repositoryId}`),
+      ...key(repositoryMappingKey(project.integration, project.repositoryId)),
       projectId: toAttr(project.id),
     });
   }
@@ -328,7 +342,9 @@ export class DynamoIngestStore implements IngestStore {
     integration: string,
     repositoryId: string,
   ): Promise<ProjectRecord | undefined> {
-    const mapping = recordOf<{ projectId: string }>(await this.get(`REPO#${integration}#${repositoryId}`));
+    const mapping = recordOf<{ projectId: string }>(
+      await this.get(repositoryMappingKey(integration, repositoryId)),
+    );
     return mapping ? this.getProject(mapping.projectId) : undefined;
   }
 
@@ -338,7 +354,7 @@ export class DynamoIngestStore implements IngestStore {
     repository: { fullName: string; cloneUrls: ProjectRecord['cloneUrls']; at: string },
   ): Promise<void> {
     await this.update(
-      `PRJ#${id}`,
+      projectKey(id),
       { fullName: repository.fullName, cloneUrls: repository.cloneUrls, updatedAt: repository.at },
       'attribute_exists(pk)',
     );
@@ -352,7 +368,10 @@ export class DynamoIngestStore implements IngestStore {
         this.dynamo.query({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :open)',
-          ExpressionAttributeValues: { ':pk': toAttr(`PRJ#${projectId}`), ':open': toAttr('OPEN#') },
+          ExpressionAttributeValues: {
+            ':pk': toAttr(projectKey(projectId)),
+            ':open': toAttr(OPEN_PULL_REQUEST_PREFIX),
+          },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -372,10 +391,10 @@ export class DynamoIngestStore implements IngestStore {
     // A pull request id is part of two sort keys; `1e308` would be stored as `PR#1e+308`.
     if (!Number.isSafeInteger(pr.id) || pr.id < 1)
       throw new UnstorableValueError(`pull request id ${pr.id} is not a positive integer`);
-    const pk = `PRJ#${projectId}`;
-    const openSk = `OPEN#${pr.sourceBranch}#${pr.id}`;
+    const pk = projectKey(projectId);
+    const openSk = openPullRequestSortKey(pr.sourceBranch, pr.id);
     // The PR item first either way: a crash before the second write leaves a state a retry fixes.
-    await this.put({ ...toItem(pr), ...key(pk, `PR#${pr.id}`) });
+    await this.put({ ...toItem(pr), ...key(pk, pullRequestSortKey(pr.id)) });
     if (pr.state === 'open') {
       const { id, sourceBranch, sourceCommit, fromFork, draft } = pr;
       await this.put({ ...toItem({ id, sourceBranch, sourceCommit, fromFork, draft }), ...key(pk, openSk) });
@@ -391,13 +410,13 @@ export class DynamoIngestStore implements IngestStore {
     const item: Item = {
       ...toItem({ triggerId, status: 'pending', projectId: claim.projectId, deliveryId: claim.deliveryId }),
       claimedAt: toAttr(claim.at),
-      ...key(`TRG#${triggerId}`),
+      ...key(triggerKey(triggerId)),
       expiresAt: toAttr(epochSeconds(claim.at) + TRIGGER_TTL_DAYS * DAY_SECONDS),
     };
     // As in createDelivery: retry only if the earlier claim disappeared before we could read it.
     for (let attempt = 0; attempt < 2; attempt++) {
       if (await this.put(item, 'attribute_not_exists(pk)')) return 'claimed';
-      const existing = recordOf<{ status: string }>(await this.get(`TRG#${triggerId}`));
+      const existing = recordOf<{ status: string }>(await this.get(triggerKey(triggerId)));
       if (existing) return existing.status === 'sent' ? 'sent' : 'pending';
     }
     throw new DependencyError('storage unavailable: trigger claim kept changing');
@@ -407,7 +426,7 @@ export class DynamoIngestStore implements IngestStore {
     // No condition: "sent" is true whatever happened to the claim, and if_not_exists keeps even a
     // recreated item expiring.
     await this.update(
-      `TRG#${triggerId}`,
+      triggerKey(triggerId),
       { status: 'sent', sentAt: at },
       undefined,
       ['#expiresAt = if_not_exists(#expiresAt, :expiresAt)'],

@@ -2,26 +2,24 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Decision } from '../domain/decision';
 import { DependencyError, HookgateError, UnstorableValueError } from '../errors';
+import { ALL_INTEGRATIONS_KEY, integrationKey, META, projectKey, projectsByIntegrationKey } from './keys';
 import type { DeliveryRecord, IntegrationRecord, ProjectRecord } from './store';
 
-// The table's item layout (DESIGN §7) and hand-written marshalling, shared by the ingest store
-// and the admin store. Hand-written to keep the Lambda bundles small.
+// The table's item layout (DESIGN §7; the keys in keys.ts) and hand-written marshalling, shared
+// by the ingest store and the admin store. Hand-written to keep the Lambda bundles small.
 
 export type Item = Record<string, AttributeValue>;
 
-export const META = 'META';
 export const DAY_SECONDS = 86_400;
 /** Table attributes that are keys or bookkeeping, never part of a record. */
 const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'expiresAt', 'acceptToken']);
 // Sparse entries in gsi1 besides deliveries-by-project: every integration under one partition,
 // and the projects of each integration under theirs, so the admin API lists them without a Scan.
-export const INTEGRATIONS_PARTITION = 'INTS';
-export const projectsPartition = (integration: string) => `PRJS#${integration}`;
 export function integrationItem(record: IntegrationRecord): Item {
   return {
     ...toItem(record),
-    ...key(`INT#${record.name}`),
-    gsi1pk: toAttr(INTEGRATIONS_PARTITION),
+    ...key(integrationKey(record.name)),
+    gsi1pk: toAttr(ALL_INTEGRATIONS_KEY),
     gsi1sk: toAttr(record.name),
   };
 }
@@ -29,22 +27,21 @@ export function integrationItem(record: IntegrationRecord): Item {
 export function projectItem(project: ProjectRecord): Item {
   return {
     ...toItem(project),
-    ...key(`PRJ#${project.id}`),
-    gsi1pk: toAttr(projectsPartition(project.integration)),
+    ...key(projectKey(project.id)),
+    gsi1pk: toAttr(projectsByIntegrationKey(project.integration)),
     gsi1sk: toAttr(project.id),
   };
 }
 
 /**
  * Decisions are kept gzipped in a binary attribute (`decisionsGzip`): a push of 1,500 refs has
- * 518 KB of decisions JSON, 66 KB gzipped. Gzipped decisions larger than this go to parts of their
- * own (`decisionsParts`, sort keys `DECISIONS#0`, `DECISIONS#1`, …, in the delivery's partition),
- * so the delivery item keeps room for its gzipped body within DynamoDB's 400 KB.
+ * 518 KB of decisions JSON, 66 KB gzipped. Gzipped decisions larger than this go to part items of
+ * their own in the delivery's partition (`decisionsParts` counts them, `decisionsPartSortKey` places
+ * them), so the delivery item keeps room for its gzipped body within DynamoDB's 400 KB.
  */
 export const INLINE_DECISIONS_MAX_BYTES = 96 * 1024;
 /** The bytes of gzipped decisions one part item holds, well inside 400 KB with its keys. */
 export const DECISIONS_PART_BYTES = 320 * 1024;
-export const DECISIONS_PART_PREFIX = 'DECISIONS#';
 
 /** Decisions as they are stored: gzipped JSON. */
 export function encodeDecisions(decisions: readonly Decision[]): Uint8Array {
@@ -102,10 +99,6 @@ export function key(pk: string, sk = META): Item {
       `sort key ${sk.slice(0, 40)}… is ${Buffer.byteLength(sk)} bytes; DynamoDB allows ${MAX_SORT_KEY_BYTES}`,
     );
   return { pk: { S: pk }, sk: { S: sk } };
-}
-
-export function deliveryKey(integration: string, deliveryId: string): string {
-  return `DLV#${integration}#${deliveryId}`;
 }
 
 export function epochSeconds(iso: string): number {

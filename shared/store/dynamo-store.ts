@@ -6,20 +6,28 @@ import {
   conditional,
   DAY_SECONDS,
   deliveryOf,
-  INTEGRATIONS_PARTITION,
   type Item,
   integrationItem,
   key,
-  META,
   namesOf,
   projectItem,
-  projectsPartition,
   recordOf,
   storage,
   toAttr,
   toItem,
   valuesOf,
 } from './dynamo-items';
+import {
+  ALL_INTEGRATIONS_KEY,
+  defaultMarkerKey,
+  deliveriesByIntegrationKey,
+  deliveriesByProjectKey,
+  leaseKey,
+  META,
+  projectKey,
+  projectsByIntegrationKey,
+  repositoryMappingKey,
+} from './keys';
 import type {
   DefaultMarker,
   DeliveryPage,
@@ -50,12 +58,12 @@ export class DynamoStore extends DynamoIngestStore implements Store {
   }
 
   async listIntegrations(): Promise<IntegrationRecord[]> {
-    const items = await this.fetchAll(await this.queryAll('gsi1', 'gsi1pk', INTEGRATIONS_PARTITION));
+    const items = await this.fetchAll(await this.queryAll('gsi1', 'gsi1pk', ALL_INTEGRATIONS_KEY));
     return items.map((item) => recordOf<IntegrationRecord>(item) as IntegrationRecord);
   }
 
   async getDefaultMarker(provider: Provider): Promise<DefaultMarker | undefined> {
-    return recordOf<DefaultMarker>(await this.get(`DEFAULT#${provider}`));
+    return recordOf<DefaultMarker>(await this.get(defaultMarkerKey(provider)));
   }
 
   async claimDefault(
@@ -64,21 +72,21 @@ export class DynamoStore extends DynamoIngestStore implements Store {
     at: string,
     takeOverFrom?: string,
   ): Promise<boolean> {
-    const item = { ...toItem({ provider, integration, claimedAt: at }), ...key(`DEFAULT#${provider}`) };
+    const item = { ...toItem({ provider, integration, claimedAt: at }), ...key(defaultMarkerKey(provider)) };
     return takeOverFrom
       ? this.put(item, '#integration = :stale', { ':stale': takeOverFrom })
       : this.put(item, 'attribute_not_exists(pk) OR #integration = :me', { ':me': integration });
   }
 
   async releaseDefault(provider: Provider, integration: string): Promise<void> {
-    await this.deleteIf(key(`DEFAULT#${provider}`), '#integration = :me', { ':me': integration });
+    await this.deleteIf(key(defaultMarkerKey(provider)), '#integration = :me', { ':me': integration });
   }
 
   async acquireLease(name: string, owner: string, at: Date, ttlSeconds: number): Promise<boolean> {
     const now = Math.floor(at.getTime() / 1000);
     const item: Item = {
       ...toItem({ owner, leaseUntil: now + ttlSeconds }),
-      ...key(`LEASE#${name}`),
+      ...key(leaseKey(name)),
       // Leases are short; TTL only tidies up those a crash left behind.
       expiresAt: toAttr(now + DAY_SECONDS),
     };
@@ -86,11 +94,13 @@ export class DynamoStore extends DynamoIngestStore implements Store {
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    await this.deleteIf(key(`LEASE#${name}`), '#owner = :owner', { ':owner': owner });
+    await this.deleteIf(key(leaseKey(name)), '#owner = :owner', { ':owner': owner });
   }
 
   async listProjects(integration: string): Promise<ProjectRecord[]> {
-    const items = await this.fetchAll(await this.queryAll('gsi1', 'gsi1pk', projectsPartition(integration)));
+    const items = await this.fetchAll(
+      await this.queryAll('gsi1', 'gsi1pk', projectsByIntegrationKey(integration)),
+    );
     return items.map((item) => recordOf<ProjectRecord>(item) as ProjectRecord);
   }
 
@@ -99,14 +109,16 @@ export class DynamoStore extends DynamoIngestStore implements Store {
   }
 
   async removeRepositoryMapping(integration: string, repositoryId: string, projectId: string): Promise<void> {
-    await this.deleteIf(key(`REPO#${integration}#${repositoryId}`), '#projectId = :id', { ':id': projectId });
+    await this.deleteIf(key(repositoryMappingKey(integration, repositoryId)), '#projectId = :id', {
+      ':id': projectId,
+    });
   }
 
   async deleteProject(project: ProjectRecord): Promise<void> {
     // Mapping first, so deliveries stop matching before anything else goes; the project item
     // last, so a crash leaves a project that a second delete finishes.
     await this.removeRepositoryMapping(project.integration, project.repositoryId, project.id);
-    const items = await this.queryAll(undefined, 'pk', `PRJ#${project.id}`);
+    const items = await this.queryAll(undefined, 'pk', projectKey(project.id));
     for (const item of items) {
       if (item.sk?.S === META) continue;
       await storage(
@@ -116,13 +128,13 @@ export class DynamoStore extends DynamoIngestStore implements Store {
         }),
       );
     }
-    await storage(this.dynamo.deleteItem({ TableName: this.tableName, Key: key(`PRJ#${project.id}`) }));
+    await storage(this.dynamo.deleteItem({ TableName: this.tableName, Key: key(projectKey(project.id)) }));
   }
 
   async listDeliveries(query: DeliveryQuery): Promise<DeliveryPage> {
     const [index, partition] = query.projectId
-      ? (['gsi1', `DLVP#${query.projectId}`] as const)
-      : (['gsi2', `DLVI#${query.integration ?? ''}`] as const);
+      ? (['gsi1', deliveriesByProjectKey(query.projectId)] as const)
+      : (['gsi2', deliveriesByIntegrationKey(query.integration ?? '')] as const);
     const names = [`${index}pk`, `${index}sk`] as const;
     const page = await storage(
       this.dynamo.query({

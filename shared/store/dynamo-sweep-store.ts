@@ -1,9 +1,7 @@
 import type { SweepCheckpoint, SweepPage, SweepStore } from '../ingest/sweep-deliveries';
 import type { DynamoApi } from './dynamo-api';
-import { INTEGRATIONS_PARTITION, type Item, key, recordOf, storage, toAttr, toItem } from './dynamo-items';
-
-/** The partition-key prefix of sweep checkpoints (one item per integration). */
-export const SWEEP_CHECKPOINT_PREFIX = 'SWEEP#';
+import { type Item, key, recordOf, storage, toAttr, toItem } from './dynamo-items';
+import { ALL_INTEGRATIONS_KEY, deliveriesByIntegrationKey, sweepCheckpointKey } from './keys';
 
 /** Index attributes the sweep reads of a delivery; every index projects them (shared/store/table.ts). */
 const DELIVERY_ATTRIBUTES = ['gsi2sk', 'integration', 'deliveryId', 'repositoryId', 'status', 'receivedAt'];
@@ -28,7 +26,7 @@ export class DynamoSweepStore implements SweepStore {
           TableName: this.tableName,
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': toAttr(INTEGRATIONS_PARTITION) },
+          ExpressionAttributeValues: { ':pk': toAttr(ALL_INTEGRATIONS_KEY) },
           ProjectionExpression: 'gsi1sk',
           ExclusiveStartKey: startKey,
         }),
@@ -43,7 +41,7 @@ export class DynamoSweepStore implements SweepStore {
     const result = await storage(
       this.dynamo.getItem({
         TableName: this.tableName,
-        Key: key(`${SWEEP_CHECKPOINT_PREFIX}${integration}`),
+        Key: key(sweepCheckpointKey(integration)),
         ConsistentRead: true,
       }),
     );
@@ -54,7 +52,7 @@ export class DynamoSweepStore implements SweepStore {
     await storage(
       this.dynamo.putItem({
         TableName: this.tableName,
-        Item: { ...toItem(checkpoint), ...key(`${SWEEP_CHECKPOINT_PREFIX}${checkpoint.integration}`) },
+        Item: { ...toItem(checkpoint), ...key(sweepCheckpointKey(checkpoint.integration)) },
       }),
     );
   }
@@ -72,7 +70,7 @@ export class DynamoSweepStore implements SweepStore {
         IndexName: 'gsi2',
         KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
         ExpressionAttributeValues: {
-          ':pk': toAttr(`DLVI#${integration}`),
+          ':pk': toAttr(deliveriesByIntegrationKey(integration)),
           ':from': toAttr(from),
           ':to': toAttr(to),
         },

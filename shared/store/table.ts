@@ -8,16 +8,20 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /**
- * The table's key schema (DESIGN §7). Every key attribute is a string. The infrastructure and the
- * local stack both build the table from this, so the adapter and the table cannot drift apart.
+ * The table's key schema (DESIGN §7). Every key attribute is a string; the values items are
+ * stored under are built in keys.ts. The infrastructure and the local stack both build the table
+ * from this, so the adapter and the table cannot drift apart.
  */
 export const TABLE_KEYS = {
   partitionKey: 'pk',
   sortKey: 'sk',
   indexes: [
-    /** Deliveries by project and time: `DLVP#{projectId}` / `{receivedAt}#{deliveryId}`. */
+    /**
+     * Deliveries by project and time (`deliveriesByProjectKey` / `receivedSortKey`); also every
+     * integration, and the projects of each (`ALL_INTEGRATIONS_KEY`, `projectsByIntegrationKey`).
+     */
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    /** Deliveries by integration and time: `DLVI#{integration}` / `{receivedAt}#{deliveryId}`. */
+    /** Deliveries by integration and time (`deliveriesByIntegrationKey` / `receivedSortKey`). */
     { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
   ],
   /** Epoch seconds. Set by the infrastructure on AWS; the local engine has no TTL. */

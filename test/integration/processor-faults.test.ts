@@ -12,8 +12,9 @@ import { PARK_AFTER_FAILURES } from '../../shared/ingest/process-delivery';
 import { noTelemetry, silentLog } from '../../shared/observability';
 import { LocalFifoQueue } from '../../shared/queue/local-queue';
 import { DELIVERIES_MAX_RECEIVE_COUNT } from '../../shared/queue/redrive';
-import { DECISIONS_PART_PREFIX, INLINE_DECISIONS_MAX_BYTES } from '../../shared/store/dynamo-items';
+import { INLINE_DECISIONS_MAX_BYTES } from '../../shared/store/dynamo-items';
 import { DynamoStore } from '../../shared/store/dynamo-store';
+import { DECISIONS_PART_PREFIX, deliveryKey } from '../../shared/store/keys';
 import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { readFixtureJson } from '../support/fixtures';
@@ -91,7 +92,7 @@ async function partition(deliveryId: string) {
   const page = await local.api.query({
     TableName: `processor-faults-${tables}`,
     KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': { S: `DLV#${INTEGRATION}#${deliveryId}` } },
+    ExpressionAttributeValues: { ':pk': { S: deliveryKey(INTEGRATION, deliveryId) } },
   });
   return page.Items ?? [];
 }
