@@ -1,6 +1,7 @@
 import type { Deadline } from '../deadline';
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
+import { receivedSortKeyFrom, receivedSortKeyThrough } from '../store/keys';
 import { enqueueDelivery } from './delivery-message';
 
 // The sweeper (DESIGN §11): finds deliveries left unfinished and enqueues them again, so a
@@ -38,7 +39,7 @@ export interface SweptDelivery {
   repositoryId?: string | undefined;
   status: string;
   receivedAt: string;
-  /** Its position in the index: `{receivedAt}#{deliveryId}`. */
+  /** Its position in the index: its `receivedSortKey`. */
   sortKey: string;
 }
 
@@ -117,21 +118,21 @@ export function crossedRequeueAge(previousAge: number, age: number): boolean {
 
 /**
  * The sort-key window of a run: from the checkpoint to the deliveries received `SWEEP_AFTER_MS`
- * ago, inclusive (`$` sorts after the `#` of `{receivedAt}#{deliveryId}`). Never older than the
- * maximum age as of the previous run, so a delivery crossing it is read once more and counted stuck.
+ * ago, inclusive. Never older than the maximum age as of the previous run, so a delivery crossing
+ * it is read once more and counted stuck.
  */
 export function sweepWindow(
   checkpoint: SweepCheckpoint | undefined,
   now: Date,
 ): { from: string; to: string } {
   const lastRun = checkpoint ? Math.min(Date.parse(checkpoint.lastRunAt), now.getTime()) : now.getTime();
-  const oldest = new Date(
-    Math.max(lastRun, now.getTime() - SWEEP_MAX_AGE_MS) - SWEEP_MAX_AGE_MS,
-  ).toISOString();
+  const oldest = receivedSortKeyFrom(
+    new Date(Math.max(lastRun, now.getTime() - SWEEP_MAX_AGE_MS) - SWEEP_MAX_AGE_MS).toISOString(),
+  );
   const start = checkpoint?.resumeAt ?? checkpoint?.from ?? oldest;
   return {
     from: start < oldest ? oldest : start,
-    to: `${new Date(now.getTime() - SWEEP_AFTER_MS).toISOString()}$`,
+    to: receivedSortKeyThrough(new Date(now.getTime() - SWEEP_AFTER_MS).toISOString()),
   };
 }
 

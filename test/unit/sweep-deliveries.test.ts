@@ -5,6 +5,7 @@ import {
   sweepVerdict,
   sweepWindow,
 } from '../../shared/ingest/sweep-deliveries';
+import { receivedSortKey } from '../../shared/store/keys';
 
 const MINUTE = 60_000;
 const NOW = new Date('2025-06-02T12:00:00.000Z');
@@ -14,7 +15,7 @@ const delivery = (status: string, minutes: number) => ({
   deliveryId: 'd1',
   status,
   receivedAt: ago(minutes),
-  sortKey: `${ago(minutes)}#d1`,
+  sortKey: receivedSortKey(ago(minutes), 'd1'),
 });
 
 describe('the sweep rules', () => {
@@ -43,7 +44,7 @@ describe('the sweep rules', () => {
 
   it('ends the window at the threshold, inclusive of a delivery received exactly then', () => {
     const window = sweepWindow(undefined, NOW);
-    expect(`${ago(6)}#d1` <= window.to).toBe(true);
-    expect(`${ago(5)}#d1` <= window.to).toBe(false);
+    expect(receivedSortKey(ago(6), 'd1') <= window.to).toBe(true);
+    expect(receivedSortKey(ago(5), 'd1') <= window.to).toBe(false);
   });
 });
