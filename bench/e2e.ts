@@ -13,6 +13,7 @@ import { dataDirOf } from '../local/data-dir';
 import { startLocalDynamo } from '../local/dynamo';
 import { readEndpoint } from '../local/endpoint-file';
 import { parseJournal, parseNdjson } from '../shared/queue/queue-journal';
+import { deliveriesByIntegrationKey } from '../shared/store/keys';
 import {
   type Accounting,
   account,
@@ -443,7 +444,7 @@ async function storedStatuses(path: string): Promise<Map<string, string>> {
           TableName: table,
           IndexName: 'gsi2',
           KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `DLVI#${LOCAL_INTEGRATION}` } },
+          ExpressionAttributeValues: { ':pk': { S: deliveriesByIntegrationKey(LOCAL_INTEGRATION) } },
           ProjectionExpression: 'deliveryId, #status',
           ExpressionAttributeNames: { '#status': 'status' },
           ExclusiveStartKey: startKey,

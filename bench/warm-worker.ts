@@ -15,7 +15,9 @@ import { sqsJsonApi } from '../shared/queue/sqs-api';
 import { SqsQueue } from '../shared/queue/sqs-queue';
 import { getSecretValueJson, SecretsManagerReader } from '../shared/secrets/secrets-manager-reader';
 import { dynamoJsonApi } from '../shared/store/dynamo-api';
+import { key } from '../shared/store/dynamo-items';
 import { DynamoStore } from '../shared/store/dynamo-store';
+import { integrationKey } from '../shared/store/keys';
 import { loadCorpus, seededRandom, variantBody } from './lib/corpus';
 import { FakeAws, requestText, sdkResponse, targetOf } from './lib/fake-aws';
 import { benchContext, deliveriesEvent, INTEGRATIONS, seedStore, webhookEvent } from './lib/seed';
@@ -105,7 +107,7 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
       telemetry: noTelemetry,
     }),
   ) as unknown as (e: unknown, c: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-  const integrationKey = { pk: { S: `INT#${INTEGRATIONS['bitbucket-cloud'].name}` }, sk: { S: 'META' } };
+  const integrationItemKey = key(integrationKey(INTEGRATIONS['bitbucket-cloud'].name));
 
   // Every payload of the corpus in turn, in a shuffled order so kinds do not come in runs.
   const random = seededRandom(7);
@@ -181,7 +183,11 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
     fakeMicros = 0;
     started = process.cpuUsage();
     await dynamo.send(
-      new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: integrationKey, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: process.env.TABLE_NAME,
+        Key: integrationItemKey,
+        ConsistentRead: true,
+      }),
     );
     const sdkCall = cpuSince(started) - fakeMicros;
 
@@ -189,7 +195,7 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
     started = process.cpuUsage();
     await dynamoJson.getItem({
       TableName: process.env.TABLE_NAME,
-      Key: integrationKey,
+      Key: integrationItemKey,
       ConsistentRead: true,
     });
     const jsonCall = cpuSince(started) - fakeMicros;

@@ -13,6 +13,7 @@ import type { Queue } from '../queue/queue';
 import type { SecretStore } from '../secrets/secrets';
 import type { WebhookSecretDocument } from '../secrets/webhook-secrets';
 import { attributeSizes, itemSizeBytes, MAX_ITEM_BYTES } from '../store/item-size';
+import { integrationKey } from '../store/keys';
 import type { IntegrationRecord, ProjectRecord, Store } from '../store/store';
 import { ConflictError } from './errors';
 import { INTEGRATION_NAME } from './schemas';
@@ -246,7 +247,7 @@ const LEASE_SECONDS = 60;
 export async function withLease<T>(deps: AdminDeps, name: string, work: () => Promise<T>): Promise<T> {
   integrationNameOf(name);
   const owner = randomUUID();
-  const lease = `INT#${name}`;
+  const lease = integrationKey(name);
   if (!(await deps.store.acquireLease(lease, owner, deps.now(), LEASE_SECONDS))) {
     throw new ConflictError(
       `integration "${name}" is being changed by another request; retry in a moment`,
