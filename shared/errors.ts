@@ -1,6 +1,7 @@
 /**
- * Typed errors. Each knows the HTTP status it maps to; only messages of errors below 500 are
- * ever shown to callers.
+ * Typed errors. Each carries how an HTTP answer treats it: its status, whether the caller sees its
+ * code and message, the headers it adds and how it is logged. By default only errors below 500
+ * are shown, and only errors from 500 up are logged.
  */
 export class HookgateError extends Error {
   readonly status: number = 500;
@@ -10,6 +11,30 @@ export class HookgateError extends Error {
    * network, timeouts), false for input no retry can fix. The processor acknowledges the latter.
    */
   readonly retryable: boolean = false;
+
+  // Getters, not fields: subclasses set `status` as a field, which the base constructor cannot see.
+
+  /** Whether the caller is told `code` and `message`; a hidden error gets a generic answer. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+
+  /** Headers the HTTP answer carries when it shows this error. */
+  get headers(): Readonly<Record<string, string>> {
+    return {};
+  }
+
+  /** How the HTTP answer logs this error; undefined when it is not logged (the caller's mistake). */
+  get logging(): ErrorLogging | undefined {
+    if (this.status < 500) return undefined;
+    return { level: 'error', message: this.status === 503 ? 'dependency unavailable' : 'unexpected error' };
+  }
+}
+
+/** The level and message of the log line an HTTP answer writes for an error. */
+export interface ErrorLogging {
+  level: 'warn' | 'error';
+  message: string;
 }
 
 /** Whether an error may go away on a retry; errors Hookgate did not type are assumed to. */

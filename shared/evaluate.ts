@@ -4,7 +4,7 @@ import type { Decision } from './domain/decision';
 import type { HookEvent, Provider } from './domain/events';
 import { decide, type PullRequestSnapshot } from './domain/rules';
 import { ProjectSettingsSchema } from './domain/settings';
-import { ValidationError } from './errors';
+import { validate } from './validation';
 
 export const PullRequestSnapshotSchema = z.strictObject({
   openPullRequests: z._default(
@@ -56,23 +56,4 @@ export function evaluateDelivery(input: EvaluateInput): Evaluation {
     ...(input.projectId ? { projectId: input.projectId } : {}),
   });
   return { event, decisions };
-}
-
-/** Parses with a zod schema, turning failures into one ValidationError that names each problem. */
-export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new ValidationError(`invalid ${what}: ${describeIssues(result.error.issues)}`);
-}
-
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => {
-      const where = issue.path.length ? issue.path.join('.') : '(top level)';
-      if (issue.code === 'unrecognized_keys') {
-        return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} at ${where}`;
-      }
-      return `${where}: ${issue.message}`;
-    })
-    .join('; ');
 }

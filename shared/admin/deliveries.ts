@@ -1,8 +1,9 @@
 import { NotFoundError, ValidationError } from '../errors';
-import { evaluateDelivery, validate } from '../evaluate';
+import { evaluateDelivery } from '../evaluate';
 import { DELIVERY_TTL_DAYS } from '../ingest/accept-delivery';
 import { enqueueDelivery } from '../ingest/delivery-message';
 import type { DeliveryRecord } from '../store/store';
+import { validate } from '../validation';
 import {
   type AdminContext,
   type AdminDeps,

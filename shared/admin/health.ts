@@ -6,8 +6,8 @@ import {
 } from '../bitbucket/rest/client';
 import { BitbucketApiError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import { DependencyError } from '../errors';
-import { validate } from '../evaluate';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
+import { validate } from '../validation';
 import {
   deployKeyLabel,
   ensureHook,

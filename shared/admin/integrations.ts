@@ -5,11 +5,11 @@ import { parseCredentials } from '../bitbucket/rest/credentials';
 import { BitbucketApiError } from '../bitbucket/rest/errors';
 import { PROVIDERS, type Provider } from '../domain/events';
 import { NotFoundError, ValidationError } from '../errors';
-import { validate } from '../evaluate';
 import { secretIds } from '../secrets/secrets';
 import type { WebhookSecretDocument } from '../secrets/webhook-secrets';
 import { integrationItem } from '../store/dynamo-items';
 import type { IntegrationRecord, IntegrationScope, ProjectRecord } from '../store/store';
+import { validate } from '../validation';
 import {
   type AdminContext,
   type AdminDeps,

@@ -3,10 +3,10 @@ import { BitbucketAuthError, BitbucketNotFoundError } from '../bitbucket/rest/er
 import type { CloneUrls } from '../domain/events';
 import { ProjectSettingsSchema } from '../domain/settings';
 import { DependencyError, ValidationError } from '../errors';
-import { validate } from '../evaluate';
 import { secretIds } from '../secrets/secrets';
 import { projectItem } from '../store/dynamo-items';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
+import { validate } from '../validation';
 import {
   deployKeyLabel,
   ensureDeployKey,

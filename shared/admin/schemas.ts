@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { PROVIDERS } from '../domain/events';
 import { INTEGRATION_NAME } from '../domain/names';
-import { atMost, matches, oneOf } from '../http/checks';
+import { atMost, matches, oneOf } from '../validation';
 
 export { INTEGRATION_NAME };
 

@@ -11,6 +11,7 @@ import type {
   Repository,
 } from '../domain/events';
 import { InvalidPayloadError, UnknownProviderError } from '../errors';
+import { describeIssues } from '../validation';
 import {
   type CloudActor,
   CloudOtherEventSchema,
@@ -76,11 +77,8 @@ export function normaliseDelivery({ eventKey, body, provider }: Delivery): HookE
 function parse<S extends z.ZodMiniType>(schema: S, body: unknown, eventKey: string): z.infer<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? issue.path.join('.') : 'body';
-  throw new InvalidPayloadError(
-    `${eventKey} payload is not valid at ${where}: ${issue?.message ?? 'invalid'}`,
-  );
+  const issue = describeIssues(result.error.issues, { topLevel: 'body', limit: 1 });
+  throw new InvalidPayloadError(`${eventKey} payload is not valid at ${issue}`);
 }
 
 const CLOUD_PR_ACTIONS: Record<string, PullRequestAction> = {

@@ -1,6 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { BitbucketApiError, BitbucketUnavailableError } from '../bitbucket/rest/errors';
 import { HookgateError } from '../errors';
 import type { Log } from '../observability';
 
@@ -11,24 +10,25 @@ export function jsonResponse(statusCode: number, body: unknown): JsonResponse {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
+/** Answered for anything Hookgate did not type: a fault of ours, hidden and logged as one. */
+const UNTYPED = new HookgateError('untyped error');
+
 /**
- * Maps a thrown error to `{error: {code, message}}` once, for every HTTP handler. Messages of
- * errors below 500 reach the caller. Bitbucket REST failures keep their 502/503/504 and say what
- * Bitbucket answered (their messages never hold a credential), with `Retry-After` when Bitbucket
- * gave one. Our own 503 says only that the caller may retry; anything else is a 500 with a
- * generic message, and is logged.
+ * Maps a thrown error to `{error: {code, message}}` once, for every HTTP handler, as the error
+ * says: its status, code, message and headers when it is exposed, else a generic 503 ("retry
+ * later") for a 503 and a generic 500 for anything else; it is logged as the error says.
  */
 export function toErrorResponse(error: unknown, log: Log): JsonResponse {
-  if (error instanceof HookgateError && (error.status < 500 || error instanceof BitbucketApiError)) {
-    if (error.status >= 500) log.warn('Bitbucket call failed', { code: error.code, message: error.message });
-    const response = jsonResponse(error.status, { error: { code: error.code, message: error.message } });
-    if (error instanceof BitbucketUnavailableError && error.retryAfterSeconds !== undefined) {
-      response.headers['retry-after'] = String(error.retryAfterSeconds);
-    }
+  const typed = error instanceof HookgateError ? error : UNTYPED;
+  const logging = typed.logging;
+  if (typed.expose) {
+    if (logging) log[logging.level](logging.message, { code: typed.code, message: typed.message });
+    const response = jsonResponse(typed.status, { error: { code: typed.code, message: typed.message } });
+    Object.assign(response.headers, typed.headers);
     return response;
   }
-  const unavailable = error instanceof HookgateError && error.status === 503;
-  log.error(unavailable ? 'dependency unavailable' : 'unexpected error', error as Error);
+  if (logging) log[logging.level](logging.message, error as Error);
+  const unavailable = typed.status === 503;
   return jsonResponse(unavailable ? 503 : 500, {
     error: unavailable
       ? { code: 'unavailable', message: 'temporarily unavailable; retry later' }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { atMost, matches, oneOf } from '../../shared/http/checks';
+import { atMost, describeIssues, listIssues, matches, oneOf } from '../../shared/validation';
 
 /** The issues a schema reports, as the admin API words them. */
 const issues = (schema: z.ZodMiniType, value: unknown) =>
@@ -59,5 +59,30 @@ describe('plain checks with zod’s rules', () => {
   it('run after the type check, like zod’s own checks', () => {
     const ours = z.string().check(matches(/^a$/, 'must be a'), atMost(1));
     expect(issues(ours, 5)).toEqual(issues(z.string().check(z.regex(/^a$/, 'must be a')), 5));
+  });
+});
+
+describe('wording zod issues', () => {
+  const text = z.string({ error: 'must be text' });
+  const Schema = z.strictObject({ name: text, tags: z.array(text) }, { error: 'must be an object' });
+  const failure = (value: unknown) => {
+    const result = Schema.safeParse(value);
+    if (result.success) throw new Error('expected a failure');
+    return result.error.issues;
+  };
+
+  it('names each issue by its path, an unknown key by its parent, and the top level as asked', () => {
+    const issues = failure({ name: 1, tags: ['a', 2], extra: true, more: 1 });
+
+    expect(describeIssues(issues)).toBe(
+      'name: must be text; tags.1: must be text; unknown keys "extra", "more" at (top level)',
+    );
+    expect(listIssues(failure('x'), { topLevel: 'body' })).toEqual(['body: must be an object']);
+  });
+
+  it('keeps only the first issues when given a limit', () => {
+    const issues = failure({ name: 1, tags: [2] });
+
+    expect(describeIssues(issues, { limit: 1 })).toBe('name: must be text');
   });
 });

@@ -4,7 +4,7 @@ import {
   BitbucketTimeoutError,
   BitbucketUnavailableError,
 } from '../../shared/bitbucket/rest/errors';
-import { DependencyError } from '../../shared/errors';
+import { DependencyError, HookgateError, ValidationError } from '../../shared/errors';
 import { toErrorResponse } from '../../shared/http/http-errors';
 import { recordingLog } from './support';
 
@@ -68,5 +68,43 @@ describe('mapping Bitbucket REST failures to HTTP answers', () => {
     expect(storage.body).not.toContain('hookgate-prod');
     expect(bug.statusCode).toBe(500);
     expect(JSON.parse(bug.body).error).toEqual({ code: 'internal', message: 'internal error' });
+  });
+
+  it('logs a Bitbucket 5xx as a warning, our own 503 and a bug as errors, and a caller’s mistake not at all', () => {
+    const log = recordingLog();
+
+    toErrorResponse(new BitbucketTimeoutError('Bitbucket did not answer within 5000 ms', call), log);
+    toErrorResponse(new DependencyError('storage unavailable'), log);
+    toErrorResponse(new TypeError('x is undefined'), log);
+    toErrorResponse(new ValidationError('invalid settings: x: unknown'), log);
+
+    expect(log.lines.map(({ level, message }) => ({ level, message }))).toEqual([
+      { level: 'warn', message: 'Bitbucket call failed' },
+      { level: 'error', message: 'dependency unavailable' },
+      { level: 'error', message: 'unexpected error' },
+    ]);
+  });
+
+  it('answers as the error says, knowing no error class but the base one', () => {
+    class Throttled extends HookgateError {
+      override readonly status = 429;
+      override readonly code = 'throttled';
+      override get headers() {
+        return { 'retry-after': '7' };
+      }
+    }
+    class Hidden extends HookgateError {
+      override readonly status = 502;
+      override readonly code = 'upstream';
+    }
+
+    const throttled = toErrorResponse(new Throttled('slow down'), recordingLog());
+    const hidden = toErrorResponse(new Hidden('upstream said: token abc'), recordingLog());
+
+    expect(throttled.statusCode).toBe(429);
+    expect(throttled.headers['retry-after']).toBe('7');
+    expect(JSON.parse(throttled.body).error).toEqual({ code: 'throttled', message: 'slow down' });
+    expect(hidden.statusCode).toBe(500);
+    expect(JSON.parse(hidden.body).error).toEqual({ code: 'internal', message: 'internal error' });
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
-import { matches, oneOf } from '../../http/checks';
+import { listIssues, matches, oneOf } from '../../validation';
 import { isRecord } from '../event-keys';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, oauthTokenSource } from './oauth';
@@ -76,9 +76,7 @@ export function safeParseCredentials(input: unknown): CredentialsResult {
   if (result.success) return result;
   return {
     success: false,
-    problems: result.error.issues.map(
-      (issue) => `${issue.path.join('.') || 'credentials'}: ${issue.message}`,
-    ),
+    problems: listIssues(result.error.issues, { topLevel: 'credentials' }),
   };
 }
 

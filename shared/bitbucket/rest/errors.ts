@@ -1,4 +1,4 @@
-import { HookgateError } from '../../errors';
+import { type ErrorLogging, HookgateError } from '../../errors';
 
 /** Where a failed Bitbucket call went and what Bitbucket said, without any credential. */
 export interface BitbucketCallDetails {
@@ -35,6 +35,16 @@ export class BitbucketApiError extends HookgateError {
     this.upstreamStatus = details.upstreamStatus;
     this.bitbucketMessage = details.bitbucketMessage;
     this.attempts = details.attempts ?? 1;
+  }
+
+  /** Shown whatever the status: what Bitbucket answered holds no credential and says what to fix. */
+  override get expose(): boolean {
+    return true;
+  }
+
+  /** A 5xx is Bitbucket's fault, not ours: a warning. */
+  override get logging(): ErrorLogging | undefined {
+    return this.status < 500 ? undefined : { level: 'warn', message: 'Bitbucket call failed' };
   }
 }
 
@@ -96,6 +106,10 @@ export class BitbucketUnavailableError extends BitbucketApiError {
   ) {
     super(summary, details, options);
     this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+
+  override get headers(): Readonly<Record<string, string>> {
+    return this.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.retryAfterSeconds) };
   }
 }
 

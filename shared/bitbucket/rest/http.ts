@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { currentDeadline } from '../../deadline';
 import type { Log } from '../../observability';
+import { describeIssues } from '../../validation';
 import { checkResolvedHost, type HostLookup, type NetworkPolicy, systemLookup } from './address-policy';
 import {
   BitbucketApiError,
@@ -341,11 +342,11 @@ export function parseAnswer<S extends z.ZodMiniType>(
 ): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issues = result.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`)
-    .join('; ');
-  throw new BitbucketApiError('unexpected answer from Bitbucket', { method, path, bitbucketMessage: issues });
+  throw new BitbucketApiError('unexpected answer from Bitbucket', {
+    method,
+    path,
+    bitbucketMessage: describeIssues(result.error.issues, { limit: 3 }),
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ValidationError } from './errors';
 
 // zod's regex and maximum-length rules as plain checks. Nothing else in the admin function uses
 // z.regex or z.maxLength, and their check classes would add about 1 KB to its bundle; these give
@@ -46,4 +47,41 @@ export function oneOf<const T extends readonly string[]>(values: T): z.ZodMiniTy
     }),
   );
   return schema as z.ZodMiniType<T[number]>;
+}
+
+/** How `describeIssues` words the issues of one caller. */
+export interface IssueWording {
+  /** What an issue with no path is said to be at; `(top level)` unless given. */
+  topLevel?: string;
+  /** At most this many issues, for a message that must stay short. */
+  limit?: number;
+}
+
+/** Each zod issue as `path: message`; unknown keys as `unknown key "k" at path`. */
+export function listIssues(
+  issues: readonly z.core.$ZodIssue[],
+  { topLevel = '(top level)', limit }: IssueWording = {},
+): string[] {
+  return issues.slice(0, limit).map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : topLevel;
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} at ${where}`;
+    }
+    return `${where}: ${issue.message}`;
+  });
+}
+
+/** The issues as `listIssues` words them, in one line joined by `; `. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], wording?: IssueWording): string {
+  return listIssues(issues, wording).join('; ');
+}
+
+/**
+ * Parses with a zod schema. Throws one ValidationError, `invalid <what>: …`, that names each
+ * problem.
+ */
+export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationError(`invalid ${what}: ${describeIssues(result.error.issues)}`);
 }
