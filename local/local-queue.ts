@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DependencyError } from '../errors';
-import type { Queue, QueueMessage } from './queue';
+import { DependencyError } from '../shared/errors';
+import type { Queue, QueueMessage } from '../shared/queue/queue';
+import { TRIGGERS_MAX_RECEIVE_COUNT } from '../shared/queue/redrive';
 import { type JournalEntry, parseNdjson, QueueJournal, readIfPresent } from './queue-journal';
-import { TRIGGERS_MAX_RECEIVE_COUNT } from './redrive';
 
 /** SQS's deduplication interval for FIFO queues. */
 export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
