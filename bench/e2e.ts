@@ -12,7 +12,7 @@ import { LOCAL_INTEGRATION } from '../local/bootstrap';
 import { dataDirOf } from '../local/data-dir';
 import { startLocalDynamo } from '../local/dynamo';
 import { readEndpoint } from '../local/endpoint-file';
-import { parseJournal, parseNdjson } from '../shared/queue/queue-journal';
+import { parseJournal, parseNdjson } from '../local/queue-journal';
 import { deliveriesByIntegrationKey } from '../shared/store/keys';
 import {
   type Accounting,

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { readWebhookSecret } from '../local/bootstrap';
 import { DEFAULT_DATA_DIR, dataDirOf } from '../local/data-dir';
 import { readEndpoint } from '../local/endpoint-file';
+import { FileSecretStore } from '../local/file-secret-store';
 import { signBody } from '../shared/bitbucket/signature';
-import { FileSecretStore } from '../shared/secrets/file-secret-store';
 import { CommandFailedError, UsageError } from './errors';
 
 export const SEND_USAGE = `usage: hookgate send <payload.json> --event-key <key> [--url <url>] [--secret <secret>]

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '../shared/atomic-file';
+import { writeFileAtomic } from './atomic-file';
 
 /** Where the running local stack listens; `hookgate send` reads it for its default URL. */
 export interface EndpointInfo {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { ReceivedMessage } from '../shared/queue/local-queue';
+import type { ReceivedMessage } from './local-queue';
 
 // The events the AWS services would hand the functions, built from local requests and queues, so
 // local mode runs the very handlers that run on Lambda.

@@ -1,8 +1,8 @@
 import type { Decision } from '../shared/domain/decision';
 import type { TriggerMessage } from '../shared/domain/trigger-message';
 import type { DecisionReport } from '../shared/ingest/process-delivery';
-import type { DeadLetter } from '../shared/queue/local-queue';
 import type { ProjectRecord } from '../shared/store/store';
+import type { DeadLetter } from './local-queue';
 
 // The console lines of the local stack. Each event starts with its own word at column 0
 // (`delivery`, `trigger`, `connected`, `rejected`, `dead-letter`, `admin`) so they are easy to grep.

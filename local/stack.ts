@@ -8,9 +8,7 @@ import { jsonResponse } from '../shared/http/http-errors';
 import { createBitbucketLookup } from '../shared/ingest/repository-lookup';
 import { sweepDeliveries } from '../shared/ingest/sweep-deliveries';
 import { noTelemetry } from '../shared/observability';
-import { type DeadLetter, LocalFifoQueue } from '../shared/queue/local-queue';
 import { DELIVERIES_MAX_RECEIVE_COUNT, TRIGGERS_MAX_RECEIVE_COUNT } from '../shared/queue/redrive';
-import { FileSecretStore } from '../shared/secrets/file-secret-store';
 import { DynamoSweepStore } from '../shared/store/dynamo-sweep-store';
 import { ensureTable } from '../shared/store/table';
 import { autoConnect } from './auto-connect';
@@ -19,9 +17,11 @@ import { adminConsoleLog, consoleLog, describeError } from './console-log';
 import { type DataDir, dataDirOf, lockDataDir, prepareDataDir } from './data-dir';
 import { startLocalDynamo } from './dynamo';
 import { writeEndpoint } from './endpoint-file';
+import { FileSecretStore } from './file-secret-store';
 import { startHousekeeping } from './housekeeping';
 import { createLocalServer, type HttpApiHandler } from './http-server';
 import { lambdaContext, sqsEvent } from './lambda-events';
+import { type DeadLetter, LocalFifoQueue } from './local-queue';
 import { LocalStore } from './local-store';
 import {
   formatAlreadySent,

@@ -1,8 +1,8 @@
 import { appendFile } from 'node:fs/promises';
 import { type TriggerMessage, TriggerMessageSchema } from '../shared/domain/trigger-message';
-import type { QueueConsumer, ReceivedMessage } from '../shared/queue/local-queue';
 import { describeError } from './console-log';
 import { EXEC_PREFIX, runExec } from './exec';
+import type { QueueConsumer, ReceivedMessage } from './local-queue';
 import { formatTrigger } from './report';
 
 export interface TriggerSinkOptions {

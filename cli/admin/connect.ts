@@ -1,7 +1,7 @@
 import { ADMIN_TOKEN_SECRET_ID } from '../../local/bootstrap';
 import { DEFAULT_DATA_DIR, dataDirOf } from '../../local/data-dir';
 import { readEndpoint } from '../../local/endpoint-file';
-import { FileSecretStore } from '../../shared/secrets/file-secret-store';
+import { FileSecretStore } from '../../local/file-secret-store';
 import {
   AdminClient,
   bearerSigner,

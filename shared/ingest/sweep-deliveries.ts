@@ -1,6 +1,6 @@
 import type { Deadline } from '../deadline';
 import type { Log, Telemetry } from '../observability';
-import type { Queue } from '../queue/queue';
+import { DEDUPLICATION_WINDOW_MS, type Queue } from '../queue/queue';
 import { receivedSortKeyFrom, receivedSortKeyThrough } from '../store/keys';
 import { enqueueDelivery } from './delivery-message';
 
@@ -12,11 +12,11 @@ import { enqueueDelivery } from './delivery-message';
 const MINUTE_MS = 60_000;
 
 /**
- * How old an unfinished delivery must be before it is enqueued again. Over SQS FIFO's five-minute
+ * How old an unfinished delivery must be before it is enqueued again. A minute over SQS FIFO's
  * deduplication window from the webhook's send (which follows `receivedAt` by at most the
  * webhook's 10 s), so a re-enqueue is never dropped as a duplicate of the original message.
  */
-export const SWEEP_AFTER_MS = 6 * MINUTE_MS;
+export const SWEEP_AFTER_MS = DEDUPLICATION_WINDOW_MS + MINUTE_MS;
 
 /**
  * Past this age an unfinished delivery is given up on (counted `DeliveriesStuck`, left for

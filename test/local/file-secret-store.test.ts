@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileSecretStore } from '../../local/file-secret-store';
 import { DependencyError } from '../../shared/errors';
-import { FileSecretStore } from '../../shared/secrets/file-secret-store';
 
 let dir: string;
 

@@ -3,13 +3,13 @@ import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DependencyError } from '../../shared/errors';
 import {
   type DeadLetter,
   LocalFifoQueue,
   type LocalQueueOptions,
   type ReceivedMessage,
-} from '../../shared/queue/local-queue';
+} from '../../local/local-queue';
+import { DependencyError } from '../../shared/errors';
 
 let dir: string;
 const open: LocalFifoQueue[] = [];

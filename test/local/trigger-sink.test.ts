@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ReceivedMessage } from '../../local/local-queue';
 import { triggerSink } from '../../local/trigger-sink';
 import type { TriggerMessage } from '../../shared/domain/trigger-message';
-import type { ReceivedMessage } from '../../shared/queue/local-queue';
 
 const SHA = 'e42fac24456e4a56f1b7f9358afc3070e3b7ddec';
 const trigger = (triggerId: string): TriggerMessage => ({

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DependencyError } from '../errors';
-import type { Queue, QueueMessage } from './queue';
+import { DependencyError } from '../shared/errors';
+import { DEDUPLICATION_WINDOW_MS, type Queue, type QueueMessage } from '../shared/queue/queue';
+import { TRIGGERS_MAX_RECEIVE_COUNT } from '../shared/queue/redrive';
 import { type JournalEntry, parseNdjson, QueueJournal, readIfPresent } from './queue-journal';
-import { TRIGGERS_MAX_RECEIVE_COUNT } from './redrive';
 
-/** SQS's deduplication interval for FIFO queues. */
-export const DEDUPLICATION_WINDOW_MS = 5 * 60_000;
-/** The redrive of a queue given no `maxReceiveCount`: that of `triggers.fifo` (shared/queue/redrive.ts). */
-export const MAX_RECEIVE_COUNT = TRIGGERS_MAX_RECEIVE_COUNT;
 /**
  * The journal is rewritten once it holds this many lines and at least twice what is live in it,
  * so a rewrite (which copies every live line) costs at most one line per line appended, however
@@ -47,6 +43,7 @@ export interface LocalQueueOptions {
   journalPath?: string;
   /** Where dead letters are appended as NDJSON (and read back at open). */
   deadLetterPath?: string;
+  /** Receives before a message is dead-lettered; that of `triggers.fifo` when absent. */
   maxReceiveCount?: number;
   /** A failed message waits this long times its receive count before it is offered again. */
   retryDelayMs?: number;
@@ -104,7 +101,7 @@ export class LocalFifoQueue implements Queue {
     private readonly journal: QueueJournal | undefined,
   ) {
     this.now = options.now ?? Date.now;
-    this.maxReceiveCount = options.maxReceiveCount ?? MAX_RECEIVE_COUNT;
+    this.maxReceiveCount = options.maxReceiveCount ?? TRIGGERS_MAX_RECEIVE_COUNT;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
     this.windowMs = options.deduplicationWindowMs ?? DEDUPLICATION_WINDOW_MS;
     this.batchSize = options.batchSize ?? 10;

@@ -1,8 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../atomic-file';
-import { DependencyError } from '../errors';
-import type { SecretStore } from './secrets';
+import { DependencyError } from '../shared/errors';
+import type { SecretStore } from '../shared/secrets/secrets';
+import { writeFileAtomic } from './atomic-file';
 
 const FILE_MODE = 0o600;
 

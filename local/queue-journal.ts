@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../atomic-file';
+import { writeFileAtomic } from './atomic-file';
 
 /** One line of a queue journal. */
 export type JournalEntry =
