@@ -1,6 +1,13 @@
-import { requireEnv } from '../../shared/config';
+import * as z from 'zod/mini';
+import { parseEnvironment, requiredVariable } from '../../shared/config';
 
-const env = requireEnv(['TABLE_NAME', 'DELIVERIES_QUEUE_URL']);
+/** What the stack sets for the sweeper (infra/functions.ts). */
+export const SweeperEnvironmentSchema = z.object({
+  TABLE_NAME: requiredVariable,
+  DELIVERIES_QUEUE_URL: requiredVariable,
+});
+
+const env = parseEnvironment(SweeperEnvironmentSchema, process.env);
 
 /** The sweeper function's settings: the only place it reads the environment. */
 export const config = {
