@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import type { AwsConnection } from './aws/aws-json-client';
+import type { AwsCredentials } from './aws/sigv4';
 
 /** The process environment, or a record of variables standing in for it. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -41,4 +43,72 @@ export function parseEnvironment<Schema extends z.ZodMiniObject>(
     return `${name} ${issue.message}${value === undefined ? '' : ` (got "${value}")`}`;
   });
   throw new Error(`invalid environment: ${problems.join('; ')}`);
+}
+
+/**
+ * Where AwsJsonClient connects, under the names Lambda and the AWS SDK use: the region Lambda
+ * sets, and the SDK's endpoint overrides (its service names: DYNAMODB, SQS, SECRETS_MANAGER).
+ */
+const AWS_JSON_VARIABLES = {
+  AWS_REGION: z.optional(z.string()),
+  AWS_DEFAULT_REGION: z.optional(z.string()),
+  AWS_ENDPOINT_URL: z.optional(urlVariable),
+  AWS_ENDPOINT_URL_DYNAMODB: z.optional(urlVariable),
+  AWS_ENDPOINT_URL_SQS: z.optional(urlVariable),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: z.optional(urlVariable),
+};
+
+type AwsJsonVariables = z.output<z.ZodMiniObject<typeof AWS_JSON_VARIABLES>>;
+
+/** The schema of a function that calls AWS through AwsJsonClient: `shape` and where AWS is. */
+export function awsJsonEnvironment<Shape extends z.core.$ZodShape>(shape: Shape) {
+  return z.object({ ...AWS_JSON_VARIABLES, ...shape }).check(
+    z.refine((env: Record<string, unknown>) => Boolean(env.AWS_REGION || env.AWS_DEFAULT_REGION), {
+      path: ['AWS_REGION'],
+      error: 'is not set (nor AWS_DEFAULT_REGION)',
+      // Also when another variable is wrong: the message names every problem at once.
+      when: () => true,
+    }),
+  );
+}
+
+/**
+ * AwsJsonClient's settings for each service, from the variables `awsJsonEnvironment` parsed: the
+ * service's own endpoint variable, then AWS_ENDPOINT_URL, else the region's public endpoint.
+ * `credentials` is called at every signing. The functions pass a read of Lambda's variables, as
+ * AwsJsonClient made before: Lambda sets them at init and nothing changes them in a running
+ * sandbox, so reading once would sign the same; read late, a bundle still loads without them
+ * (the stack's load test, a benchmark's setup) and only a call fails, not the cold start.
+ */
+export function awsJsonConnections(
+  env: AwsJsonVariables,
+  credentials: () => AwsCredentials,
+): Record<'dynamodb' | 'sqs' | 'secretsmanager', AwsConnection> {
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+  const connect = (endpoint: string | undefined): AwsConnection => ({
+    region,
+    endpoint: endpoint ?? env.AWS_ENDPOINT_URL,
+    credentials,
+  });
+  return {
+    dynamodb: connect(env.AWS_ENDPOINT_URL_DYNAMODB),
+    sqs: connect(env.AWS_ENDPOINT_URL_SQS),
+    secretsmanager: connect(env.AWS_ENDPOINT_URL_SECRETS_MANAGER),
+  };
+}
+
+/**
+ * The execution role's credentials, which Lambda puts in the environment of every sandbox
+ * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). Throws when a key is not set.
+ */
+export function credentialsFromEnvironment(env: Environment): AwsCredentials {
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN } = env;
+  if (!AWS_ACCESS_KEY_ID || !AWS_SECRET_ACCESS_KEY) {
+    throw new Error('no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
+  }
+  return {
+    accessKeyId: AWS_ACCESS_KEY_ID,
+    secretAccessKey: AWS_SECRET_ACCESS_KEY,
+    ...(AWS_SESSION_TOKEN ? { sessionToken: AWS_SESSION_TOKEN } : {}),
+  };
 }

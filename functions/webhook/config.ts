@@ -1,10 +1,20 @@
 import * as z from 'zod/mini';
-import { numberVariable, parseEnvironment, requiredVariable } from '../../shared/config';
+import {
+  awsJsonConnections,
+  awsJsonEnvironment,
+  credentialsFromEnvironment,
+  numberVariable,
+  parseEnvironment,
+  requiredVariable,
+} from '../../shared/config';
 
 const seconds = numberVariable('seconds', { positive: false });
 
-/** What the stack sets for the webhook (infra/functions.ts), and the cache times it may be given. */
-export const WebhookEnvironmentSchema = z.object({
+/**
+ * What the stack sets for the webhook (infra/functions.ts), where AWS is (Lambda's region, the
+ * SDK's endpoint overrides), and the cache times it may be given.
+ */
+export const WebhookEnvironmentSchema = awsJsonEnvironment({
   TABLE_NAME: requiredVariable,
   DELIVERIES_QUEUE_URL: requiredVariable,
   INTEGRATION_CACHE_SECONDS: z._default(seconds, 30),
@@ -20,4 +30,7 @@ export const config = {
   /** Integrations are cached briefly: a deletion shows as 410 within this time. */
   integrationCacheMs: env.INTEGRATION_CACHE_SECONDS * 1000,
   secretCacheMs: env.SECRET_CACHE_SECONDS * 1000,
+  /** DynamoDB, SQS and Secrets Manager through AwsJsonClient. */
+  // Credentials are read at every signing, not here: see awsJsonConnections.
+  aws: awsJsonConnections(env, () => credentialsFromEnvironment(process.env)),
 };

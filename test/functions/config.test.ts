@@ -17,6 +17,12 @@ const VARIABLES = [
   'SECRET_CACHE_SECONDS',
   'WEBHOOK_BASE_URL',
   'ROTATION_GRACE_HOURS',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_SQS',
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
 ];
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-deliveries.fifo';
@@ -38,7 +44,7 @@ afterEach(() => {
 });
 
 describe('the webhook config', () => {
-  const stack = { TABLE_NAME: 'hookgate-table', DELIVERIES_QUEUE_URL: QUEUE };
+  const stack = { TABLE_NAME: 'hookgate-table', DELIVERIES_QUEUE_URL: QUEUE, AWS_REGION: 'eu-west-1' };
 
   it('takes what the stack sets, and caches integrations 30 s and secrets 300 s by default', async () => {
     expect(await coldStart('webhook', stack)).toEqual({
@@ -46,7 +52,51 @@ describe('the webhook config', () => {
       deliveriesQueueUrl: QUEUE,
       integrationCacheMs: 30_000,
       secretCacheMs: 300_000,
+      aws: {
+        dynamodb: { region: 'eu-west-1', endpoint: undefined, credentials: expect.any(Function) },
+        sqs: { region: 'eu-west-1', endpoint: undefined, credentials: expect.any(Function) },
+        secretsmanager: { region: 'eu-west-1', endpoint: undefined, credentials: expect.any(Function) },
+      },
     });
+  });
+
+  it('connects each service where the SDK would: its own endpoint variable, then AWS_ENDPOINT_URL', async () => {
+    const { aws } = await coldStart('webhook', {
+      TABLE_NAME: 't',
+      DELIVERIES_QUEUE_URL: QUEUE,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4000',
+      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4002',
+    });
+    expect(aws.dynamodb).toMatchObject({ region: 'us-east-1', endpoint: 'http://127.0.0.1:4000' });
+    expect(aws.sqs).toMatchObject({ region: 'us-east-1', endpoint: 'http://127.0.0.1:4002' });
+  });
+
+  it('reads the credentials Lambda sets when a request is signed, not at the cold start', async () => {
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      vi.stubEnv(name, undefined);
+    }
+    const { aws } = await coldStart('webhook', stack);
+    const read = aws.sqs.credentials as () => unknown;
+    expect(read).toThrow('no AWS credentials');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'ASIALATER');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'later-secret');
+    vi.stubEnv('AWS_SESSION_TOKEN', 'later-token');
+    expect(read()).toEqual({
+      accessKeyId: 'ASIALATER',
+      secretAccessKey: 'later-secret',
+      sessionToken: 'later-token',
+    });
+  });
+
+  it('fails the cold start without a region, or with an endpoint that is not a URL', async () => {
+    const { AWS_REGION: _, ...withoutRegion } = stack;
+    await expect(coldStart('webhook', withoutRegion)).rejects.toThrow(
+      'invalid environment: AWS_REGION is not set (nor AWS_DEFAULT_REGION)',
+    );
+    await expect(
+      coldStart('webhook', { ...stack, AWS_ENDPOINT_URL_DYNAMODB: 'localhost:4566' }),
+    ).rejects.toThrow('AWS_ENDPOINT_URL_DYNAMODB must be an http or https URL (got "localhost:4566")');
   });
 
   it('takes cache times in seconds, 0 turning a cache off; an empty value is the default', async () => {
@@ -72,7 +122,7 @@ describe('the webhook config', () => {
 
   it('names every missing variable at once', async () => {
     await expect(coldStart('webhook', {})).rejects.toThrow(
-      'invalid environment: TABLE_NAME is not set; DELIVERIES_QUEUE_URL is not set',
+      'invalid environment: TABLE_NAME is not set; DELIVERIES_QUEUE_URL is not set; AWS_REGION is not set (nor AWS_DEFAULT_REGION)',
     );
     await expect(coldStart('webhook', { ...stack, TABLE_NAME: '' })).rejects.toThrow('TABLE_NAME is not set');
   });
@@ -93,11 +143,15 @@ describe('the processor config', () => {
 
 describe('the sweeper config', () => {
   it('takes the table and the deliveries queue, failing when either is missing', async () => {
-    expect(await coldStart('sweeper', { TABLE_NAME: 't', DELIVERIES_QUEUE_URL: QUEUE })).toEqual({
+    const region = { AWS_REGION: 'eu-west-1' };
+    expect(
+      await coldStart('sweeper', { TABLE_NAME: 't', DELIVERIES_QUEUE_URL: QUEUE, ...region }),
+    ).toMatchObject({
       tableName: 't',
       deliveriesQueueUrl: QUEUE,
+      aws: { dynamodb: { region: 'eu-west-1' }, sqs: { region: 'eu-west-1' } },
     });
-    await expect(coldStart('sweeper', { DELIVERIES_QUEUE_URL: QUEUE })).rejects.toThrow(
+    await expect(coldStart('sweeper', { DELIVERIES_QUEUE_URL: QUEUE, ...region })).rejects.toThrow(
       'invalid environment: TABLE_NAME is not set',
     );
   });
