@@ -112,3 +112,14 @@ export function credentialsFromEnvironment(env: Environment): AwsCredentials {
     ...(AWS_SESSION_TOKEN ? { sessionToken: AWS_SESSION_TOKEN } : {}),
   };
 }
+
+/** The variables Powertools reads for the lowest level logged, for a logger that is not Powertools. */
+export const LOG_LEVEL_VARIABLES = {
+  POWERTOOLS_LOG_LEVEL: z.optional(z.string()),
+  LOG_LEVEL: z.optional(z.string()),
+};
+
+/** The lowest level to log, as Powertools takes it: POWERTOOLS_LOG_LEVEL, else LOG_LEVEL. */
+export function logLevelOf(env: { POWERTOOLS_LOG_LEVEL?: string; LOG_LEVEL?: string }): string | undefined {
+  return env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL || undefined;
+}

@@ -23,6 +23,8 @@ const VARIABLES = [
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_SQS',
   'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'POWERTOOLS_LOG_LEVEL',
+  'LOG_LEVEL',
 ];
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/hookgate-deliveries.fifo';
@@ -172,6 +174,8 @@ describe('the admin config', () => {
       deliveriesQueueUrl: QUEUE,
       webhookBaseUrl: undefined,
       rotationGraceHours: 36,
+      logLevel: undefined,
+      traceId: expect.any(Function),
     });
     expect(
       await coldStart('admin', { ...stack, WEBHOOK_BASE_URL: 'https://hooks.example.com' }),
@@ -198,5 +202,20 @@ describe('the admin config', () => {
     await expect(coldStart('admin', { ...stack, WEBHOOK_BASE_URL: 'hooks.example.com' })).rejects.toThrow(
       'WEBHOOK_BASE_URL must be an http or https URL (got "hooks.example.com")',
     );
+  });
+
+  it('logs at the level Powertools would: POWERTOOLS_LOG_LEVEL, then LOG_LEVEL', async () => {
+    expect(await coldStart('admin', { ...stack, LOG_LEVEL: 'debug' })).toMatchObject({ logLevel: 'debug' });
+    expect(
+      await coldStart('admin', { ...stack, POWERTOOLS_LOG_LEVEL: 'ERROR', LOG_LEVEL: 'debug' }),
+    ).toMatchObject({ logLevel: 'ERROR' });
+  });
+
+  it('reads the X-Ray trace id as each invocation starts, since Lambda sets it per invocation', async () => {
+    const { traceId } = await coldStart('admin', stack);
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-first');
+    expect(traceId()).toBe('Root=1-first');
+    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-second');
+    expect(traceId()).toBe('Root=1-second');
   });
 });
