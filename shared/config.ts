@@ -75,8 +75,8 @@ export function awsJsonEnvironment<Shape extends z.core.$ZodShape>(shape: Shape)
 /**
  * AwsJsonClient's settings for each service, from the variables `awsJsonEnvironment` parsed: the
  * service's own endpoint variable, then AWS_ENDPOINT_URL, else the region's public endpoint.
- * `credentials` is called at every signing. The functions pass a read of Lambda's variables, as
- * AwsJsonClient made before: Lambda sets them at init and nothing changes them in a running
+ * `credentials` is called at every signing. The functions pass a read of Lambda's variables, which
+ * AwsJsonClient did itself before: Lambda sets them at init and nothing changes them in a running
  * sandbox, so reading once would sign the same; read late, a bundle still loads without them
  * (the stack's load test, a benchmark's setup) and only a call fails, not the cold start.
  */
