@@ -1,15 +1,17 @@
 // The warm measurement, in a process of its own (stdout discarded: the handlers' Powertools logs
 // and metrics are written there, as on Lambda). Started by bench/warm.ts, which reads the result
 // over IPC. Network mocked below the clients: AwsJsonClient's transport (what the handlers call
-// AWS with) and the SDK's NodeHttpHandler.handle (the reference SDK call) answer from an
-// in-process fake, so signing, serialisation, retries and parsing all run.
+// AWS with, given to the webhook as deployed) and the SDK's NodeHttpHandler.handle (the
+// processor and the reference SDK call) answer from an in-process fake, so signing,
+// serialisation, retries and parsing all run.
 import { createHmac, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse } from 'aws-lambda';
 import { createWebhookHandler, webhookDeps } from '../functions/webhook/app';
-import { type AwsTransport, useAwsTransport } from '../shared/aws/aws-json-client';
+import { config } from '../functions/webhook/config';
+import type { AwsTransport } from '../shared/aws/aws-json-client';
 import { noTelemetry, silentLog } from '../shared/observability';
 import { sqsJsonApi } from '../shared/queue/sqs-api';
 import { SqsQueue } from '../shared/queue/sqs-queue';
@@ -58,7 +60,7 @@ let fakeMicros = 0;
 let fakeCalls = 0;
 
 // Every client in this process answers from `fake`; nothing reaches a socket.
-const answerFromFake: AwsTransport = async (request) => {
+const transport: AwsTransport = async (request) => {
   const started = process.cpuUsage();
   const reply = fake.answer(targetOf(request.headers), request.body);
   const spent = process.cpuUsage(started);
@@ -66,7 +68,6 @@ const answerFromFake: AwsTransport = async (request) => {
   fakeCalls += 1;
   return { status: reply.status, body: reply.body };
 };
-useAwsTransport(answerFromFake);
 
 NodeHttpHandler.prototype.handle = async function handle(request) {
   const started = process.cpuUsage();
@@ -85,12 +86,13 @@ function cpuSince(started: NodeJS.CpuUsage): number {
 async function run(request: WarmRequest): Promise<WarmSamples> {
   const corpus = loadCorpus();
   const dynamo = new DynamoDBClient({});
-  const dynamoJson = dynamoJsonApi();
-  const store = new DynamoStore(dynamoJson, process.env.TABLE_NAME ?? '');
+  // The webhook's own settings (functions/webhook/config.ts), over the fake.
+  const dynamoJson = dynamoJsonApi({ ...config.aws.dynamodb, transport });
+  const store = new DynamoStore(dynamoJson, config.tableName);
   await seedStore(store, fake, corpus);
   const webhookModule = await import('../functions/webhook/handler');
   const processorModule = await import('../functions/processor/handler');
-  const webhook = webhookModule.handler as unknown as (
+  const webhook = webhookModule.createDeployedWebhookHandler({ transport }) as unknown as (
     e: unknown,
     c: Context,
   ) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -101,8 +103,8 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
   const plain = createWebhookHandler(
     webhookDeps({
       store,
-      deliveries: new SqsQueue(sqsJsonApi(), process.env.DELIVERIES_QUEUE_URL ?? ''),
-      secretStore: new SecretsManagerReader(getSecretValueJson()),
+      deliveries: new SqsQueue(sqsJsonApi({ ...config.aws.sqs, transport }), config.deliveriesQueueUrl),
+      secretStore: new SecretsManagerReader(getSecretValueJson({ ...config.aws.secretsmanager, transport })),
       log: silentLog,
       telemetry: noTelemetry,
     }),
@@ -183,18 +185,14 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
     fakeMicros = 0;
     started = process.cpuUsage();
     await dynamo.send(
-      new GetItemCommand({
-        TableName: process.env.TABLE_NAME,
-        Key: integrationItemKey,
-        ConsistentRead: true,
-      }),
+      new GetItemCommand({ TableName: config.tableName, Key: integrationItemKey, ConsistentRead: true }),
     );
     const sdkCall = cpuSince(started) - fakeMicros;
 
     fakeMicros = 0;
     started = process.cpuUsage();
     await dynamoJson.getItem({
-      TableName: process.env.TABLE_NAME,
+      TableName: config.tableName,
       Key: integrationItemKey,
       ConsistentRead: true,
     });

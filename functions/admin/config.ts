@@ -1,13 +1,24 @@
-import { requireEnv } from '../../shared/config';
+import * as z from 'zod/mini';
+import {
+  LOG_LEVEL_VARIABLES,
+  logLevelOf,
+  numberVariable,
+  parseEnvironment,
+  requiredVariable,
+  urlVariable,
+} from '../../shared/config';
 
-const env = requireEnv(['TABLE_NAME', 'STAGE', 'DELIVERIES_QUEUE_URL']);
+/** What the stack sets for the admin function (infra/functions.ts). */
+export const AdminEnvironmentSchema = z.object({
+  TABLE_NAME: requiredVariable,
+  STAGE: requiredVariable,
+  DELIVERIES_QUEUE_URL: requiredVariable,
+  WEBHOOK_BASE_URL: z.optional(urlVariable),
+  ROTATION_GRACE_HOURS: z._default(numberVariable('hours', { positive: true }), 24),
+  ...LOG_LEVEL_VARIABLES,
+});
 
-const graceHours = Number(process.env.ROTATION_GRACE_HOURS ?? 24);
-if (!Number.isFinite(graceHours) || graceHours <= 0) {
-  throw new Error(
-    `ROTATION_GRACE_HOURS must be a positive number, got "${process.env.ROTATION_GRACE_HOURS}"`,
-  );
-}
+const env = parseEnvironment(AdminEnvironmentSchema, process.env);
 
 /** The admin function's settings: the only place it reads the environment. */
 export const config = {
@@ -16,6 +27,12 @@ export const config = {
   /** Replays are enqueued here for the processor. */
   deliveriesQueueUrl: env.DELIVERIES_QUEUE_URL,
   /** Where Bitbucket reaches the webhook route (a custom domain); the request's domain otherwise. */
-  webhookBaseUrl: process.env.WEBHOOK_BASE_URL || undefined,
-  rotationGraceHours: graceHours,
+  webhookBaseUrl: env.WEBHOOK_BASE_URL,
+  rotationGraceHours: env.ROTATION_GRACE_HOURS,
+  logLevel: logLevelOf(env),
+  /**
+   * Lambda's Node runtime sets _X_AMZN_TRACE_ID anew for each invocation, so it is read when one
+   * starts, not at the cold start.
+   */
+  traceId: (): string | undefined => process.env._X_AMZN_TRACE_ID,
 };

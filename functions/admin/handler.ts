@@ -12,7 +12,7 @@ import { config } from './config';
 
 // Built once per container; constructing a client opens no connection. The admin function logs
 // with a small JSON logger in Powertools' layout: it needs neither Powertools' features nor its size.
-const logger = createJsonLogger();
+const logger = createJsonLogger({ level: config.logLevel, traceId: config.traceId });
 
 export const handler = createAdminHandler(
   adminDeps({

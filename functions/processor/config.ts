@@ -1,6 +1,13 @@
-import { requireEnv } from '../../shared/config';
+import * as z from 'zod/mini';
+import { parseEnvironment, requiredVariable } from '../../shared/config';
 
-const env = requireEnv(['TABLE_NAME', 'TRIGGERS_QUEUE_URL']);
+/** What the stack sets for the processor (infra/functions.ts). */
+export const ProcessorEnvironmentSchema = z.object({
+  TABLE_NAME: requiredVariable,
+  TRIGGERS_QUEUE_URL: requiredVariable,
+});
+
+const env = parseEnvironment(ProcessorEnvironmentSchema, process.env);
 
 /** The processor function's settings: the only place it reads the environment. */
 export const config = {

@@ -15,8 +15,8 @@ const logger = createLogger();
 const metrics = createMetrics();
 
 export const handler = createSweeperHandler({
-  store: new DynamoSweepStore(dynamoJsonApi(), config.tableName),
-  deliveries: new SqsQueue(sqsJsonApi(), config.deliveriesQueueUrl),
+  store: new DynamoSweepStore(dynamoJsonApi(config.aws.dynamodb), config.tableName),
+  deliveries: new SqsQueue(sqsJsonApi(config.aws.sqs), config.deliveriesQueueUrl),
   now: () => new Date(),
   log: logger,
   telemetry: powertoolsTelemetry(metrics),

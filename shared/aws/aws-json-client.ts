@@ -29,19 +29,17 @@ export interface AwsJsonClientOptions {
   targetPrefix: string;
   /** `1.0` for DynamoDB and SQS, `1.1` for Secrets Manager. */
   jsonVersion: '1.0' | '1.1';
-  /** [AWS_REGION] */
-  region?: string;
-  /**
-   * [AWS_ENDPOINT_URL_<SERVICE> with the SDK's service names (DYNAMODB, SQS, SECRETS_MANAGER),
-   * AWS_ENDPOINT_URL, else `https://<service>.<region>.amazonaws.com`]
-   */
+  /** Signed for, and part of the default endpoint (a function's config.ts reads AWS_REGION). */
+  region: string;
+  /** [`https://<service>.<region>.amazonaws.com`] */
   endpoint?: string;
-  /** [from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as Lambda sets them] */
-  credentials?: AwsCredentials;
+  /** The keys, or a function called for them at every attempt (see the functions' config.ts). */
+  credentials: AwsCredentials | (() => AwsCredentials);
   /** Requests sent at most, the first included [3, as the SDK's standard retry mode]. */
   maxAttempts?: number;
   /** Per attempt, cut to what is left of `currentDeadline()` [5 000 ms]. */
   timeoutMs?: number;
+  /** [Node's http or https, keep-alive] The benchmark passes an in-process fake here. */
   transport?: AwsTransport;
   /** Maps each request and response body (DynamoDB's binary attributes). */
   replacer?: (this: unknown, key: string, value: unknown) => unknown;
@@ -50,6 +48,9 @@ export interface AwsJsonClientOptions {
   random?: () => number;
   now?: () => Date;
 }
+
+/** Where a client connects and what it signs with: what a function's config.ts gives each service. */
+export type AwsConnection = Pick<AwsJsonClientOptions, 'region' | 'endpoint' | 'credentials'>;
 
 /** An error answer of an AWS service: `name` is its error code (`ConditionalCheckFailedException`). */
 export class AwsServiceError extends Error {
@@ -123,13 +124,13 @@ export class AwsJsonClient {
   private readonly transport: AwsTransport;
 
   constructor(private readonly options: AwsJsonClientOptions) {
-    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? '';
-    if (!this.region) throw new Error(`no AWS region for ${options.service}: set AWS_REGION`);
-    this.endpoint = new URL(options.endpoint ?? endpointFromEnvironment(options.service, this.region));
+    this.region = options.region;
+    if (!this.region) throw new Error(`no AWS region for ${options.service}`);
+    this.endpoint = new URL(options.endpoint ?? `https://${options.service}.${this.region}.amazonaws.com`);
     this.contentType = `application/x-amz-json-${options.jsonVersion}`;
     const Agent = this.endpoint.protocol === 'http:' ? http.Agent : https.Agent;
     this.agent = new Agent({ keepAlive: true, maxSockets: 50 });
-    this.transport = options.transport ?? defaultTransport ?? nodeTransport(this.agent);
+    this.transport = options.transport ?? nodeTransport(this.agent);
   }
 
   /**
@@ -137,7 +138,7 @@ export class AwsJsonClient {
    * AwsNetworkError (AwsDeadlineError when the budget was spent before anything was sent).
    */
   async call<T>(operation: string, input: object): Promise<T> {
-    const { sleep = delay, random = Math.random, now = () => new Date() } = this.options;
+    const { credentials, sleep = delay, random = Math.random, now = () => new Date() } = this.options;
     const maxAttempts = this.options.maxAttempts ?? 3;
     const limitMs = this.options.timeoutMs ?? 5_000;
     const deadline = currentDeadline();
@@ -155,7 +156,7 @@ export class AwsJsonClient {
       // Signed per attempt: a signature is valid for 5 minutes, and backoff may outlast a clock step.
       const signed = signPost(
         { url: this.endpoint, headers, body },
-        this.options.credentials ?? credentialsFromEnvironment(),
+        typeof credentials === 'function' ? credentials() : credentials,
         this.region,
         this.options.service,
         now(),
@@ -210,16 +211,6 @@ export class AwsJsonClient {
   }
 }
 
-let defaultTransport: AwsTransport | undefined;
-
-/**
- * Replaces the transport of every AwsJsonClient created afterwards: the benchmark answers from
- * an in-process fake this way, so the handlers run unchanged with no network.
- */
-export function useAwsTransport(transport: AwsTransport | undefined): void {
-  defaultTransport = transport;
-}
-
 function nodeTransport(agent: http.Agent): AwsTransport {
   return (request) =>
     new Promise((resolve, reject) => {
@@ -264,35 +255,6 @@ function serviceError(response: AwsHttpResponse, attempt: number): AwsServiceErr
   const code = type.slice(type.lastIndexOf('#') + 1);
   const message = document.message ?? document.Message ?? `${code} (HTTP ${response.status})`;
   return new AwsServiceError(code, String(message), response.status, document, attempt);
-}
-
-// The SDK's names for the service-specific endpoint variables (its serviceId, upper snake case).
-const ENDPOINT_VARIABLES: Record<string, string> = {
-  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
-  sqs: 'AWS_ENDPOINT_URL_SQS',
-  secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
-};
-
-function endpointFromEnvironment(service: string, region: string): string {
-  const env = process.env;
-  return (
-    env[ENDPOINT_VARIABLES[service] ?? `AWS_ENDPOINT_URL_${service.toUpperCase()}`] ??
-    env.AWS_ENDPOINT_URL ??
-    `https://${service}.${region}.amazonaws.com`
-  );
-}
-
-/** Lambda's execution role credentials, which it puts in the environment of every sandbox. */
-function credentialsFromEnvironment(): AwsCredentials {
-  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN } = process.env;
-  if (!AWS_ACCESS_KEY_ID || !AWS_SECRET_ACCESS_KEY) {
-    throw new Error('no AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
-  }
-  return {
-    accessKeyId: AWS_ACCESS_KEY_ID,
-    secretAccessKey: AWS_SECRET_ACCESS_KEY,
-    ...(AWS_SESSION_TOKEN ? { sessionToken: AWS_SESSION_TOKEN } : {}),
-  };
 }
 
 function delay(ms: number): Promise<void> {

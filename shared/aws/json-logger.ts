@@ -9,8 +9,10 @@ const [DEBUG, INFO, WARN, ERROR] = [1, 2, 3, 4];
 export interface JsonLoggerOptions {
   /** [`hookgate`] */
   service?: string;
-  /** The lowest level written; [`POWERTOOLS_LOG_LEVEL`, `LOG_LEVEL`, `INFO`]. */
+  /** The lowest level written, in any case; unknown or none means `INFO`. */
   level?: string;
+  /** The invocation's X-Ray trace id, asked as each invocation starts [none]. */
+  traceId?: () => string | undefined;
   /** Where each JSON line goes [stdout]. */
   write?: (line: string) => void;
   now?: () => Date;
@@ -31,8 +33,7 @@ export interface JsonLogger extends Log {
  * An Error becomes `error: {name, message, stack, cause, …its own fields}`. Logging never throws.
  */
 export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
-  const env = process.env;
-  const level = (options.level || env.POWERTOOLS_LOG_LEVEL || env.LOG_LEVEL || '').toUpperCase();
+  const level = (options.level ?? '').toUpperCase();
   const rank = LEVELS.indexOf(level);
   const threshold = rank < 0 ? INFO : rank;
   const service = options.service ?? SERVICE_NAME;
@@ -82,7 +83,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
         cold_start: coldStart,
         function_name: lambda.functionName,
         function_request_id: lambda.awsRequestId,
-        xray_trace_id: env._X_AMZN_TRACE_ID,
+        xray_trace_id: options.traceId?.(),
       };
       coldStart = false;
     },

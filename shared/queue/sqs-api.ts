@@ -8,7 +8,7 @@ export interface SqsApi {
 
 /** SqsApi over SQS's JSON protocol through AwsJsonClient: what the webhook function uses. */
 export function sqsJsonApi(
-  options: Omit<AwsJsonClientOptions, 'service' | 'targetPrefix' | 'jsonVersion'> = {},
+  options: Omit<AwsJsonClientOptions, 'service' | 'targetPrefix' | 'jsonVersion'>,
 ): SqsApi {
   const client = new AwsJsonClient({
     ...options,

@@ -25,7 +25,7 @@ export class SecretsManagerReader implements SecretReader {
 
 /** GetSecretValue over Secrets Manager's JSON protocol through AwsJsonClient. */
 export function getSecretValueJson(
-  options: Omit<AwsJsonClientOptions, 'service' | 'targetPrefix' | 'jsonVersion'> = {},
+  options: Omit<AwsJsonClientOptions, 'service' | 'targetPrefix' | 'jsonVersion'>,
 ): GetSecretValue {
   const client = new AwsJsonClient({
     ...options,

@@ -38,7 +38,7 @@ export type DynamoJsonOptions = Omit<
  * local mode use. Binary attributes go out as base64 and come back as Uint8Arrays,
  * as the SDK gives them.
  */
-export function dynamoJsonApi(options: DynamoJsonOptions = {}): DynamoApi & { destroy(): void } {
+export function dynamoJsonApi(options: DynamoJsonOptions): DynamoApi & { destroy(): void } {
   const client = new AwsJsonClient({
     ...options,
     service: 'dynamodb',

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createJsonLogger, injectLambdaContext, type JsonLoggerOptions } from '../../shared/aws/json-logger';
+import { logLevelOf } from '../../shared/config';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const context = { functionName: 'hookgate-admin', awsRequestId: 'req-1' } as Context;
@@ -101,9 +102,7 @@ describe('JsonLogger', () => {
   });
 
   it('logs INFO and above by default', () => {
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', '');
-    vi.stubEnv('LOG_LEVEL', '');
-    const { log, entries } = logger();
+    const { log, entries } = logger({ level: logLevelOf({ POWERTOOLS_LOG_LEVEL: '', LOG_LEVEL: '' }) });
     log.debug('hidden');
     log.info('shown');
     log.error('shown too');
@@ -111,20 +110,17 @@ describe('JsonLogger', () => {
   });
 
   it('takes its level from POWERTOOLS_LOG_LEVEL, then LOG_LEVEL, in any case', () => {
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', '');
-    vi.stubEnv('LOG_LEVEL', 'debug');
-    const verbose = logger();
+    // The admin function's config.ts reads the variables with logLevelOf.
+    const verbose = logger({ level: logLevelOf({ POWERTOOLS_LOG_LEVEL: '', LOG_LEVEL: 'debug' }) });
     verbose.log.debug('shown');
     expect(verbose.entries().map((entry) => entry.level)).toEqual(['DEBUG']);
 
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
-    const quiet = logger();
+    const quiet = logger({ level: logLevelOf({ POWERTOOLS_LOG_LEVEL: 'ERROR', LOG_LEVEL: 'debug' }) });
     quiet.log.warn('hidden');
     quiet.log.error('shown');
     expect(quiet.entries().map((entry) => entry.level)).toEqual(['ERROR']);
 
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-    const silent = logger();
+    const silent = logger({ level: logLevelOf({ POWERTOOLS_LOG_LEVEL: 'SILENT', LOG_LEVEL: 'debug' }) });
     silent.log.error('hidden');
     expect(silent.lines).toEqual([]);
   });
@@ -143,8 +139,7 @@ describe('JsonLogger', () => {
 
 describe('injectLambdaContext', () => {
   it('names the invocation in every line and starts each invocation without the last one’s keys', async () => {
-    vi.stubEnv('_X_AMZN_TRACE_ID', 'Root=1-abc');
-    const { log, entries } = logger();
+    const { log, entries } = logger({ traceId: () => 'Root=1-abc' });
     const middleware = injectLambdaContext(log);
     const invoke = async (request: Context) => {
       await middleware.before?.({

@@ -13,6 +13,12 @@ import {
   MIN_ATTEMPT_MS,
 } from '../../shared/aws/aws-json-client';
 import { signPost } from '../../shared/aws/sigv4';
+import {
+  awsJsonConnections,
+  awsJsonEnvironment,
+  credentialsFromEnvironment,
+  parseEnvironment,
+} from '../../shared/config';
 import { Deadline, withDeadline } from '../../shared/deadline';
 import { DependencyError } from '../../shared/errors';
 import { sqsJsonApi } from '../../shared/queue/sqs-api';
@@ -178,37 +184,45 @@ describe('AwsJsonClient', () => {
   });
 
   it('reads region, endpoint and credentials from the environment as Lambda sets them', async () => {
-    const saved = { ...process.env };
-    try {
-      Object.assign(process.env, {
-        AWS_REGION: 'eu-central-1',
-        AWS_ACCESS_KEY_ID: 'ASIAENV',
-        AWS_SECRET_ACCESS_KEY: 'env-secret',
-        AWS_SESSION_TOKEN: 'env-token',
-      });
-      delete process.env.AWS_ENDPOINT_URL;
-      delete process.env.AWS_ENDPOINT_URL_SQS;
-      const urls: string[] = [];
-      const headers: Array<Record<string, string>> = [];
-      const json = new AwsJsonClient({
-        service: 'sqs',
-        targetPrefix: 'AmazonSQS',
-        jsonVersion: '1.0',
-        transport: async (request) => {
-          urls.push(request.url.href);
-          headers.push(request.headers);
-          return { status: 200, body: '{}' };
-        },
-      });
-      await json.call('SendMessage', {});
-      expect(urls).toEqual(['https://sqs.eu-central-1.amazonaws.com/']);
-      expect(headers[0]?.authorization).toContain('Credential=ASIAENV/');
-      expect(headers[0]?.['x-amz-security-token']).toBe('env-token');
-    } finally {
-      process.env = saved;
-    }
+    const env: Record<string, string> = {
+      AWS_REGION: 'eu-central-1',
+      AWS_ACCESS_KEY_ID: 'ASIAENV',
+      AWS_SECRET_ACCESS_KEY: 'env-secret',
+      AWS_SESSION_TOKEN: 'env-token',
+    };
+    const urls: string[] = [];
+    const headers: Array<Record<string, string>> = [];
+    const json = new AwsJsonClient({
+      ...connectionsFrom(env).sqs,
+      service: 'sqs',
+      targetPrefix: 'AmazonSQS',
+      jsonVersion: '1.0',
+      transport: async (request) => {
+        urls.push(request.url.href);
+        headers.push(request.headers);
+        return { status: 200, body: '{}' };
+      },
+    });
+    await json.call('SendMessage', {});
+    expect(urls).toEqual(['https://sqs.eu-central-1.amazonaws.com/']);
+    expect(headers[0]?.authorization).toContain('Credential=ASIAENV/');
+    expect(headers[0]?.['x-amz-security-token']).toBe('env-token');
+
+    // Read again for every request, as Lambda's variables were read before they moved to config.
+    env.AWS_ACCESS_KEY_ID = 'ASIANEXT';
+    delete env.AWS_SESSION_TOKEN;
+    await json.call('SendMessage', {});
+    expect(headers[1]?.authorization).toContain('Credential=ASIANEXT/');
+    expect(headers[1]).not.toHaveProperty('x-amz-security-token');
   });
 });
+
+/** Each service's connection as a function's config.ts builds it from `env`. */
+function connectionsFrom(env: Record<string, string>) {
+  return awsJsonConnections(parseEnvironment(awsJsonEnvironment({}), env), () =>
+    credentialsFromEnvironment(env),
+  );
+}
 
 /** A transport that never answers, recording each attempt's timeout and whether it was aborted. */
 function hanging() {
@@ -296,21 +310,13 @@ describe('AwsJsonClient inside a deadline', () => {
 });
 
 describe('AwsJsonClient endpoints', () => {
-  const variables = [
-    'AWS_ENDPOINT_URL',
-    'AWS_ENDPOINT_URL_DYNAMODB',
-    'AWS_ENDPOINT_URL_SQS',
-    'AWS_ENDPOINT_URL_SECRETS_MANAGER',
-    'AWS_ENDPOINT_URL_SECRETSMANAGER',
-  ];
-
-  async function urlOf(service: string): Promise<string> {
+  async function urlOf(service: 'dynamodb' | 'sqs' | 'secretsmanager', env: Record<string, string>) {
     const urls: string[] = [];
     const json = new AwsJsonClient({
+      ...connectionsFrom({ AWS_REGION: 'us-east-1', ...env })[service],
       service,
       targetPrefix: 'x',
       jsonVersion: '1.0',
-      region: 'us-east-1',
       credentials,
       transport: async (request) => {
         urls.push(request.url.href);
@@ -322,24 +328,18 @@ describe('AwsJsonClient endpoints', () => {
   }
 
   it('reads each service’s endpoint from the variable the AWS SDK reads, then AWS_ENDPOINT_URL', async () => {
-    const saved = { ...process.env };
-    try {
-      for (const name of variables) delete process.env[name];
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL: 'http://127.0.0.1:4000',
-        AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4001',
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4003',
-        // Not the SDK's name: ignored.
-        AWS_ENDPOINT_URL_SECRETSMANAGER: 'http://127.0.0.1:4999',
-      });
-      expect(await urlOf('dynamodb')).toBe('http://127.0.0.1:4001/');
-      expect(await urlOf('sqs')).toBe('http://127.0.0.1:4000/');
-      expect(await urlOf('secretsmanager')).toBe('http://127.0.0.1:4003/');
-      process.env.AWS_ENDPOINT_URL_SQS = 'http://127.0.0.1:4002';
-      expect(await urlOf('sqs')).toBe('http://127.0.0.1:4002/');
-    } finally {
-      process.env = saved;
-    }
+    const env: Record<string, string> = {
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4000',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4001',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4003',
+      // Not the SDK's name: ignored.
+      AWS_ENDPOINT_URL_SECRETSMANAGER: 'http://127.0.0.1:4999',
+    };
+    expect(await urlOf('dynamodb', env)).toBe('http://127.0.0.1:4001/');
+    expect(await urlOf('sqs', env)).toBe('http://127.0.0.1:4000/');
+    expect(await urlOf('secretsmanager', env)).toBe('http://127.0.0.1:4003/');
+    env.AWS_ENDPOINT_URL_SQS = 'http://127.0.0.1:4002';
+    expect(await urlOf('sqs', env)).toBe('http://127.0.0.1:4002/');
   });
 });
 
