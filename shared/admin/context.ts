@@ -2,11 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { NetworkPolicy } from '../bitbucket/rest/address-policy';
 import type { BitbucketClient, RepoRef } from '../bitbucket/rest/client';
 import { parseRepoRef } from '../bitbucket/rest/client';
-import {
-  type Credentials,
-  type CredentialsResult,
-  safeParseCredentials,
-} from '../bitbucket/rest/credentials';
+import { type Credentials, loadCredentials } from '../bitbucket/rest/credentials';
 import { DependencyError, GoneError, NotFoundError, ValidationError } from '../errors';
 import type { Log } from '../observability';
 import type { Queue } from '../queue/queue';
@@ -186,24 +182,25 @@ export function laterThan(now: Date, previous: string): string {
   return now.toISOString() > previous ? now.toISOString() : new Date(Date.parse(previous) + 1).toISOString();
 }
 
-/** The REST client for an integration, or undefined when it has no credentials. */
+/**
+ * The REST client for an integration, or undefined when it has no credentials. Throws
+ * DependencyError when its credentials cannot be read or are unusable, and the factory's
+ * ValidationError when they do not fit its platform or base URL.
+ */
 export async function clientFor(
   deps: AdminDeps,
   integration: IntegrationRecord,
 ): Promise<BitbucketClient | undefined> {
-  if (!integration.credentialsSecretId) return undefined;
-  const unreadable = (why: string) =>
-    new DependencyError(`the credentials of integration "${integration.name}" are ${why}`);
-  const text = await deps.secrets.get(integration.credentialsSecretId);
-  if (text === undefined) throw unreadable('missing');
-  let parsed: CredentialsResult;
+  let credentials: Credentials | undefined;
   try {
-    parsed = safeParseCredentials(JSON.parse(text));
-  } catch {
-    throw unreadable('not JSON');
+    credentials = await loadCredentials(deps.secrets, integration);
+  } catch (error) {
+    // This API wrote them and checked them then: unusable stored credentials are our fault,
+    // answered like a secret store that failed (docs/admin.md), not as the caller's bad input.
+    if (!(error instanceof ValidationError)) throw error;
+    throw new DependencyError(error.message, { cause: error });
   }
-  if (!parsed.success) throw unreadable('malformed');
-  return deps.bitbucket(integration, parsed.data);
+  return credentials && deps.bitbucket(integration, credentials);
 }
 
 /** The current webhook secret of an integration. Throws DependencyError when it is missing. */

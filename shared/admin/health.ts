@@ -1,19 +1,15 @@
-import {
-  type BitbucketClient,
-  type CredentialsCheck,
-  publicKeyBody,
-  type RepoRef,
-} from '../bitbucket/rest/client';
+import type { BitbucketClient, CredentialsCheck, RepoRef } from '../bitbucket/rest/client';
 import { BitbucketApiError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import { DependencyError } from '../errors';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
 import { validate } from '../validation';
 import {
-  deployKeyLabel,
+  ensureDeployKey,
   ensureHook,
-  hookDescription,
   hookProblems,
-  readDeployKey,
+  newDeployKey,
+  type SetupAction,
+  storedDeployKey,
   webhookEvents,
 } from './bitbucket-setup';
 import {
@@ -32,7 +28,6 @@ import {
   updateProject,
   webhookUrlOf,
 } from './context';
-import { generateDeployKey } from './deploy-key';
 import { ConflictError } from './errors';
 import { DEFAULT_PIPELINE_FILE, RepairSchema } from './schemas';
 
@@ -170,24 +165,12 @@ async function deployKeyCheck(
   ref: RepoRef,
   project: ProjectRecord,
 ): Promise<string | undefined> {
-  const { stored, body, problem } = await storedDeployKey(deps, project);
+  const { stored, body, problem } = await storedDeployKey(deps.secrets, project);
   if (!stored || problem) return problem;
   const key = (await client.listDeployKeys(ref)).find((candidate) => candidate.key === body);
   if (!key) return `our deploy key (${stored.fingerprint}) is not on the repository`;
   if (!key.readOnly) return `our deploy key (${stored.fingerprint}) has write access; it should be read-only`;
   return undefined;
-}
-
-/** The project's stored deploy key, its public body, and what is wrong with it before asking Bitbucket. */
-async function storedDeployKey(deps: AdminDeps, project: ProjectRecord) {
-  const stored = await readDeployKey(deps.secrets, project.deployKeySecretId);
-  const body = stored && publicKeyBody(stored.publicKey);
-  const problem = !stored
-    ? `the private key is missing from ${project.deployKeySecretId}`
-    : project.deployKey && publicKeyBody(project.deployKey.publicKey) !== body
-      ? 'the stored private key is not the one registered for this project'
-      : undefined;
-  return { stored, body, problem };
 }
 
 async function pipelineFileCheck(
@@ -228,13 +211,6 @@ function summary(checks: Check[]): Health {
   return { status, checks };
 }
 
-interface RepairAction {
-  action: string;
-  result: 'done' | 'failed';
-  target?: string;
-  reason?: string;
-}
-
 /**
  * `POST /admin/projects/{id}/repair`: attaches a detached project again, regenerates a deploy key
  * that is missing, not ours or not read-only (or when asked to), deletes stale keys and hooks,
@@ -257,7 +233,7 @@ export async function repairProject(
       'no-credentials',
     );
   }
-  const actions: RepairAction[] = [];
+  const actions: SetupAction[] = [];
   const changes: Partial<ProjectRecord> = {};
   if (project.status === 'detached') {
     Object.assign(changes, { status: 'connected', detachedAt: undefined });
@@ -273,12 +249,26 @@ export async function repairProject(
       reason: rejectedBecause(credentials),
     });
   } else {
-    await attempt(actions, 'regenerate-deploy-key', () =>
-      repairDeployKey(deps, client, ref, project, options, actions, changes),
-    );
-    await attempt(actions, 'update-webhook', () =>
-      repairHook(deps, context, client, ref, project, integration, actions, changes),
-    );
+    const key = await ensureDeployKey({
+      client,
+      ref,
+      secrets: deps.secrets,
+      stage: deps.stage,
+      project,
+      replacement: options.rotateDeployKey ? newDeployKey(deps.stage, project.id) : undefined,
+    });
+    if (key.deployKey) changes.deployKey = key.deployKey;
+    const hook = await ensureHook({
+      client,
+      ref,
+      stage: deps.stage,
+      integration,
+      url: webhookUrlOf(context, integration.name),
+      secret: await currentWebhookSecret(deps, integration),
+      knownId: project.webhookId,
+    });
+    if (hook.hook && hook.hook.id !== project.webhookId) changes.webhookId = hook.hook.id;
+    actions.push(...key.actions, ...hook.actions);
   }
 
   const saved = await saveChanges(deps, id, changes);
@@ -286,108 +276,6 @@ export async function repairProject(
     actions: actions.map((a) => `${a.action}:${a.result}${a.target ? `:${a.target}` : ''}`),
   });
   return { status: 200, body: { actions, health: await inspect(deps, context, saved) } };
-}
-
-async function repairDeployKey(
-  deps: AdminDeps,
-  client: BitbucketClient,
-  ref: RepoRef,
-  project: ProjectRecord,
-  options: { rotateDeployKey?: boolean | undefined },
-  actions: RepairAction[],
-  changes: Partial<ProjectRecord>,
-): Promise<void> {
-  const { stored, body: storedBody, problem } = await storedDeployKey(deps, project);
-  const keys = await client.listDeployKeys(ref);
-  let current = keys.find((key) => key.key === storedBody && key.readOnly);
-  const why =
-    problem ??
-    (!current
-      ? 'the key was not on the repository (or not read-only)'
-      : options.rotateDeployKey
-        ? 'asked to rotate it'
-        : undefined);
-  if (why) {
-    // New key on Bitbucket first, then the secret, then the old key goes: a runner reading the
-    // secret at any moment gets a key that works.
-    const fresh = generateDeployKey(`hookgate-${deps.stage}-${project.id}`);
-    current = await client.addDeployKey(ref, {
-      key: fresh.publicKey,
-      label: deployKeyLabel(deps.stage, project.id),
-    });
-    await deps.secrets.put(project.deployKeySecretId, JSON.stringify(fresh));
-    changes.deployKey = { publicKey: fresh.publicKey, fingerprint: fresh.fingerprint, id: current.id };
-    actions.push({ action: 'regenerate-deploy-key', result: 'done', target: fresh.fingerprint, reason: why });
-  } else if (current && project.deployKey?.id !== current.id && stored) {
-    changes.deployKey = { publicKey: stored.publicKey, fingerprint: stored.fingerprint, id: current.id };
-  }
-  const label = deployKeyLabel(deps.stage, project.id);
-  for (const key of keys) {
-    if (key.id === current?.id || (key.label !== label && key.key !== storedBody)) continue;
-    await client.deleteDeployKey(ref, key.id);
-    actions.push({
-      action: 'delete-deploy-key',
-      result: 'done',
-      target: key.id,
-      reason: key.key === storedBody ? 'the replaced key' : 'a stale key of this project',
-    });
-  }
-}
-
-async function repairHook(
-  deps: AdminDeps,
-  context: AdminContext,
-  client: BitbucketClient,
-  ref: RepoRef,
-  project: ProjectRecord,
-  integration: IntegrationRecord,
-  actions: RepairAction[],
-  changes: Partial<ProjectRecord>,
-): Promise<void> {
-  const events = webhookEvents(integration.provider);
-  const url = webhookUrlOf(context, integration.name);
-  const outcome = await ensureHook(
-    client,
-    ref,
-    {
-      url,
-      events,
-      description: hookDescription(deps.stage, integration.name),
-      secret: await currentWebhookSecret(deps, integration),
-    },
-    project.webhookId,
-  );
-  for (const hook of outcome.deleted) {
-    actions.push({
-      action: 'delete-webhook',
-      result: 'done',
-      target: hook.id,
-      reason: hook.url === url ? 'a duplicate with our URL' : `stale: its URL ${hook.url} is no longer ours`,
-    });
-  }
-  const problems = outcome.before ? hookProblems(outcome.before, events) : [];
-  actions.push({
-    action: outcome.action === 'created' ? 'create-webhook' : 'update-webhook',
-    result: 'done',
-    target: outcome.hook.id,
-    reason:
-      outcome.action === 'created'
-        ? `no webhook with URL ${url}`
-        : problems.length
-          ? problems.join('; ')
-          : 'nothing wrong was seen; the current secret was set again',
-  });
-  if (project.webhookId !== outcome.hook.id) changes.webhookId = outcome.hook.id;
-}
-
-/** Runs a repair step; a REST failure becomes a failed action and the next step still runs. */
-async function attempt(actions: RepairAction[], action: string, step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (error) {
-    if (!(error instanceof BitbucketApiError)) throw error;
-    actions.push({ action, result: 'failed', reason: error.message });
-  }
 }
 
 /** Applies repair's changes to the latest project item; re-attaching writes the mapping too. */

@@ -1,4 +1,4 @@
-import { type BitbucketClient, parseRepoRef, publicKeyBody, type RepoRef } from '../bitbucket/rest/client';
+import { type BitbucketClient, parseRepoRef, type RepoRef } from '../bitbucket/rest/client';
 import { BitbucketAuthError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import type { CloneUrls } from '../domain/events';
 import { ProjectSettingsSchema } from '../domain/settings';
@@ -11,7 +11,8 @@ import {
   deployKeyLabel,
   ensureDeployKey,
   ensureHook,
-  hookDescription,
+  newDeployKey,
+  removeFromRepository,
   webhookEvents,
 } from './bitbucket-setup';
 import {
@@ -30,7 +31,7 @@ import {
   updateProject,
   webhookUrlOf,
 } from './context';
-import { generateDeployKey } from './deploy-key';
+import type { DeployKey as KeyPair } from './deploy-key';
 import { ConflictError } from './errors';
 import { projectIdOf } from './project-id';
 import { ConnectProjectSchema, INTEGRATION_NAME, PatchProjectSchema } from './schemas';
@@ -47,9 +48,9 @@ interface RepositoryFacts {
  * `POST /admin/projects`. With credentials: reads the repository from Bitbucket, registers a new
  * read-only deploy key and the webhook (an existing hook with our URL is updated, never
  * duplicated). Without: takes `repositoryId` and `defaultBranch` from the request and answers
- * what to set up by hand. The private key is stored first and the project last, so a failure
- * leaves no project. Throws ValidationError, NotFoundError, GoneError, ConflictError (already
- * connected) and the REST client's errors.
+ * what to set up by hand. The project is stored last, so a failure leaves no project. Throws
+ * ValidationError, NotFoundError, GoneError, ConflictError (already connected) and the REST
+ * client's errors.
  */
 export async function connectProject(
   deps: AdminDeps,
@@ -57,64 +58,35 @@ export async function connectProject(
   { body }: AdminRequest,
 ): Promise<AdminResult> {
   const input = validate(ConnectProjectSchema, body(), 'request');
-  const given =
+  const settings =
     input.settings === undefined ? undefined : validate(ProjectSettingsSchema, input.settings, 'settings');
   const ref = parseRepoRef(input.repository);
   const integration = await activeIntegration(deps, input.integration);
   const client = await clientFor(deps, integration);
   const repo = client ? await readRepository(client, ref, input) : givenRepository(integration, ref, input);
-
   const id = projectIdOf(integration.name, repo.id);
-  const existing = await deps.store.getProject(id);
-  if (existing && existing.status !== 'detached') {
-    throw new ConflictError(
-      `repository ${repo.fullName} is already connected through integration "${integration.name}" as project ${id}`,
-      'already-connected',
-    );
-  }
+  const existing = await reconnectable(deps, integration, repo, id);
+  const key = newDeployKey(deps.stage, id);
+  const pending = connectedProject(deps, { id, integration, repo, settings, input, existing, key });
+  // Checked before anything is written; what Bitbucket assigns fits in the headroom.
+  checkItemFits('project', projectItem(pending));
 
-  checkItemFits('project', projectItem(provisionalProject(integration, repo, id, given, input)));
-  const webhookSecret = client ? await currentWebhookSecret(deps, integration) : undefined;
-  const deployKeySecretId = secretIds.deployKey(deps.stage, id);
-  const key = generateDeployKey(`hookgate-${deps.stage}-${id}`);
-  await deps.secrets.put(deployKeySecretId, JSON.stringify(key));
-  const url = webhookUrlOf(context, integration.name);
-  const events = webhookEvents(integration.provider);
-  const label = deployKeyLabel(deps.stage, id);
-  let registered: { deployKeyId: string; webhookId: string; webhookAction: string } | undefined;
+  let registered: Registered | undefined;
   if (client) {
-    try {
-      const keyOutcome = await ensureDeployKey(client, ref, key.publicKey, label);
-      const hook = await ensureHook(client, ref, {
-        url,
-        events,
-        description: hookDescription(deps.stage, integration.name),
-        secret: webhookSecret,
-      });
-      registered = { deployKeyId: keyOutcome.key.id, webhookId: hook.hook.id, webhookAction: hook.action };
-    } catch (error) {
-      if (!existing) await deps.secrets.delete(deployKeySecretId).catch(() => undefined);
-      throw error;
-    }
+    registered = await registerOnRepository(deps, context, {
+      client,
+      ref,
+      integration,
+      project: { ...pending, deployKey: existing?.deployKey },
+      key,
+      existing,
+    });
+  } else {
+    await deps.secrets.put(pending.deployKeySecretId, JSON.stringify(key));
   }
-
-  const at = deps.now().toISOString();
   // Undefined fields are not stored.
   const project: ProjectRecord = {
-    id,
-    integration: integration.name,
-    provider: integration.provider,
-    repositoryId: repo.id,
-    fullName: repo.fullName,
-    cloneUrls: repo.cloneUrls,
-    defaultBranch: repo.defaultBranch,
-    // A reconnected project keeps what was set before unless the request says otherwise.
-    settings: given ?? existing?.settings ?? ProjectSettingsSchema.parse({}),
-    deployKeySecretId,
-    createdAt: existing?.createdAt ?? at,
-    updatedAt: at,
-    status: 'connected',
-    pipelineFile: input.pipelineFile ?? existing?.pipelineFile,
+    ...pending,
     deployKey: { publicKey: key.publicKey, fingerprint: key.fingerprint, id: registered?.deployKeyId },
     webhookId: registered?.webhookId,
   };
@@ -126,41 +98,130 @@ export async function connectProject(
     deployKeyFingerprint: key.fingerprint,
     managed: Boolean(registered),
   });
-
-  return {
-    status: 201,
-    body: {
-      project: projectView(context, project),
-      publicKey: key.publicKey,
-      webhookUrl: url,
-      ...(registered
-        ? {
-            webhook: { id: registered.webhookId, action: registered.webhookAction, events },
-            deployKey: { id: registered.deployKeyId, fingerprint: key.fingerprint, readOnly: true },
-          }
-        : {
-            manualSetup: {
-              webhook: {
-                url,
-                events,
-                secret: `the webhook secret of integration "${integration.name}", shown when it was created or its secret was last rotated (POST /admin/integrations/${integration.name}/rotate-secret issues a new one)`,
-              },
-              deployKey: { publicKey: key.publicKey, label, permission: 'read-only' },
-            },
-          }),
-    },
-  };
+  return { status: 201, body: connectAnswer(deps, context, { project, integration, key, registered }) };
 }
 
-/** The project as it will be stored, less what Bitbucket assigns: to check its size before writing. */
-function provisionalProject(
+/**
+ * The detached project a connect revives, or undefined when the repository was never connected
+ * through this integration. Throws ConflictError when it is connected.
+ */
+async function reconnectable(
+  deps: AdminDeps,
   integration: IntegrationRecord,
   repo: RepositoryFacts,
   id: string,
-  settings: ProjectRecord['settings'] | undefined,
-  input: { pipelineFile?: string | undefined },
+): Promise<ProjectRecord | undefined> {
+  const existing = await deps.store.getProject(id);
+  if (existing && existing.status !== 'detached') {
+    throw new ConflictError(
+      `repository ${repo.fullName} is already connected through integration "${integration.name}" as project ${id}`,
+      'already-connected',
+    );
+  }
+  return existing;
+}
+
+/** What connect registered on the repository. */
+interface Registered {
+  deployKeyId: string;
+  webhookId: string;
+  webhookAction: 'created' | 'updated';
+}
+
+/**
+ * Puts the project's new deploy key and our webhook (with the integration's current secret) on
+ * the repository. When Bitbucket refuses anything, a new project's private key is removed again
+ * and the refusal thrown.
+ */
+async function registerOnRepository(
+  deps: AdminDeps,
+  context: AdminContext,
+  setup: {
+    client: BitbucketClient;
+    ref: RepoRef;
+    integration: IntegrationRecord;
+    project: Pick<ProjectRecord, 'id' | 'deployKeySecretId' | 'deployKey'>;
+    key: KeyPair;
+    existing: ProjectRecord | undefined;
+  },
+): Promise<Registered> {
+  const { client, ref, integration, project } = setup;
+  const secret = await currentWebhookSecret(deps, integration);
+  try {
+    const key = await ensureDeployKey({
+      client,
+      ref,
+      secrets: deps.secrets,
+      stage: deps.stage,
+      project,
+      replacement: setup.key,
+    });
+    if (key.refused) throw key.refused;
+    const url = webhookUrlOf(context, integration.name);
+    const hook = await ensureHook({ client, ref, stage: deps.stage, integration, url, secret });
+    if (hook.refused) throw hook.refused;
+    return { deployKeyId: key.key.id, webhookId: hook.hook.id, webhookAction: hook.change };
+  } catch (error) {
+    if (!setup.existing) await deps.secrets.delete(project.deployKeySecretId).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Connect's answer: the project, and what was registered on Bitbucket or is to be set up by hand. */
+function connectAnswer(
+  deps: AdminDeps,
+  context: AdminContext,
+  connected: {
+    project: ProjectRecord;
+    integration: IntegrationRecord;
+    key: KeyPair;
+    registered: Registered | undefined;
+  },
+) {
+  const { project, integration, registered } = connected;
+  const url = webhookUrlOf(context, integration.name);
+  const events = webhookEvents(integration.provider);
+  const { publicKey, fingerprint } = connected.key;
+  return {
+    project: projectView(context, project),
+    publicKey,
+    webhookUrl: url,
+    ...(registered
+      ? {
+          webhook: { id: registered.webhookId, action: registered.webhookAction, events },
+          deployKey: { id: registered.deployKeyId, fingerprint, readOnly: true },
+        }
+      : {
+          manualSetup: {
+            webhook: {
+              url,
+              events,
+              secret: `the webhook secret of integration "${integration.name}", shown when it was created or its secret was last rotated (POST /admin/integrations/${integration.name}/rotate-secret issues a new one)`,
+            },
+            deployKey: { publicKey, label: deployKeyLabel(deps.stage, project.id), permission: 'read-only' },
+          },
+        }),
+  };
+}
+
+/**
+ * The project a connect stores, less what Bitbucket assigns. A reconnected project keeps what was
+ * set before unless the request says otherwise.
+ */
+function connectedProject(
+  deps: AdminDeps,
+  connect: {
+    id: string;
+    integration: IntegrationRecord;
+    repo: RepositoryFacts;
+    settings: ProjectRecord['settings'] | undefined;
+    input: { pipelineFile?: string | undefined };
+    existing: ProjectRecord | undefined;
+    key: KeyPair;
+  },
 ): ProjectRecord {
-  const at = new Date(0).toISOString();
+  const { id, integration, repo, existing } = connect;
+  const at = deps.now().toISOString();
   return {
     id,
     integration: integration.name,
@@ -169,12 +230,13 @@ function provisionalProject(
     fullName: repo.fullName,
     cloneUrls: repo.cloneUrls,
     defaultBranch: repo.defaultBranch,
-    settings: settings ?? ProjectSettingsSchema.parse({}),
-    deployKeySecretId: id,
-    createdAt: at,
+    settings: connect.settings ?? existing?.settings ?? ProjectSettingsSchema.parse({}),
+    deployKeySecretId: secretIds.deployKey(deps.stage, id),
+    createdAt: existing?.createdAt ?? at,
     updatedAt: at,
     status: 'connected',
-    pipelineFile: input.pipelineFile,
+    pipelineFile: connect.input.pipelineFile ?? existing?.pipelineFile,
+    deployKey: { publicKey: connect.key.publicKey, fingerprint: connect.key.fingerprint },
   };
 }
 
@@ -317,7 +379,13 @@ export async function disconnectProject(
   if (client) cleanup = 'removed';
   if (client && integration) {
     try {
-      await removeFromRepository(deps, context, client, project, integration);
+      await removeFromRepository({
+        client,
+        ref: repoRefOf(project),
+        stage: deps.stage,
+        project,
+        url: webhookUrlOf(context, integration.name),
+      });
     } catch (error) {
       if (!(error instanceof BitbucketNotFoundError || error instanceof BitbucketAuthError)) throw error;
       cleanup = `skipped: ${error.message}`;
@@ -335,25 +403,4 @@ export async function disconnectProject(
     bitbucket: cleanup,
   });
   return { status: 204 };
-}
-
-async function removeFromRepository(
-  deps: AdminDeps,
-  context: AdminContext,
-  client: BitbucketClient,
-  project: ProjectRecord,
-  integration: IntegrationRecord,
-): Promise<void> {
-  const ref = repoRefOf(project);
-  const url = webhookUrlOf(context, integration.name);
-  for (const hook of await client.listHooks(ref)) {
-    if (hook.url === url || hook.id === project.webhookId) await client.deleteHook(ref, hook.id);
-  }
-  const label = deployKeyLabel(deps.stage, project.id);
-  const ours = project.deployKey ? publicKeyBody(project.deployKey.publicKey) : undefined;
-  for (const key of await client.listDeployKeys(ref)) {
-    if (key.label === label || key.key === ours || key.id === project.deployKey?.id) {
-      await client.deleteDeployKey(ref, key.id);
-    }
-  }
 }

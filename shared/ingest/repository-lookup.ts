@@ -1,7 +1,7 @@
 import type { NetworkPolicy } from '../bitbucket/rest/address-policy';
 import { parseRepoRef } from '../bitbucket/rest/client';
 import { createConnection, type ProviderConnection } from '../bitbucket/rest/connection';
-import { safeParseCredentials } from '../bitbucket/rest/credentials';
+import { loadCredentials } from '../bitbucket/rest/credentials';
 import { BitbucketUnavailableError } from '../bitbucket/rest/errors';
 import {
   listOpenPullRequestsFromBranch,
@@ -9,7 +9,7 @@ import {
   resolveCommit,
 } from '../bitbucket/rest/pull-requests';
 import { TtlCache } from '../cache';
-import { DependencyError, ValidationError } from '../errors';
+import { DependencyError } from '../errors';
 import type { Log } from '../observability';
 import type { SecretReader } from '../secrets/secrets';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
@@ -69,32 +69,22 @@ export function createBitbucketLookup(options: BitbucketLookupOptions): Reposito
   );
   const outages = new Map<string, { until: number; error: DependencyError }>();
 
-  const connect = (integration: IntegrationRecord) => {
-    const secretId = integration.credentialsSecretId;
-    if (!secretId) return Promise.resolve(undefined);
-    return connections.getOrLoad(`${integration.name}#${integration.version}`, async () => {
-      const text = await options.secrets.get(secretId);
-      const problem = (why: string) =>
-        new ValidationError(`the credentials of integration "${integration.name}" are ${why}`);
-      if (text === undefined) throw problem('missing from the secret store');
-      let parsed: ReturnType<typeof safeParseCredentials>;
-      try {
-        parsed = safeParseCredentials(JSON.parse(text));
-      } catch {
-        throw problem('not JSON');
-      }
-      if (!parsed.success) throw problem(`malformed (${parsed.problems.join('; ')})`);
-      return createConnection(integration.provider, {
-        credentials: parsed.data,
-        baseUrl: integration.baseUrl,
-        timeoutMs: options.timeoutMs ?? 5_000,
-        maxDelayMs: options.maxDelayMs ?? 2_000,
-        ...(options.log ? { log: options.log } : {}),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-        network: options.network ?? 'aws',
-      });
+  const connect = (integration: IntegrationRecord) =>
+    connections.getOrLoad(`${integration.name}#${integration.version}`, async () => {
+      const credentials = await loadCredentials(options.secrets, integration);
+      return (
+        credentials &&
+        createConnection(integration.provider, {
+          credentials,
+          baseUrl: integration.baseUrl,
+          timeoutMs: options.timeoutMs ?? 5_000,
+          maxDelayMs: options.maxDelayMs ?? 2_000,
+          ...(options.log ? { log: options.log } : {}),
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+          network: options.network ?? 'aws',
+        })
+      );
     });
-  };
 
   const ask = async <T>(
     integration: IntegrationRecord,

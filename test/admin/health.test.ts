@@ -215,6 +215,19 @@ describe.each(KITS)('health and repair on $name', (kit: PlatformKit) => {
     expect(response.body.health.status).toBe('ok');
   });
 
+  it('puts the new deploy key on the repository before taking the old one off', async () => {
+    const server = kit.server(h);
+    const from = server.requests.length;
+
+    await repair({ rotateDeployKey: true });
+
+    const keyChanges = server.requests
+      .slice(from)
+      .filter((request) => request.method !== 'GET' && /\/(deploy-keys|ssh)(\/|$)/.test(request.path))
+      .map((request) => request.method);
+    expect(keyChanges).toEqual(['POST', 'DELETE']);
+  });
+
   it('deletes stale keys and hooks of ours, and duplicate hooks, leaving others alone', async () => {
     kit.addKey(h, { text: generatePublicKey('stale'), label: `Hookgate ${STAGE} ${projectId}` });
     kit.addKey(h, { text: generatePublicKey('theirs'), label: 'someone else' });

@@ -525,10 +525,17 @@ describe('registering a key the repository already has', () => {
       label: `Hookgate ${STAGE} ${projectIdOf(kit.integration, repositoryId)}`,
     });
 
+    const from = kit.server(h).requests.length;
     const response = await h.call('POST', '/admin/projects', {
       body: { integration: kit.integration, repository: kit.repository },
     });
 
     expect(kit.keys(h)).toEqual([expect.objectContaining({ body: bodyOf(response.body.publicKey) })]);
+    const keyChanges = kit
+      .server(h)
+      .requests.slice(from)
+      .filter((request) => request.method !== 'GET' && /\/ssh(\/|$)/.test(request.path))
+      .map((request) => request.method);
+    expect(keyChanges).toEqual(['POST', 'DELETE']);
   });
 });

@@ -5,11 +5,13 @@ import {
   APP_PASSWORDS_REFUSED,
   authorizationHeader,
   type Credentials,
+  loadCredentials,
   parseCredentials,
   safeParseCredentials,
 } from '../../shared/bitbucket/rest/credentials';
-import { ValidationError } from '../../shared/errors';
+import { DependencyError, ValidationError } from '../../shared/errors';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
+import { MemorySecretStore } from '../support/memory-secret-store';
 
 const ALL_SCOPES = ['repository', 'repository:admin', 'pullrequest', 'webhook'];
 const REF = { owner: 'acme', slug: 'web' };
@@ -132,6 +134,46 @@ describe('parsing stored credentials', () => {
     expect(() => parseCredentials({ username: 'dev', password: 'pw' }, 'bitbucket-data-center')).toThrow(
       /Data Center takes kind 'http-access-token'/,
     );
+  });
+});
+
+describe("loading an integration's credentials", () => {
+  const SECRET_ID = 'hookgate/test/integrations/acme/credentials';
+  const integration = { name: 'acme', credentialsSecretId: SECRET_ID };
+  let secrets: MemorySecretStore;
+
+  beforeEach(() => {
+    secrets = new MemorySecretStore();
+  });
+
+  it('reads, parses and checks them, and answers undefined for an integration without any', async () => {
+    const stored = { kind: 'access-token', token: 'ATCTT3x' };
+    await secrets.put(SECRET_ID, JSON.stringify(stored));
+    expect(await loadCredentials(secrets, integration)).toEqual(stored);
+    expect(await loadCredentials(secrets, { name: 'manual' })).toBeUndefined();
+  });
+
+  it.each([
+    ['missing', undefined, 'the credentials of integration "acme" are missing from the secret store'],
+    ['not JSON', '{kind', 'the credentials of integration "acme" are not JSON'],
+    [
+      'malformed',
+      JSON.stringify({ kind: 'access-token', token: 'two words' }),
+      'the credentials of integration "acme" are malformed (token: must be a non-empty string without whitespace)',
+    ],
+  ])('refuses them %s as a ValidationError, which no retry fixes', async (_, text, message) => {
+    if (text !== undefined) await secrets.put(SECRET_ID, text);
+    const loading = loadCredentials(secrets, integration);
+    await expect(loading).rejects.toThrow(new ValidationError(message));
+    await expect(loading.catch((error) => error.retryable)).resolves.toBe(false);
+  });
+
+  it("passes on the secret store's failure, which a retry may fix", async () => {
+    const failure = new DependencyError('secrets unavailable');
+    secrets.get = async () => {
+      throw failure;
+    };
+    await expect(loadCredentials(secrets, integration)).rejects.toBe(failure);
   });
 });
 

@@ -75,6 +75,16 @@ export function forbiddenAddressReason(address: string, policy: NetworkPolicy): 
  * the admin API (create, patch) and the REST clients apply. Throws ValidationError.
  */
 export function checkBaseUrl(
+  provider: 'bitbucket-data-center',
+  value: string | undefined,
+  policy: NetworkPolicy,
+): string;
+export function checkBaseUrl(
+  provider: Provider,
+  value: string | undefined,
+  policy: NetworkPolicy,
+): string | undefined;
+export function checkBaseUrl(
   provider: Provider,
   value: string | undefined,
   policy: NetworkPolicy,

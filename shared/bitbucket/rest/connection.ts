@@ -1,6 +1,6 @@
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
-import { checkBaseUrl } from './address-policy';
+import { checkBaseUrl, type NetworkPolicy } from './address-policy';
 import { type ClientOptions, type Connection, checkRepoRef, type RepoRef } from './client';
 import { createAuthorizer } from './credentials';
 import { createHttpClient } from './http';
@@ -24,8 +24,8 @@ export function createConnection(
   provider: Provider,
   options: ClientOptions & { baseUrl?: string },
 ): ProviderConnection {
-  const { credentials, tokenUrl, baseUrl: given, ...http } = options;
-  const baseUrl = checkBaseUrl(provider, given, http.network ?? 'aws');
+  const { credentials, tokenUrl, baseUrl, ...http } = options;
+  const root = apiRootOf(provider, baseUrl, http.network ?? 'aws');
   if (provider === 'bitbucket-cloud') {
     if (credentials.kind === 'http-access-token') {
       throw new ValidationError(
@@ -37,7 +37,7 @@ export function createConnection(
       connection: {
         http: createHttpClient({
           ...http,
-          baseUrl: baseUrl ?? CLOUD_API_URL,
+          baseUrl: root,
           authorizer: createAuthorizer(credentials, { ...http, tokenUrl }),
         }),
         repoPath: (ref: RepoRef) =>
@@ -50,15 +50,23 @@ export function createConnection(
       `Data Center takes an HTTP access token, not credentials of kind '${credentials.kind}'`,
     );
   }
-  const root = (baseUrl as string).replace(/\/rest$/, '');
   return {
     provider,
     connection: {
-      http: createHttpClient({ ...http, baseUrl: `${root}/rest`, authorizer: createAuthorizer(credentials) }),
+      http: createHttpClient({ ...http, baseUrl: root, authorizer: createAuthorizer(credentials) }),
       // `latest` is what the 9.x OpenAPI spec uses; `1.0` names the same resources.
       repoPath: (ref: RepoRef) => `/api/latest/${dataCenterRepoPart(ref)}`,
     },
   };
+}
+
+/**
+ * The REST API root of an integration: Cloud's own or its base URL, a Data Center server root
+ * with `/rest` (given with or without it). Throws checkBaseUrl's ValidationError.
+ */
+function apiRootOf(provider: Provider, baseUrl: string | undefined, policy: NetworkPolicy): string {
+  if (provider === 'bitbucket-cloud') return checkBaseUrl(provider, baseUrl, policy) ?? CLOUD_API_URL;
+  return `${checkBaseUrl(provider, baseUrl, policy).replace(/\/rest$/, '')}/rest`;
 }
 
 /** `projects/{key}/repos/{slug}`: the part of a Data Center path that names a repository. */

@@ -13,7 +13,5 @@ export function createBitbucketClient(
   provider: Provider,
   options: ClientOptions & { baseUrl?: string },
 ): BitbucketClient {
-  if (provider === 'bitbucket-cloud') return createCloudClient(options);
-  const { baseUrl, tokenUrl: _ignored, ...rest } = options;
-  return createDataCenterClient({ ...rest, baseUrl: baseUrl ?? '' });
+  return provider === 'bitbucket-cloud' ? createCloudClient(options) : createDataCenterClient(options);
 }

@@ -3,6 +3,8 @@ import * as z from 'zod/mini';
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
 import { listIssues, matches, oneOf } from '../../validation';
+import type { SecretReader } from '../../secrets/secrets';
+import type { IntegrationRecord } from '../../store/store';
 import { isRecord } from '../event-keys';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, oauthTokenSource } from './oauth';
@@ -78,6 +80,31 @@ export function safeParseCredentials(input: unknown): CredentialsResult {
     success: false,
     problems: listIssues(result.error.issues, { topLevel: 'credentials' }),
   };
+}
+
+/**
+ * An integration's stored credentials, or undefined when it has none: read from the secret store,
+ * parsed and checked against their kind's schema. Throws ValidationError when they are missing,
+ * not JSON or malformed (reading them again gives the same bytes), and the secret store's
+ * DependencyError when it could not be read.
+ */
+export async function loadCredentials(
+  secrets: SecretReader,
+  integration: Pick<IntegrationRecord, 'name' | 'credentialsSecretId'>,
+): Promise<Credentials | undefined> {
+  if (!integration.credentialsSecretId) return undefined;
+  const unusable = (why: string) =>
+    new ValidationError(`the credentials of integration "${integration.name}" are ${why}`);
+  const text = await secrets.get(integration.credentialsSecretId);
+  if (text === undefined) throw unusable('missing from the secret store');
+  let parsed: CredentialsResult;
+  try {
+    parsed = safeParseCredentials(JSON.parse(text));
+  } catch {
+    throw unusable('not JSON');
+  }
+  if (!parsed.success) throw unusable(`malformed (${parsed.problems.join('; ')})`);
+  return parsed.data;
 }
 
 const KINDS: Record<Provider, readonly CredentialsKind[]> = {

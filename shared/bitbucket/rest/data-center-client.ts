@@ -46,14 +46,17 @@ const AccessKeySchema = z.object({
 });
 
 export interface DataCenterClientOptions extends Omit<ClientOptions, 'tokenUrl'> {
-  /** The server root, e.g. `https://bitbucket.example.com` (REST lives under `/rest`). */
-  baseUrl: string;
+  /**
+   * The server root, e.g. `https://bitbucket.example.com` (REST lives under `/rest`). Optional in
+   * type only, so an integration's passes as stored: without one the client is refused.
+   */
+  baseUrl?: string | undefined;
 }
 
 /**
  * A BitbucketClient for Bitbucket Data Center (REST `api/latest`, access keys under
  * `keys/latest`). Throws ValidationError when the credentials are not an HTTP access token or
- * the base URL is unusable.
+ * the base URL is missing or unusable.
  */
 export function createDataCenterClient(options: DataCenterClientOptions): BitbucketClient {
   const { connection } = createConnection('bitbucket-data-center', options);
