@@ -1,4 +1,5 @@
 import type { Provider } from '../domain/events';
+import { isRecord } from '../is-record';
 
 // Keys from the Cloud OpenAPI `hook_event.event` enum and the DC "Event payload" pages
 // (see reference/bitbucket-protocol.md §1.1 and §2.1). None is sent by both platforms.
@@ -56,8 +57,4 @@ export function inferProvider(eventKey: string | undefined, body: unknown): Prov
 export function isPing(eventKey: string | undefined, body: unknown): boolean {
   if (eventKey === DC_PING_KEY) return true;
   return !eventKey && isRecord(body) && body.test === true && body.eventKey === undefined;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

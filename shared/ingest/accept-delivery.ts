@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { isPing, isRecord } from '../bitbucket/event-keys';
+import { isPing } from '../bitbucket/event-keys';
 import { verifySignature } from '../bitbucket/signature';
 import type { TtlCache } from '../cache';
 import { INTEGRATION_NAME } from '../domain/names';
@@ -11,6 +11,7 @@ import {
   PayloadTooLargeError,
   SignatureError,
 } from '../errors';
+import { isRecord } from '../is-record';
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { WebhookSecrets } from '../secrets/webhook-secrets';

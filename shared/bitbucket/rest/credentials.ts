@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
 import { matches, oneOf } from '../../http/checks';
-import { isRecord } from '../event-keys';
+import { isRecord } from '../../is-record';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, oauthTokenSource } from './oauth';
 
