@@ -1,15 +1,12 @@
 import * as z from 'zod/mini';
 import {
   type BitbucketClient,
-  CLOUD_WEBHOOK_EVENTS,
-  DATA_CENTER_WEBHOOK_EVENTS,
   type DeployKey,
   type Hook,
   type HookSpec,
   publicKeyBody,
   type RepoRef,
 } from '../bitbucket/rest/client';
-import type { Provider } from '../domain/events';
 import type { SecretStore } from '../secrets/secrets';
 
 // What Hookgate puts on a repository, and how it recognises its own: the webhook by its URL
@@ -24,11 +21,6 @@ export function hookDescription(stage: string, integration: string): string {
 /** The label of a project's deploy key. */
 export function deployKeyLabel(stage: string, projectId: string): string {
   return `Hookgate ${stage} ${projectId}`;
-}
-
-/** The events a Hookgate webhook subscribes to on a platform. */
-export function webhookEvents(provider: Provider): readonly string[] {
-  return provider === 'bitbucket-cloud' ? CLOUD_WEBHOOK_EVENTS : DATA_CENTER_WEBHOOK_EVENTS;
 }
 
 /** What is wrong with a hook that has our URL, compared with the events we subscribe to. */

@@ -1,3 +1,4 @@
+import { webhookEvents } from '../bitbucket/event-keys';
 import {
   type BitbucketClient,
   type CredentialsCheck,
@@ -8,14 +9,7 @@ import { BitbucketApiError, BitbucketNotFoundError } from '../bitbucket/rest/err
 import { DependencyError } from '../errors';
 import { validate } from '../evaluate';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
-import {
-  deployKeyLabel,
-  ensureHook,
-  hookDescription,
-  hookProblems,
-  readDeployKey,
-  webhookEvents,
-} from './bitbucket-setup';
+import { deployKeyLabel, ensureHook, hookDescription, hookProblems, readDeployKey } from './bitbucket-setup';
 import {
   type AdminContext,
   type AdminDeps,

@@ -1,3 +1,4 @@
+import { webhookEvents } from '../bitbucket/event-keys';
 import { type BitbucketClient, parseRepoRef, publicKeyBody, type RepoRef } from '../bitbucket/rest/client';
 import { BitbucketAuthError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import type { CloneUrls } from '../domain/events';
@@ -7,13 +8,7 @@ import { validate } from '../evaluate';
 import { secretIds } from '../secrets/secrets';
 import { projectItem } from '../store/dynamo-items';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
-import {
-  deployKeyLabel,
-  ensureDeployKey,
-  ensureHook,
-  hookDescription,
-  webhookEvents,
-} from './bitbucket-setup';
+import { deployKeyLabel, ensureDeployKey, ensureHook, hookDescription } from './bitbucket-setup';
 import {
   type AdminContext,
   type AdminDeps,
