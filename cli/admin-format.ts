@@ -1,6 +1,6 @@
 // Plain-text rendering of admin API answers: aligned columns, no colours, no dependency.
 
-import { isRecord } from '../shared/bitbucket/event-keys';
+import { isRecord } from '../shared/is-record';
 
 /** One table: a header row and the rows below it, columns padded to the widest cell. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {

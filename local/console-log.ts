@@ -1,3 +1,4 @@
+import { isRecord } from '../shared/is-record';
 import type { Log, LogAttributes } from '../shared/observability';
 
 /**
@@ -49,10 +50,6 @@ export function adminConsoleLog(
       if (message === 'audit' && isRecord(entry)) onAudit(entry);
     },
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `Name: message (cause: Name: message)`, following causes; no stack. */

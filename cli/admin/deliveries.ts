@@ -1,4 +1,4 @@
-import { isRecord } from '../../shared/bitbucket/event-keys';
+import { isRecord } from '../../shared/is-record';
 import { cell, fields, itemsOf, nextOf, pick, table } from '../admin-format';
 import { UsageError } from '../errors';
 import { segment, str, unwrap, type Verb } from './verb';

@@ -1,5 +1,5 @@
-import { isRecord } from '../../shared/bitbucket/event-keys';
 import { ProjectSettingsSchema } from '../../shared/domain/settings';
+import { isRecord } from '../../shared/is-record';
 import { cell, fields, itemsOf, pick, table } from '../admin-format';
 import { UsageError } from '../errors';
 import {

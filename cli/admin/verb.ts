@@ -1,5 +1,5 @@
-import { isRecord } from '../../shared/bitbucket/event-keys';
 import { PROVIDERS, type Provider } from '../../shared/domain/events';
+import { isRecord } from '../../shared/is-record';
 import type { AdminRequest, AdminResponse } from '../admin-client';
 import { cell, table } from '../admin-format';
 import { UsageError } from '../errors';

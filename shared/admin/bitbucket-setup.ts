@@ -1,15 +1,13 @@
 import * as z from 'zod/mini';
+import { webhookEvents } from '../bitbucket/event-keys';
 import {
   type BitbucketClient,
-  CLOUD_WEBHOOK_EVENTS,
-  DATA_CENTER_WEBHOOK_EVENTS,
   type DeployKey,
   type Hook,
   publicKeyBody,
   type RepoRef,
 } from '../bitbucket/rest/client';
 import { BitbucketApiError } from '../bitbucket/rest/errors';
-import type { Provider } from '../domain/events';
 import type { SecretStore } from '../secrets/secrets';
 import type { IntegrationRecord, ProjectRecord } from '../store/store';
 import { generateDeployKey, type DeployKey as KeyPair } from './deploy-key';
@@ -32,11 +30,6 @@ export function deployKeyLabel(stage: string, projectId: string): string {
 /** A new deploy key pair for a project, its comment naming the stage and the project. */
 export function newDeployKey(stage: string, projectId: string): KeyPair {
   return generateDeployKey(`hookgate-${stage}-${projectId}`);
-}
-
-/** The events a Hookgate webhook subscribes to on a platform. */
-export function webhookEvents(provider: Provider): readonly string[] {
-  return provider === 'bitbucket-cloud' ? CLOUD_WEBHOOK_EVENTS : DATA_CENTER_WEBHOOK_EVENTS;
 }
 
 /** What is wrong with a hook that has our URL, compared with the events we subscribe to. */

@@ -1,3 +1,4 @@
+import { webhookEvents } from '../bitbucket/event-keys';
 import type { BitbucketClient, CredentialsCheck, RepoRef } from '../bitbucket/rest/client';
 import { BitbucketApiError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import { DependencyError } from '../errors';
@@ -10,7 +11,6 @@ import {
   newDeployKey,
   type SetupAction,
   storedDeployKey,
-  webhookEvents,
 } from './bitbucket-setup';
 import {
   type AdminContext,

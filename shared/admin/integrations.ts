@@ -1,10 +1,10 @@
-import { isRecord } from '../bitbucket/event-keys';
 import { checkBaseUrl } from '../bitbucket/rest/address-policy';
 import type { RepoRef } from '../bitbucket/rest/client';
 import { parseCredentials } from '../bitbucket/rest/credentials';
 import { BitbucketApiError } from '../bitbucket/rest/errors';
 import { PROVIDERS, type Provider } from '../domain/events';
 import { NotFoundError, ValidationError } from '../errors';
+import { isRecord } from '../is-record';
 import { secretIds } from '../secrets/secrets';
 import type { WebhookSecretDocument } from '../secrets/webhook-secrets';
 import { integrationItem } from '../store/dynamo-items';

@@ -1,3 +1,4 @@
+import { webhookEvents } from '../bitbucket/event-keys';
 import { type BitbucketClient, parseRepoRef, type RepoRef } from '../bitbucket/rest/client';
 import { BitbucketAuthError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
 import type { CloneUrls } from '../domain/events';
@@ -13,7 +14,6 @@ import {
   ensureHook,
   newDeployKey,
   removeFromRepository,
-  webhookEvents,
 } from './bitbucket-setup';
 import {
   type AdminContext,

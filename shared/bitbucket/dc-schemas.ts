@@ -78,3 +78,4 @@ export const DcOtherEventSchema = z.object({
 
 export type DcRepository = z.infer<typeof DcRepositorySchema>;
 export type DcActor = z.infer<typeof DcActorSchema>;
+export type DcRefsChanged = z.infer<typeof DcRefsChangedSchema>;

@@ -4,11 +4,14 @@ import type {
   Commit,
   HookEvent,
   Provider,
-  PullRequestAction,
+  PullRequestEvent,
   PullRequestState,
+  PushEvent,
   RefChange,
   RefType,
   Repository,
+  RepositoryUpdatedEvent,
+  UnusedEvent,
 } from '../domain/events';
 import { InvalidPayloadError, UnknownProviderError } from '../errors';
 import { describeIssues } from '../validation';
@@ -16,6 +19,7 @@ import {
   type CloudActor,
   CloudOtherEventSchema,
   CloudPullRequestSchema,
+  type CloudRepoPush,
   CloudRepoPushSchema,
   type CloudRepository,
   CloudRepoUpdatedSchema,
@@ -24,11 +28,19 @@ import {
   type DcActor,
   DcOtherEventSchema,
   DcPullRequestSchema,
+  type DcRefsChanged,
   DcRefsChangedSchema,
   DcRepoModifiedSchema,
   type DcRepository,
 } from './dc-schemas';
-import { inferProvider, isPing, providerOfEventKey } from './event-keys';
+import {
+  type BitbucketEvent,
+  bitbucketEvent,
+  DC_PING_KEY,
+  inferProvider,
+  isPing,
+  providerOfEventKey,
+} from './event-keys';
 
 const PROVIDER_NAMES: Record<Provider, string> = {
   'bitbucket-cloud': 'Bitbucket Cloud',
@@ -56,7 +68,7 @@ export function normaliseDelivery({ eventKey, body, provider }: Delivery): HookE
     return {
       kind: 'ping',
       provider: platform ?? 'bitbucket-data-center',
-      eventKey: eventKey ?? 'diagnostics:ping',
+      eventKey: eventKey ?? DC_PING_KEY,
     };
   }
   if (!eventKey) throw new InvalidPayloadError('the X-Event-Key header is missing');
@@ -69,9 +81,19 @@ export function normaliseDelivery({ eventKey, body, provider }: Delivery): HookE
   if (!platform) {
     throw new UnknownProviderError(`cannot tell which Bitbucket sent "${eventKey}"; name the provider`);
   }
-  return platform === 'bitbucket-cloud'
-    ? normaliseCloud(eventKey, body)
-    : normaliseDataCenter(eventKey, body);
+  const normalisers = NORMALISERS[platform];
+  // A known key is of this platform: a key of the other one was refused above.
+  const known = bitbucketEvent(eventKey);
+  switch (known?.kind) {
+    case 'push':
+      return normalisers.push(eventKey, body);
+    case 'pull-request':
+      return normalisers.pullRequest(eventKey, body, known);
+    case 'repository-updated':
+      return normalisers.repositoryUpdated(eventKey, body);
+    default:
+      return normalisers.unused(eventKey, body);
+  }
 }
 
 function parse<S extends z.ZodMiniType>(schema: S, body: unknown, eventKey: string): z.infer<S> {
@@ -81,47 +103,30 @@ function parse<S extends z.ZodMiniType>(schema: S, body: unknown, eventKey: stri
   throw new InvalidPayloadError(`${eventKey} payload is not valid at ${issue}`);
 }
 
-const CLOUD_PR_ACTIONS: Record<string, PullRequestAction> = {
-  'pullrequest:created': 'opened',
-  'pullrequest:updated': 'updated',
-  'pullrequest:fulfilled': 'closed',
-  'pullrequest:rejected': 'closed',
-  'pullrequest:superseded': 'closed',
-};
+type PullRequestKey = Extract<BitbucketEvent, { kind: 'pull-request' }>;
 
-function normaliseCloud(eventKey: string, body: unknown): HookEvent {
-  const provider = 'bitbucket-cloud';
-  if (eventKey === 'repo:push') {
+/** One normaliser per event family; the event-key table says which family a key belongs to. */
+interface PlatformNormalisers {
+  push(eventKey: string, body: unknown): PushEvent;
+  pullRequest(eventKey: string, body: unknown, key: PullRequestKey): PullRequestEvent;
+  repositoryUpdated(eventKey: string, body: unknown): RepositoryUpdatedEvent;
+  unused(eventKey: string, body: unknown): UnusedEvent;
+}
+
+const CLOUD: PlatformNormalisers = {
+  push(eventKey, body) {
     const payload = parse(CloudRepoPushSchema, body, eventKey);
     return {
       kind: 'push',
-      provider,
+      provider: 'bitbucket-cloud',
       eventKey,
       repository: cloudRepository(payload.repository),
       actor: cloudActor(payload.actor),
-      changes: payload.push.changes.flatMap((change): RefChange[] => {
-        const head = change.new ?? change.old;
-        if (!head) return [];
-        const deleted = !change.new;
-        return [
-          {
-            refType: head.type === 'tag' ? 'tag' : 'branch',
-            name: head.name,
-            action: deleted ? 'deleted' : change.old ? 'updated' : 'created',
-            forced: change.forced === true,
-            truncated: change.truncated === true,
-            commit:
-              !deleted && change.new?.target
-                ? commitOf(change.new.target.hash, change.new.target.message)
-                : null,
-            ...(change.old?.target ? { previousSha: change.old.target.hash } : {}),
-          },
-        ];
-      }),
+      changes: payload.push.changes.flatMap(cloudRefChange),
     };
-  }
-  const prAction = CLOUD_PR_ACTIONS[eventKey];
-  if (prAction) {
+  },
+
+  pullRequest(eventKey, body, key) {
     const payload = parse(CloudPullRequestSchema, body, eventKey);
     const pr = payload.pullrequest;
     const destinationRepository = cloudRepository(pr.destination.repository ?? payload.repository);
@@ -130,15 +135,15 @@ function normaliseCloud(eventKey: string, body: unknown): HookEvent {
       : destinationRepository;
     return {
       kind: 'pull-request',
-      provider,
+      provider: 'bitbucket-cloud',
       eventKey,
-      action: prAction,
+      action: key.action,
       repository: cloudRepository(payload.repository),
       actor: cloudActor(payload.actor),
       pullRequest: {
         id: pr.id,
         title: pr.title ?? '',
-        state: pullRequestState(pr.state, eventKey),
+        state: pullRequestState(pr.state, key),
         draft: pr.draft === true,
         source: {
           branch: pr.source.branch.name,
@@ -155,101 +160,65 @@ function normaliseCloud(eventKey: string, body: unknown): HookEvent {
         fromFork: isDifferentRepository(sourceRepository, destinationRepository),
       },
     };
-  }
-  if (eventKey === 'repo:updated' || eventKey === 'repo:transfer') {
+  },
+
+  repositoryUpdated(eventKey, body) {
     const payload = parse(CloudRepoUpdatedSchema, body, eventKey);
     const previous = payload.changes?.full_name?.old;
     return {
       kind: 'repository-updated',
-      provider,
+      provider: 'bitbucket-cloud',
       eventKey,
       repository: cloudRepository(payload.repository),
       actor: cloudActor(payload.actor),
       ...(previous ? { previousFullName: previous } : {}),
     };
-  }
-  const other = CloudOtherEventSchema.safeParse(body);
-  return {
-    kind: 'unused',
-    provider,
-    eventKey,
-    ...(other.success && other.data.repository ? { repository: cloudRepository(other.data.repository) } : {}),
-    actor: other.success ? cloudActor(other.data.actor) : undefined,
-  };
-}
+  },
 
-const DC_PR_ACTIONS: Record<string, PullRequestAction> = {
-  'pr:opened': 'opened',
-  'pr:from_ref_updated': 'source-moved',
-  'pr:modified': 'metadata',
-  // Listed in the DC docs though live instances reject it; a target change is metadata.
-  'pr:to_ref_updated': 'metadata',
-  'pr:merged': 'closed',
-  'pr:declined': 'closed',
-  'pr:deleted': 'closed',
+  unused(eventKey, body) {
+    const other = CloudOtherEventSchema.safeParse(body);
+    return {
+      kind: 'unused',
+      provider: 'bitbucket-cloud',
+      eventKey,
+      ...(other.success && other.data.repository
+        ? { repository: cloudRepository(other.data.repository) }
+        : {}),
+      actor: other.success ? cloudActor(other.data.actor) : undefined,
+    };
+  },
 };
 
-function normaliseDataCenter(eventKey: string, body: unknown): HookEvent {
-  const provider = 'bitbucket-data-center';
-  if (eventKey === 'repo:refs_changed' || eventKey === 'mirror:repo_synchronized') {
+const DATA_CENTER: PlatformNormalisers = {
+  push(eventKey, body) {
     const payload = parse(DcRefsChangedSchema, body, eventKey);
-    const { commits, toCommit } = payload;
-    const single = payload.changes.length === 1;
     return {
       kind: 'push',
-      provider,
+      provider: 'bitbucket-data-center',
       eventKey,
       repository: dcRepository(payload.repository),
       actor: dcActor(payload.actor),
       ...(payload.refLimitExceeded ? { refLimitExceeded: true } : {}),
-      changes: payload.changes.flatMap((change): RefChange[] => {
-        const refId = change.ref?.id ?? change.refId ?? '';
-        const name = change.ref?.displayId ?? refId.replace(/^refs\/(heads|tags)\//, '');
-        if (!name) return [];
-        const deleted = change.type === 'DELETE' || (!!change.toHash && ZERO_SHA.test(change.toHash));
-        const refType: RefType =
-          change.ref?.type === 'TAG' || refId.startsWith('refs/tags/') ? 'tag' : 'branch';
-        let commit: Commit | null = null;
-        if (!deleted && change.toHash) {
-          // toCommit is the peeled head of a one-change push (for an annotated tag, the tagged
-          // commit rather than the tag object); otherwise look the head up in commits[].
-          const head =
-            single && toCommit ? toCommit : (commits?.find((c) => c.id === change.toHash) ?? undefined);
-          commit = commitOf(head?.id ?? change.toHash, head?.message);
-        }
-        const created = change.type === 'ADD' || (!!change.fromHash && ZERO_SHA.test(change.fromHash));
-        return [
-          {
-            refType,
-            name,
-            action: deleted ? 'deleted' : created ? 'created' : 'updated',
-            // DC reports a non-fast-forward push as a plain UPDATE.
-            forced: false,
-            truncated: false,
-            commit,
-            ...(change.fromHash && !ZERO_SHA.test(change.fromHash) ? { previousSha: change.fromHash } : {}),
-          },
-        ];
-      }),
+      changes: payload.changes.flatMap((change) => dcRefChange(change, payload)),
     };
-  }
-  const prAction = DC_PR_ACTIONS[eventKey];
-  if (prAction) {
+  },
+
+  pullRequest(eventKey, body, key) {
     const payload = parse(DcPullRequestSchema, body, eventKey);
     const pr = payload.pullRequest;
     const destination = dcRepository(pr.toRef.repository);
     const source = dcRepository(pr.fromRef.repository);
     return {
       kind: 'pull-request',
-      provider,
+      provider: 'bitbucket-data-center',
       eventKey,
-      action: prAction,
+      action: key.action,
       repository: destination,
       actor: dcActor(payload.actor),
       pullRequest: {
         id: pr.id,
         title: pr.title ?? '',
-        state: pullRequestState(pr.state, eventKey),
+        state: pullRequestState(pr.state, key),
         draft: pr.draft === true,
         source: {
           branch: pr.fromRef.displayId ?? shortRefName(pr.fromRef.id),
@@ -266,41 +235,95 @@ function normaliseDataCenter(eventKey: string, body: unknown): HookEvent {
         fromFork: isDifferentRepository(source, destination),
       },
     };
-  }
-  if (eventKey === 'repo:modified') {
+  },
+
+  repositoryUpdated(eventKey, body) {
     const payload = parse(DcRepoModifiedSchema, body, eventKey);
     const previous = payload.old ? dcRepository(payload.old).fullName : undefined;
     return {
       kind: 'repository-updated',
-      provider,
+      provider: 'bitbucket-data-center',
       eventKey,
       repository: dcRepository(payload.new),
       actor: dcActor(payload.actor),
       ...(previous ? { previousFullName: previous } : {}),
     };
+  },
+
+  unused(eventKey, body) {
+    const other = DcOtherEventSchema.safeParse(body);
+    const repository = other.success
+      ? (other.data.repository ?? other.data.pullRequest?.toRef?.repository)
+      : undefined;
+    return {
+      kind: 'unused',
+      provider: 'bitbucket-data-center',
+      eventKey,
+      ...(repository ? { repository: dcRepository(repository) } : {}),
+      actor: other.success ? dcActor(other.data.actor) : undefined,
+    };
+  },
+};
+
+const NORMALISERS: Record<Provider, PlatformNormalisers> = {
+  'bitbucket-cloud': CLOUD,
+  'bitbucket-data-center': DATA_CENTER,
+};
+
+function cloudRefChange(change: CloudRepoPush['push']['changes'][number]): RefChange[] {
+  const head = change.new ?? change.old;
+  if (!head) return [];
+  const deleted = !change.new;
+  return [
+    {
+      refType: head.type === 'tag' ? 'tag' : 'branch',
+      name: head.name,
+      action: deleted ? 'deleted' : change.old ? 'updated' : 'created',
+      forced: change.forced === true,
+      truncated: change.truncated === true,
+      commit:
+        !deleted && change.new?.target ? commitOf(change.new.target.hash, change.new.target.message) : null,
+      ...(change.old?.target ? { previousSha: change.old.target.hash } : {}),
+    },
+  ];
+}
+
+function dcRefChange(change: DcRefsChanged['changes'][number], push: DcRefsChanged): RefChange[] {
+  const refId = change.ref?.id ?? change.refId ?? '';
+  const name = change.ref?.displayId ?? shortRefName(refId);
+  if (!name) return [];
+  const deleted = change.type === 'DELETE' || (!!change.toHash && ZERO_SHA.test(change.toHash));
+  let commit: Commit | null = null;
+  if (!deleted && change.toHash) {
+    // toCommit is the peeled head of a one-change push (for an annotated tag, the tagged
+    // commit rather than the tag object); otherwise look the head up in commits[].
+    const head =
+      push.changes.length === 1 && push.toCommit
+        ? push.toCommit
+        : (push.commits?.find((c) => c.id === change.toHash) ?? undefined);
+    commit = commitOf(head?.id ?? change.toHash, head?.message);
   }
-  const other = DcOtherEventSchema.safeParse(body);
-  const repository = other.success
-    ? (other.data.repository ?? other.data.pullRequest?.toRef?.repository)
-    : undefined;
-  return {
-    kind: 'unused',
-    provider,
-    eventKey,
-    ...(repository ? { repository: dcRepository(repository) } : {}),
-    actor: other.success ? dcActor(other.data.actor) : undefined,
-  };
+  const created = change.type === 'ADD' || (!!change.fromHash && ZERO_SHA.test(change.fromHash));
+  return [
+    {
+      refType: refTypeOf(change.ref?.type, refId),
+      name,
+      action: deleted ? 'deleted' : created ? 'created' : 'updated',
+      // DC reports a non-fast-forward push as a plain UPDATE.
+      forced: false,
+      truncated: false,
+      commit,
+      ...(change.fromHash && !ZERO_SHA.test(change.fromHash) ? { previousSha: change.fromHash } : {}),
+    },
+  ];
 }
 
 function commitOf(sha: string, message?: string | null): Commit {
   return { sha, abbreviated: sha.length < FULL_SHA_LENGTH, ...(message ? { message } : {}) };
 }
 
-function pullRequestState(state: string | null | undefined, eventKey: string): PullRequestState {
-  if (eventKey.endsWith('fulfilled') || eventKey === 'pr:merged') return 'merged';
-  if (eventKey.endsWith('rejected') || eventKey === 'pr:declined' || eventKey === 'pr:deleted')
-    return 'declined';
-  if (eventKey.endsWith('superseded')) return 'superseded';
+function pullRequestState(state: string | null | undefined, key: PullRequestKey): PullRequestState {
+  if (key.closedAs) return key.closedAs;
   switch (state) {
     case 'MERGED':
       return 'merged';

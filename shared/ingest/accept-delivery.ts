@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { isPing, isRecord } from '../bitbucket/event-keys';
+import { isPing } from '../bitbucket/event-keys';
+import { payloadRepositoryId } from '../bitbucket/repository-id';
 import { verifySignature } from '../bitbucket/signature';
 import type { TtlCache } from '../cache';
 import { INTEGRATION_NAME } from '../domain/names';
@@ -206,30 +207,13 @@ export function deliveryIdOf(headers: WebhookRequest['headers'], body: Buffer): 
 }
 
 /**
- * The repository id a payload is about (Cloud uuid, DC numeric id), without full parsing;
- * undefined for none, or for one that is not printable ASCII of at most 64 characters (it goes
- * into the 128-character FIFO message group id with the integration name).
+ * The repository id a payload is about (Cloud uuid, DC numeric id); undefined for none, or for one
+ * that is not printable ASCII of at most 64 characters (it goes into the 128-character FIFO message
+ * group id with the integration name). Never throws.
  */
 export function repositoryIdOf(payload: unknown): string | undefined {
-  if (!isRecord(payload)) return undefined;
-  const candidates = [
-    payload.repository,
-    isRecord(payload.pullRequest) && isRecord(payload.pullRequest.toRef)
-      ? payload.pullRequest.toRef.repository
-      : undefined,
-    payload.new,
-  ];
-  for (const repo of candidates) {
-    if (!isRecord(repo)) continue;
-    const id =
-      typeof repo.uuid === 'string' && repo.uuid
-        ? repo.uuid
-        : typeof repo.id === 'number'
-          ? String(repo.id)
-          : undefined;
-    if (id !== undefined) return REPOSITORY_ID.test(id) ? id : undefined;
-  }
-  return undefined;
+  const id = payloadRepositoryId(payload);
+  return id !== undefined && REPOSITORY_ID.test(id) ? id : undefined;
 }
 
 function keptHeaders(headers: WebhookRequest['headers']): Record<string, string> {

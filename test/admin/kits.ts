@@ -1,4 +1,4 @@
-import { CLOUD_WEBHOOK_EVENTS, DATA_CENTER_WEBHOOK_EVENTS } from '../../shared/bitbucket/rest/client';
+import { CLOUD_WEBHOOK_EVENTS, DATA_CENTER_WEBHOOK_EVENTS } from '../../shared/bitbucket/event-keys';
 import type { Provider } from '../../shared/domain/events';
 import type { FakeHttpServer } from '../support/fake-bitbucket/fake-server';
 import { CLOUD_TOKEN, createCloudIntegration, createDcIntegration, DC_TOKEN, type Harness } from './support';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLOUD_WEBHOOK_EVENTS, publicKeyBody, type RepoRef } from '../../shared/bitbucket/rest/client';
+import { CLOUD_WEBHOOK_EVENTS } from '../../shared/bitbucket/event-keys';
+import { publicKeyBody, type RepoRef } from '../../shared/bitbucket/rest/client';
 import {
   type CloudClientOptions,
   createCloudClient,

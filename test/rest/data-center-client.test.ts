@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DATA_CENTER_WEBHOOK_EVENTS, publicKeyBody, type RepoRef } from '../../shared/bitbucket/rest/client';
+import { DATA_CENTER_WEBHOOK_EVENTS } from '../../shared/bitbucket/event-keys';
+import { publicKeyBody, type RepoRef } from '../../shared/bitbucket/rest/client';
 import { createBitbucketClient } from '../../shared/bitbucket/rest/create-client';
 import {
   createDataCenterClient,

@@ -176,6 +176,29 @@ describe('normalising pull requests', () => {
     expect(action('server/jx-go-scm__pr_deleted.json', 'pr:deleted')).toBe('closed');
   });
 
+  it.each([
+    ['cloud/drone-go-scm__pr_fulfilled.json', 'pullrequest:fulfilled', 'merged'],
+    ['cloud/drone-go-scm__pr_declined.json', 'pullrequest:rejected', 'declined'],
+    ['cloud/drone-go-scm__pr_updated.json', 'pullrequest:superseded', 'superseded'],
+    ['server/drone-go-scm__pr_merged.json', 'pr:merged', 'merged'],
+    ['server/drone-go-scm__pr_declined.json', 'pr:declined', 'declined'],
+    ['server/go-playground-webhooks__pr-deleted.json', 'pr:deleted', 'declined'],
+  ])(
+    'takes the state of a closed pull request (%s) from its key %s, even over an open payload',
+    (file, key, state) => {
+      const pr = normalise(file, key) as PullRequestEvent;
+      expect(pr.action).toBe('closed');
+      expect(pr.pullRequest.state).toBe(state);
+    },
+  );
+
+  it('takes the state from the payload when the key does not tell', () => {
+    const pr = normalise('server/drone-go-scm__pr_open.json', 'pr:opened') as PullRequestEvent;
+    expect(pr.pullRequest.state).toBe('open');
+    const merged = normalise('cloud/atlantis__bitbucket-cloud-comment-event.json', 'pullrequest:updated');
+    expect((merged as PullRequestEvent).pullRequest.state).toBe('merged');
+  });
+
   it('accepts both Data Center spellings of "changes requested" as unused events', () => {
     for (const key of ['pr:reviewer:needs_work', 'pr:reviewer:changes_requested']) {
       const hook = normalise('server/jx-go-scm__pr_needs_work.json', key);

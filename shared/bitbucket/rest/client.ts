@@ -127,28 +127,6 @@ export interface ClientOptions extends Omit<HttpClientOptions, 'baseUrl' | 'auth
   tokenUrl?: string;
 }
 
-/** The Cloud events a Hookgate webhook subscribes to. */
-export const CLOUD_WEBHOOK_EVENTS = [
-  'repo:push',
-  'pullrequest:created',
-  'pullrequest:updated',
-  'pullrequest:fulfilled',
-  'pullrequest:rejected',
-  'repo:updated',
-] as const;
-
-/** The Data Center events a Hookgate webhook subscribes to. */
-export const DATA_CENTER_WEBHOOK_EVENTS = [
-  'repo:refs_changed',
-  'pr:opened',
-  'pr:from_ref_updated',
-  'pr:modified',
-  'pr:merged',
-  'pr:declined',
-  'pr:deleted',
-  'repo:modified',
-] as const;
-
 /** Parses `workspace/slug` (Cloud) or `PROJECT/slug` (DC). Throws ValidationError otherwise. */
 export function parseRepoRef(fullName: string): RepoRef {
   const match = /^([^/\s]+)\/([^/\s]+)$/.exec(fullName.trim());

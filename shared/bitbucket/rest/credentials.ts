@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Provider } from '../../domain/events';
 import { ValidationError } from '../../errors';
-import { listIssues, matches, oneOf } from '../../validation';
+import { isRecord } from '../../is-record';
 import type { SecretReader } from '../../secrets/secrets';
 import type { IntegrationRecord } from '../../store/store';
-import { isRecord } from '../event-keys';
+import { listIssues, matches, oneOf } from '../../validation';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, oauthTokenSource } from './oauth';
 
