@@ -31,6 +31,7 @@ import {
   type MotoServer,
   startMoto,
 } from '../support/moto-server';
+import { integrationRecord } from '../support/records';
 import { runtimeEnvironment } from './support/lambda';
 
 // `cdk bootstrap` and `cdk deploy` of the `moto` stage into one moto server, then the deployed
@@ -395,18 +396,7 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
       await new SecretsManagerClient(clientConfig).send(
         new CreateSecretCommand({ Name: webhookSecretId, SecretString: JSON.stringify({ current: SECRET }) }),
       );
-      await store.putIntegration({
-        name: 'acme',
-        provider: 'bitbucket-cloud',
-        scope: 'default',
-        labels: [],
-        description: '',
-        webhookSecretId,
-        status: 'active',
-        version: 1,
-        createdAt: at,
-        updatedAt: at,
-      });
+      await store.putIntegration(integrationRecord({ webhookSecretId, createdAt: at, updatedAt: at }));
       await store.putProject({
         id: PROJECT,
         integration: 'acme',

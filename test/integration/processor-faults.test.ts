@@ -19,6 +19,7 @@ import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { readFixtureJson } from '../support/fixtures';
 import { RecordingQueue } from '../support/recording-queue';
+import { integrationRecord } from '../support/records';
 
 // The processor on dynalite, fed by the local FIFO queue (SQS's receive counts and redrive, with
 // the deliveries queue's maxReceiveCount), for what only shows over many batches: parking a
@@ -48,19 +49,16 @@ beforeEach(async () => {
   await ensureTable(local.client, tableName);
   store = new DynamoStore(local.api, tableName);
   const at = new Date().toISOString();
-  await store.putIntegration({
-    name: INTEGRATION,
-    provider: 'bitbucket-data-center',
-    scope: 'default',
-    labels: [],
-    description: '',
-    baseUrl: 'https://bitbucket.acme.internal',
-    webhookSecretId: 'hookgate/test/integrations/dc-main/webhook-secret',
-    status: 'active',
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-  });
+  await store.putIntegration(
+    integrationRecord({
+      name: INTEGRATION,
+      provider: 'bitbucket-data-center',
+      baseUrl: 'https://bitbucket.acme.internal',
+      webhookSecretId: 'hookgate/test/integrations/dc-main/webhook-secret',
+      createdAt: at,
+      updatedAt: at,
+    }),
+  );
   await store.putProject({
     id: PROJECT,
     integration: INTEGRATION,

@@ -21,6 +21,7 @@ import { readFixtureJson } from './fixtures';
 import { lambdaContext } from './lambda-context';
 import { MemorySecretStore } from './memory-secret-store';
 import { RecordingQueue } from './recording-queue';
+import { integrationRecord } from './records';
 
 // The webhook and processor functions wired to dynalite, SQS doubles and an in-memory secret
 // store, with integration "acme" (Bitbucket Cloud) and project PROJECT for cloudbeers/temp.
@@ -55,19 +56,9 @@ export async function createIngestStack(dynamo: LocalDynamo, options: IngestStac
   const webhookSecretId = secretIds.webhookSecret('test', 'acme');
   await secretStore.put(webhookSecretId, JSON.stringify({ current: SECRET }));
   for (const [id, value] of Object.entries(options.secrets ?? {})) await secretStore.put(id, value);
-  await store.putIntegration({
-    name: 'acme',
-    provider: 'bitbucket-cloud',
-    scope: 'default',
-    labels: [],
-    description: '',
-    webhookSecretId,
-    status: 'active',
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-    ...options.integration,
-  });
+  await store.putIntegration(
+    integrationRecord({ webhookSecretId, createdAt: at, updatedAt: at, ...options.integration }),
+  );
   await store.putProject({
     id: PROJECT,
     integration: 'acme',
