@@ -61,7 +61,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
         else Object.assign(attributes, item);
       }
       for (const [key, value] of Object.entries(attributes)) if (!(key in entry)) entry[key] = value;
-      write(stringify(entry));
+      write(stringifyLogLine(entry));
     };
 
   return {
@@ -90,8 +90,11 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): JsonLogger {
   };
 }
 
-/** JSON that never throws: Errors spelled out, BigInts as strings, a repeated object as `[Circular]`. */
-function stringify(entry: LogAttributes): string {
+/**
+ * One log line as JSON, never throwing: an Error at any depth becomes `{name, message, stack,
+ * cause, …its own fields}`, a BigInt a string, a repeated object `[Circular]`.
+ */
+export function stringifyLogLine(entry: LogAttributes): string {
   const seen = new WeakSet<object>();
   try {
     return JSON.stringify(entry, (_key, value: unknown) => {

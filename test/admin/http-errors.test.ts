@@ -6,7 +6,7 @@ import {
 } from '../../shared/bitbucket/rest/errors';
 import { DependencyError, HookgateError, ValidationError } from '../../shared/errors';
 import { toErrorResponse } from '../../shared/http/http-errors';
-import { recordingLog } from './support';
+import { recordingLog } from '../support/recording-log';
 
 const call = { method: 'GET', path: '/2.0/repositories/acme/web/hooks' };
 

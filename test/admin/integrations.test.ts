@@ -9,6 +9,8 @@ import {
   createCloudIntegration,
   createDcIntegration,
   createHarness,
+  DC_TOKEN,
+  expectNoSecretLogged,
   type Harness,
   STAGE,
   useHarness,
@@ -592,5 +594,22 @@ describe('routing', () => {
     expect(unknown.status).toBe(404);
     expect(method.status).toBe(405);
     expect(method.body.error.message).toContain('takes GET, PATCH, DELETE');
+  });
+});
+
+describe('the check that no secret is logged', () => {
+  it('sees a secret inside a logged error’s message and inside its cause', () => {
+    h.log.error('Bitbucket refused the request', new Error(`token ${CLOUD_TOKEN} was refused`));
+    expect(() => expectNoSecretLogged(h)).toThrow(CLOUD_TOKEN);
+
+    h.log.lines.length = 0;
+    h.log.error(
+      'Bitbucket refused the request',
+      new Error('refused', { cause: new Error(`token ${DC_TOKEN}`) }),
+    );
+    expect(() => expectNoSecretLogged(h)).toThrow(DC_TOKEN);
+
+    // The check after each test reads the same log.
+    h.log.lines.length = 0;
   });
 });

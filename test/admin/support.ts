@@ -10,10 +10,11 @@ import { adminDeps, createAdminHandler } from '../../functions/admin/app';
 import { createProcessorHandler } from '../../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
 import type { AdminAuth } from '../../shared/admin/context';
+import { stringifyLogLine } from '../../shared/aws/json-logger';
 import { createBitbucketClient } from '../../shared/bitbucket/rest/create-client';
 import { signBody } from '../../shared/bitbucket/signature';
 import { type TriggerMessage, TriggerMessageSchema } from '../../shared/domain/trigger-message';
-import { type Log, noTelemetry } from '../../shared/observability';
+import { noTelemetry } from '../../shared/observability';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
 import { ensureTable } from '../../shared/store/table';
@@ -22,41 +23,13 @@ import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-c
 import { type FakeDataCenter, startFakeDataCenter } from '../support/fake-bitbucket/fake-data-center';
 import { lambdaContext } from '../support/lambda-context';
 import { MemorySecretStore } from '../support/memory-secret-store';
+import { recordingLog } from '../support/recording-log';
 import { RecordingQueue } from '../support/recording-queue';
 
 export const STAGE = 'test';
 export const WEBHOOK_BASE = 'https://hooks.example.test';
 export const ADMIN_ARN = 'arn:aws:iam::123456789012:user/alice';
 export const context = { functionName: 'hookgate-admin', awsRequestId: 'req' } as Context;
-
-export interface LogLine {
-  level: string;
-  message: string;
-  extra: unknown[];
-}
-
-/** A Log that keeps every line, to assert the audit trail and that no secret is ever written. */
-export function recordingLog(): Log & { lines: LogLine[]; audits: () => Record<string, unknown>[] } {
-  const lines: LogLine[] = [];
-  const write =
-    (level: string) =>
-    (message: string, ...extra: unknown[]) => {
-      lines.push({ level, message, extra });
-    };
-  return {
-    lines,
-    audits: () =>
-      lines
-        .filter((line) => line.message === 'audit')
-        .map((line) => (line.extra[0] as { audit: Record<string, unknown> }).audit),
-    debug: write('debug'),
-    info: write('info'),
-    warn: write('warn'),
-    error: write('error'),
-    appendKeys() {},
-    removeKeys() {},
-  };
-}
 
 export interface CallOptions {
   body?: unknown;
@@ -246,8 +219,8 @@ export async function createHarness(dynamo: LocalDynamo, options: HarnessOptions
     advance(ms: number) {
       clock += ms;
     },
-    /** Every line written, as a JSON logger would print it. */
-    printedLog: () => JSON.stringify(log.lines),
+    /** Every line written, serialised as the admin function's logger prints it (errors spelled out). */
+    printedLog: () => log.lines.map((line) => stringifyLogLine({ ...line })).join('\n'),
     async close() {
       await Promise.all([cloud.close(), dc.close()]);
     },
@@ -322,13 +295,18 @@ export function useHarness(): { current: () => Harness; dynamo: () => LocalDynam
   });
   afterEach(async () => {
     const h = required(harness);
-    const printed = h.printedLog();
-    for (const stored of [CLOUD_TOKEN, DC_TOKEN, ...h.secrets.values.values()]) {
-      for (const value of secretValues(stored)) expect(printed).not.toContain(value);
-    }
+    expectNoSecretLogged(h);
     await h.close();
   });
   return { current: () => required(harness), dynamo: () => required(dynamo) };
+}
+
+/** Fails when a credential, a stored secret or one line of a private key is in the printed log. */
+export function expectNoSecretLogged(h: Harness): void {
+  const printed = h.printedLog();
+  for (const stored of [CLOUD_TOKEN, DC_TOKEN, ...h.secrets.values.values()]) {
+    for (const value of secretValues(stored)) expect(printed).not.toContain(value);
+  }
 }
 
 function required<T>(value: T | undefined): T {

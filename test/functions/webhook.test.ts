@@ -27,7 +27,7 @@ import {
 import { AwsNetworkError, type AwsTransport } from '../../shared/aws/aws-json-client';
 import { signBody } from '../../shared/bitbucket/signature';
 import { MAX_BODY_BYTES, MAX_STORED_BODY_BYTES } from '../../shared/ingest/accept-delivery';
-import { type Log, noTelemetry } from '../../shared/observability';
+import { noTelemetry } from '../../shared/observability';
 import { sdkSqsApi } from '../../shared/queue/sdk-sqs-api';
 import { sqsJsonApi } from '../../shared/queue/sqs-api';
 import { SqsQueue } from '../../shared/queue/sqs-queue';
@@ -40,6 +40,7 @@ import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
 import type { IngestStore } from '../../shared/store/store';
 import { readFixtureBytes, readFixtureJson } from '../support/fixtures';
 import { lambdaContext } from '../support/lambda-context';
+import { type LogLine, type RecordingLog, recordingLog } from '../support/recording-log';
 
 const ddb = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -83,37 +84,6 @@ const now = () => new Date(clock);
 const advance = (ms: number) => {
   clock += ms;
 };
-
-interface LogLine {
-  level: string;
-  message: string;
-  keys: Record<string, unknown>;
-  extra: unknown[];
-}
-
-/** A Log that keeps every line with the keys in force when it was written. */
-function recordingLog(): Log & { lines: LogLine[] } {
-  const keys: Record<string, unknown> = {};
-  const lines: LogLine[] = [];
-  const write =
-    (level: string) =>
-    (message: string, ...extra: unknown[]) => {
-      lines.push({ level, message, keys: { ...keys }, extra });
-    };
-  return {
-    lines,
-    debug: write('debug'),
-    info: write('info'),
-    warn: write('warn'),
-    error: write('error'),
-    appendKeys(more) {
-      Object.assign(keys, more);
-    },
-    removeKeys(names) {
-      for (const name of names) delete keys[name];
-    },
-  };
-}
 
 /** A log line as a JSON logger would print it, errors and their causes included. */
 function printed(line: LogLine): string {
@@ -238,7 +208,7 @@ const awsError = (name: string, message: string) =>
   Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
 const timeout = () => Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
 
-let log: ReturnType<typeof recordingLog>;
+let log: RecordingLog;
 let handler: ReturnType<typeof createWebhookHandler>;
 
 async function send(options: RequestOptions = {}) {
