@@ -18,7 +18,12 @@ export const handler = createAdminHandler(
   adminDeps({
     store: new DynamoStore(sdkDynamoApi(new DynamoDBClient({})), config.tableName),
     secrets: new SecretsManagerStore(new SecretsManagerClient({})),
-    deliveries: new SqsQueue(sdkSqsApi(new SQSClient({})), config.deliveriesQueueUrl),
+    // As in the processor: an endpoint override applies to every call, not only to those whose
+    // queue URL has the endpoint's host.
+    deliveries: new SqsQueue(
+      sdkSqsApi(new SQSClient({ useQueueUrlAsEndpoint: false })),
+      config.deliveriesQueueUrl,
+    ),
     log: logger,
     auth: { kind: 'iam' },
     stage: config.stage,
