@@ -125,7 +125,7 @@ describe('creating an integration', () => {
     expect(notJson.body.error.message).toBe('the request body is not valid JSON');
   });
 
-  it('refuses an app password with 400 and the message that they were switched off on 2026-06-09', async () => {
+  it('refuses an app password with 400 and the message that they were removed on 2026-07-28', async () => {
     const response = await h.call('POST', '/admin/integrations', {
       body: body({ credentials: { kind: 'app-password', username: 'alice', password: 'secret-pw-1' } }),
     });

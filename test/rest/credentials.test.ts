@@ -41,7 +41,7 @@ describe('parsing stored credentials', () => {
     ['a username with an appPassword', { username: 'dev', appPassword: 'pw' }],
     ['a username with a password', { username: 'dev', password: 'pw' }],
     ['an app_password kind with a token', { kind: 'app_password', token: 'pw' }],
-  ])('refuses %s for Cloud, saying app passwords were switched off on 2026-06-09', (_, input) => {
+  ])('refuses %s for Cloud, saying app passwords were removed on 2026-07-28', (_, input) => {
     const error = (() => {
       try {
         parseCredentials(input, 'bitbucket-cloud');
@@ -51,7 +51,7 @@ describe('parsing stored credentials', () => {
     })();
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toBe(APP_PASSWORDS_REFUSED);
-    expect(APP_PASSWORDS_REFUSED).toMatch(/2026-06-09.*API token.*email.*access token/);
+    expect(APP_PASSWORDS_REFUSED).toMatch(/removed app passwords on 2026-07-28.*API token.*email.*access token/);
   });
 
   it('refuses an API token given with a username instead of the account email', () => {

@@ -10,11 +10,14 @@ import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, oauthTokenSource } from './oauth';
 
 /**
- * Why app passwords are refused. Sources: Atlassian KB and announcement, see
- * shared/reference/bitbucket-protocol.md §4 ([S32]–[S35]).
+ * Why app passwords are refused. Atlassian's "Deprecation notice: Bitbucket Cloud app password
+ * brownout schedule" (community.atlassian.com, ba-p/3237429) moved the full removal from
+ * 2026-06-09 (the earlier announcement, reference/bitbucket-protocol.md §4 [S32]–[S35]) to
+ * 2026-07-28, with brownouts (401s) from 2026-06-09 to 2026-07-27.
  */
 export const APP_PASSWORDS_REFUSED =
-  "Bitbucket Cloud switched app passwords off on 2026-06-09: use an API token (kind 'api-token' with your " +
+  'Bitbucket Cloud removed app passwords on 2026-07-28 (after brownouts from 2026-06-09): use an API token ' +
+  "(kind 'api-token' with your " +
   "Atlassian account email and the token) or an access token (kind 'access-token') instead";
 
 // Tokens go into a header: refuse whitespace (a pasted newline) rather than send a broken one.
