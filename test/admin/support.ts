@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { adminDeps, createAdminHandler } from '../../functions/admin/app';
 import { createProcessorHandler } from '../../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
+import { ensureTable } from '../../local/dynamo';
 import type { AdminAuth } from '../../shared/admin/context';
 import { createBitbucketClient } from '../../shared/bitbucket/rest/create-client';
 import { signBody } from '../../shared/bitbucket/signature';
@@ -16,7 +17,6 @@ import { type TriggerMessage, TriggerMessageSchema } from '../../shared/domain/t
 import { noTelemetry } from '../../shared/observability';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
-import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
 import { type FakeDataCenter, startFakeDataCenter } from '../support/fake-bitbucket/fake-data-center';
