@@ -74,7 +74,7 @@ export async function acceptDelivery(
   request: WebhookRequest,
 ): Promise<WebhookResponse> {
   const eventKey = checkRequest(request);
-  const integration = await activeIntegration(deps, request.integration);
+  const integration = await lookUpIntegration(deps, request.integration);
   deps.log.appendKeys({ integration: integration.name });
   if (!eventKey || isPing(eventKey, undefined)) return answerPing(deps, integration, request);
 
@@ -114,7 +114,7 @@ function checkRequest({ headers, body, integration }: WebhookRequest): string | 
 }
 
 /** The integration by its name, through the cache; 404 when there is none, 410 when deleted. */
-async function activeIntegration(deps: AcceptDeliveryDeps, name: string): Promise<IntegrationRecord> {
+async function lookUpIntegration(deps: AcceptDeliveryDeps, name: string): Promise<IntegrationRecord> {
   const integration = await deps.integrations.getOrLoad(name, () => deps.store.getIntegration(name));
   if (!integration) throw new NotFoundError(`no integration named "${name}"`);
   if (integration.status === 'deleted') {
