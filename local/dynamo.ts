@@ -1,7 +1,15 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { type DynamoApi, dynamoJsonApi } from '../shared/store/dynamo-api';
+import { INDEX_PROJECTED_ATTRIBUTES, TABLE_KEYS } from '../shared/store/table';
 
 export interface LocalDynamo {
   /** The SDK client, for creating the table. */
@@ -94,4 +102,53 @@ export async function startLocalDynamo(path?: string): Promise<LocalDynamo> {
       return stopped;
     },
   };
+}
+
+/**
+ * Creates the table (on-demand, both indexes projecting `INDEX_PROJECTED_ATTRIBUTES`) unless it exists, then waits
+ * until it is ACTIVE. For the local stack and the tests; on AWS the infrastructure owns the table
+ * (infra/storage.ts), built from the same TABLE_KEYS.
+ * Throws the SDK's error when DynamoDB refuses or the table is not ACTIVE within a minute.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, indexes } = TABLE_KEYS;
+  const keyNames = [
+    partitionKey,
+    sortKey,
+    ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+  const keys = (hash: string, range: string) => [
+    { AttributeName: hash, KeyType: 'HASH' as const },
+    { AttributeName: range, KeyType: 'RANGE' as const },
+  ];
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: keyNames.map((name) => ({
+            AttributeName: name,
+            AttributeType: 'S' as const,
+          })),
+          KeySchema: keys(partitionKey, sortKey),
+          GlobalSecondaryIndexes: indexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: keys(index.partitionKey, index.sortKey),
+            Projection: {
+              ProjectionType: 'INCLUDE' as const,
+              NonKeyAttributes: [...INDEX_PROJECTED_ATTRIBUTES],
+            },
+          })),
+        }),
+      );
+    } catch (createError) {
+      // Another process created it between our describe and create: waiting below is enough.
+      if (!(createError instanceof ResourceInUseException)) throw createError;
+    }
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
 }

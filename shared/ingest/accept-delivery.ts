@@ -15,7 +15,7 @@ import {
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { WebhookSecrets } from '../secrets/webhook-secrets';
-import type { CreateDeliveryResult, IngestStore, IntegrationRecord } from '../store/store';
+import type { CreateDeliveryResult, IngestStore, IntegrationRecord, NewDelivery } from '../store/store';
 import { enqueueDelivery } from './delivery-message';
 
 /** Bitbucket caps payloads at 256 KB; anything over 1 MB is not a Bitbucket delivery. */
@@ -73,7 +73,25 @@ export async function acceptDelivery(
   deps: AcceptDeliveryDeps,
   request: WebhookRequest,
 ): Promise<WebhookResponse> {
-  const { headers, body } = request;
+  const eventKey = checkRequest(request);
+  const integration = await lookUpIntegration(deps, request.integration);
+  deps.log.appendKeys({ integration: integration.name });
+  if (!eventKey || isPing(eventKey, undefined)) return answerPing(deps, integration, request);
+
+  await verify(deps, integration, request.body, request.headers['x-hub-signature']);
+  const payload = tryParse(request.body);
+  if (payload === undefined) throw new InvalidPayloadError('body is not valid JSON');
+  const deliveryId = deliveryIdOf(request.headers, request.body);
+  deps.log.appendKeys({ deliveryId });
+  const delivery = newDelivery(deps, integration, request, { eventKey, deliveryId, payload });
+  return recordAndEnqueue(deps, delivery);
+}
+
+/**
+ * What needs no lookup: the body's size, its content type, the event key, and a name an
+ * integration can have. Returns the event key; none means a keyless ping.
+ */
+function checkRequest({ headers, body, integration }: WebhookRequest): string | undefined {
   if (body.length > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
   }
@@ -91,34 +109,43 @@ export async function acceptDelivery(
   if (!eventKey && !keylessPing) throw new InvalidPayloadError('X-Event-Key header is missing');
   // Before any lookup: a name no integration can have is not worth a GetItem (nor a cache entry),
   // and a 10 KB one would make a key DynamoDB refuses.
-  if (!INTEGRATION_NAME.test(request.integration)) throw new NotFoundError('no integration by that name');
+  if (!INTEGRATION_NAME.test(integration)) throw new NotFoundError('no integration by that name');
+  return eventKey || undefined;
+}
 
-  const integration = await deps.integrations.getOrLoad(request.integration, () =>
-    deps.store.getIntegration(request.integration),
-  );
-  if (!integration) throw new NotFoundError(`no integration named "${request.integration}"`);
+/** The integration by its name, through the cache; 404 when there is none, 410 when deleted. */
+async function lookUpIntegration(deps: AcceptDeliveryDeps, name: string): Promise<IntegrationRecord> {
+  const integration = await deps.integrations.getOrLoad(name, () => deps.store.getIntegration(name));
+  if (!integration) throw new NotFoundError(`no integration named "${name}"`);
   if (integration.status === 'deleted') {
     throw new GoneError(
       `integration "${integration.name}" was deleted${integration.deletedAt ? ` on ${integration.deletedAt}` : ''}`,
     );
   }
-  deps.log.appendKeys({ integration: integration.name });
+  return integration;
+}
 
-  const ping = keylessPing || isPing(eventKey, undefined);
+/** A connection test: its signature checked when it has one, answered 200, nothing stored or sent. */
+async function answerPing(
+  deps: AcceptDeliveryDeps,
+  integration: IntegrationRecord,
+  { headers, body }: WebhookRequest,
+): Promise<WebhookResponse> {
   const signature = headers['x-hub-signature'];
   // Data Center's "Test connection" is sent unsigned even when the hook has a secret. Nothing is
   // stored or sent for a ping, so answering it unsigned reveals only that the integration exists.
-  if (!(ping && !signature)) await verify(deps, integration, body, signature);
-  if (ping) {
-    deps.telemetry.count('Pings');
-    return { status: 200, body: { ok: true } };
-  }
+  if (signature) await verify(deps, integration, body, signature);
+  deps.telemetry.count('Pings');
+  return { status: 200, body: { ok: true } };
+}
 
-  const payload = tryParse(body);
-  if (payload === undefined) throw new InvalidPayloadError('body is not valid JSON');
-
-  const deliveryId = deliveryIdOf(headers, body);
-  deps.log.appendKeys({ deliveryId });
+/** The delivery record of a verified request; 413 when its body would not fit in the item. */
+function newDelivery(
+  deps: AcceptDeliveryDeps,
+  integration: IntegrationRecord,
+  { headers, body }: WebhookRequest,
+  { eventKey, deliveryId, payload }: { eventKey: string; deliveryId: string; payload: unknown },
+): NewDelivery {
   const repositoryId = repositoryIdOf(payload);
   const attempt = Number(headers['x-attempt-number']);
   // Level 1: most of the size win for a fraction of the CPU on the hot path.
@@ -128,21 +155,22 @@ export async function acceptDelivery(
       `body compresses to ${bodyGzip.length} bytes; at most ${MAX_STORED_BODY_BYTES} can be stored`,
     );
   }
+  return {
+    integration: integration.name,
+    deliveryId,
+    provider: integration.provider,
+    eventKey,
+    ...(Number.isInteger(attempt) && attempt > 0 && attempt <= 1_000 ? { attempt } : {}),
+    headers: keptHeaders(headers),
+    bodyGzip,
+    ...(repositoryId ? { repositoryId } : {}),
+    receivedAt: deps.now().toISOString(),
+  };
+}
 
-  const created = await deps.store.createDelivery(
-    {
-      integration: integration.name,
-      deliveryId,
-      provider: integration.provider,
-      eventKey: eventKey as string,
-      ...(Number.isInteger(attempt) && attempt > 0 && attempt <= 1_000 ? { attempt } : {}),
-      headers: keptHeaders(headers),
-      bodyGzip,
-      ...(repositoryId ? { repositoryId } : {}),
-      receivedAt: deps.now().toISOString(),
-    },
-    DELIVERY_TTL_DAYS,
-  );
+/** Records the delivery (once) and enqueues it while it is `received`; answers 202. */
+async function recordAndEnqueue(deps: AcceptDeliveryDeps, delivery: NewDelivery): Promise<WebhookResponse> {
+  const created = await deps.store.createDelivery(delivery, DELIVERY_TTL_DAYS);
   // Enqueued whenever the record is still `received`, on a first attempt or a repeat of any age:
   // a repeat may be Bitbucket's retry after an attempt that died or timed out before its enqueue.
   // The FIFO deduplication id makes a resend within 5 minutes free, and the processor's stored
@@ -152,9 +180,8 @@ export async function acceptDelivery(
   // sent after all (the SendMessage reply lost) or sent by a concurrent repeat, and that message
   // would then find nothing; a repeat within 5 minutes would be deduplicated away too. A record
   // left `received` is safe: Bitbucket retries the 503, and the sweeper enqueues it later.
-  if (created.created || created.status === 'received') {
-    await enqueueDelivery(deps.deliveries, { integration: integration.name, deliveryId, repositoryId });
-  }
+  if (created.created || created.status === 'received') await enqueueDelivery(deps.deliveries, delivery);
+  const { deliveryId, eventKey, repositoryId } = delivery;
   if (!created.created) return repeat(deps, deliveryId, created);
 
   deps.telemetry.count('Deliveries', 1, { outcome: 'accepted' });

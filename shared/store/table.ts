@@ -1,12 +1,3 @@
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
-
 /**
  * The table's key schema (DESIGN §7). Every key attribute is a string; the values items are
  * stored under are built in keys.ts. The infrastructure and the local stack both build the table
@@ -46,50 +37,6 @@ export const INDEX_PROJECTED_ATTRIBUTES = [
   'replayOf',
 ] as const;
 
-/**
- * Creates the table (on-demand, both indexes projecting `INDEX_PROJECTED_ATTRIBUTES`) unless it exists, then waits
- * until it is ACTIVE. For tests and the local stack; on AWS the infrastructure owns the table.
- * Throws the SDK's error when DynamoDB refuses or the table is not ACTIVE within a minute.
- */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, sortKey, indexes } = TABLE_KEYS;
-  const keyNames = [
-    partitionKey,
-    sortKey,
-    ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
-  ];
-  const keys = (hash: string, range: string) => [
-    { AttributeName: hash, KeyType: 'HASH' as const },
-    { AttributeName: range, KeyType: 'RANGE' as const },
-  ];
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-    try {
-      await client.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: keyNames.map((name) => ({
-            AttributeName: name,
-            AttributeType: 'S' as const,
-          })),
-          KeySchema: keys(partitionKey, sortKey),
-          GlobalSecondaryIndexes: indexes.map((index) => ({
-            IndexName: index.name,
-            KeySchema: keys(index.partitionKey, index.sortKey),
-            Projection: {
-              ProjectionType: 'INCLUDE' as const,
-              NonKeyAttributes: [...INDEX_PROJECTED_ATTRIBUTES],
-            },
-          })),
-        }),
-      );
-    } catch (createError) {
-      // Another process created it between our describe and create: waiting below is enough.
-      if (!(createError instanceof ResourceInUseException)) throw createError;
-    }
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
-}
+// The local stack still imports ensureTable from here; it lives in local/dynamo.ts now. Remove
+// this line once local/stack.ts imports it from './dynamo'.
+export { ensureTable } from '../../local/dynamo';

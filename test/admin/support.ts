@@ -9,15 +9,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { adminDeps, createAdminHandler } from '../../functions/admin/app';
 import { createProcessorHandler } from '../../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
+import { ensureTable } from '../../local/dynamo';
 import type { AdminAuth } from '../../shared/admin/context';
-import { stringifyLogLine } from '../../shared/aws/json-logger';
 import { createBitbucketClient } from '../../shared/bitbucket/rest/create-client';
 import { signBody } from '../../shared/bitbucket/signature';
 import { type TriggerMessage, TriggerMessageSchema } from '../../shared/domain/trigger-message';
 import { noTelemetry } from '../../shared/observability';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
-import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { type FakeCloud, startFakeCloud } from '../support/fake-bitbucket/fake-cloud';
 import { type FakeDataCenter, startFakeDataCenter } from '../support/fake-bitbucket/fake-data-center';
@@ -219,8 +218,6 @@ export async function createHarness(dynamo: LocalDynamo, options: HarnessOptions
     advance(ms: number) {
       clock += ms;
     },
-    /** Every line written, serialised as the admin function's logger prints it (errors spelled out). */
-    printedLog: () => log.lines.map((line) => stringifyLogLine({ ...line })).join('\n'),
     async close() {
       await Promise.all([cloud.close(), dc.close()]);
     },
@@ -303,7 +300,7 @@ export function useHarness(): { current: () => Harness; dynamo: () => LocalDynam
 
 /** Fails when a credential, a stored secret or one line of a private key is in the printed log. */
 export function expectNoSecretLogged(h: Harness): void {
-  const printed = h.printedLog();
+  const printed = h.log.printed();
   for (const stored of [CLOUD_TOKEN, DC_TOKEN, ...h.secrets.values.values()]) {
     for (const value of secretValues(stored)) expect(printed).not.toContain(value);
   }

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ensureTable } from '../../local/dynamo';
 import { AwsNetworkError, type AwsTransport } from '../../shared/aws/aws-json-client';
 import type { Decision } from '../../shared/domain/decision';
 import { DEFAULT_SETTINGS } from '../../shared/domain/settings';
@@ -14,7 +15,6 @@ import type {
   ProjectRecord,
   PullRequestRecord,
 } from '../../shared/store/store';
-import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 
 let local: LocalDynamo;

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createProcessorHandler } from '../../functions/processor/app';
+import { ensureTable } from '../../local/dynamo';
 import { lambdaContext, sqsEvent } from '../../local/lambda-events';
 import { LocalFifoQueue } from '../../local/local-queue';
 import type { AdminDeps } from '../../shared/admin/context';
@@ -15,7 +16,6 @@ import { DELIVERIES_MAX_RECEIVE_COUNT } from '../../shared/queue/redrive';
 import { INLINE_DECISIONS_MAX_BYTES } from '../../shared/store/dynamo-items';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { DECISIONS_PART_PREFIX, deliveryKey } from '../../shared/store/keys';
-import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { readFixtureJson } from '../support/fixtures';
 import { RecordingQueue } from '../support/recording-queue';

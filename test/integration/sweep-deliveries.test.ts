@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ensureTable } from '../../local/dynamo';
 import { Deadline } from '../../shared/deadline';
 import { DeliveryMessageSchema } from '../../shared/ingest/delivery-message';
 import { SWEEP_MAX_AGE_MS, type SweepStore, sweepDeliveries } from '../../shared/ingest/sweep-deliveries';
@@ -10,7 +11,6 @@ import { key } from '../../shared/store/dynamo-items';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import { DynamoSweepStore } from '../../shared/store/dynamo-sweep-store';
 import { deliveryKey } from '../../shared/store/keys';
-import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { RecordingQueue } from '../support/recording-queue';
 

@@ -3,8 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LocalDynamo, startLocalDynamo } from '../../local/dynamo';
-import { ensureTable } from '../../shared/store/table';
+import { ensureTable, type LocalDynamo, startLocalDynamo } from '../../local/dynamo';
 
 const TABLE = 'hookgate-local';
 const started: LocalDynamo[] = [];

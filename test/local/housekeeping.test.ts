@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTable } from '../../local/dynamo';
 import { deleteExpiredItems, EXPIRE_SCAN_LIMIT, startHousekeeping } from '../../local/housekeeping';
-import { ensureTable } from '../../shared/store/table';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 
 const NOW = new Date('2025-06-02T12:00:00.000Z');

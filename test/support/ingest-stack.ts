@@ -7,6 +7,7 @@ import type {
 } from 'aws-lambda';
 import { createProcessorHandler } from '../../functions/processor/app';
 import { createWebhookHandler, webhookDeps } from '../../functions/webhook/app';
+import { ensureTable } from '../../local/dynamo';
 import { signBody } from '../../shared/bitbucket/signature';
 import { type ProjectSettingsInput, ProjectSettingsSchema } from '../../shared/domain/settings';
 import { type TriggerMessage, TriggerMessageSchema } from '../../shared/domain/trigger-message';
@@ -15,7 +16,6 @@ import { noTelemetry, silentLog } from '../../shared/observability';
 import { secretIds } from '../../shared/secrets/secrets';
 import { DynamoStore } from '../../shared/store/dynamo-store';
 import type { IntegrationRecord } from '../../shared/store/store';
-import { ensureTable } from '../../shared/store/table';
 import type { LocalDynamo } from './dynalite';
 import { readFixtureJson } from './fixtures';
 import { lambdaContext } from './lambda-context';

@@ -1,3 +1,4 @@
+import { stringifyLogLine } from '../../shared/aws/json-logger';
 import type { Log } from '../../shared/observability';
 
 export interface LogLine {
@@ -12,6 +13,8 @@ export interface RecordingLog extends Log {
   lines: LogLine[];
   /** The `audit` attribute of every `audit` line, in order. */
   audits(): Record<string, unknown>[];
+  /** Every line as a JSON logger prints it, one a line: an Error with its message, stack and cause. */
+  printed(): string;
 }
 
 /** A Log that keeps every line with the keys in force, to assert what was written and what never was. */
@@ -29,6 +32,7 @@ export function recordingLog(): RecordingLog {
       lines
         .filter((line) => line.message === 'audit')
         .map((line) => (line.extra[0] as { audit: Record<string, unknown> }).audit),
+    printed: () => lines.map((line) => stringifyLogLine({ ...line })).join('\n'),
     debug: write('debug'),
     info: write('info'),
     warn: write('warn'),

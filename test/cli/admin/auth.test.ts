@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN_SECRET_ID } from '../../local/bootstrap';
-import { dataDirOf } from '../../local/data-dir';
-import { writeEndpoint } from '../../local/endpoint-file';
-import { FileSecretStore } from '../../local/file-secret-store';
+import { ADMIN_TOKEN_SECRET_ID } from '../../../local/bootstrap';
+import { dataDirOf } from '../../../local/data-dir';
+import { writeEndpoint } from '../../../local/endpoint-file';
+import { FileSecretStore } from '../../../local/file-secret-store';
 import { computeSignature, type FakeAdmin, parseAuthorization, runCli, startFakeAdmin } from './support';
 
 // How `hookgate admin` finds where to go and how to authenticate: the local stack's admin token

@@ -8,7 +8,7 @@ import {
   regionOfEndpoint,
   type Signer,
   sigV4Signer,
-} from '../../cli/admin-client';
+} from '../../../cli/admin-client';
 import { computeSignature, parseAuthorization, type Received } from './support';
 
 // The HTTP client on an injected fetch: what goes on the wire, how answers and failures come back.
@@ -237,7 +237,7 @@ describe('runAdmin on a deployed endpoint', () => {
     vi.stubEnv('AWS_REGION', 'us-east-1');
     vi.stubEnv('HOOKGATE_ADMIN_TOKEN', '');
     vi.stubEnv('HOOKGATE_ENDPOINT', '');
-    const { runAdmin } = await import('../../cli/admin');
+    const { runAdmin } = await import('../../../cli/admin');
     const { fetch, sent } = recordingFetch(200, { integrations: [] });
     let printed = '';
     await runAdmin(
