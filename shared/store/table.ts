@@ -36,7 +36,3 @@ export const INDEX_PROJECTED_ATTRIBUTES = [
   'projectId',
   'replayOf',
 ] as const;
-
-// The local stack still imports ensureTable from here; it lives in local/dynamo.ts now. Remove
-// this line once local/stack.ts imports it from './dynamo'.
-export { ensureTable } from '../../local/dynamo';

@@ -51,7 +51,9 @@ describe('parsing stored credentials', () => {
     })();
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toBe(APP_PASSWORDS_REFUSED);
-    expect(APP_PASSWORDS_REFUSED).toMatch(/removed app passwords on 2026-07-28.*API token.*email.*access token/);
+    expect(APP_PASSWORDS_REFUSED).toMatch(
+      /removed app passwords on 2026-07-28.*API token.*email.*access token/,
+    );
   });
 
   it('refuses an API token given with a username instead of the account email', () => {

@@ -14,7 +14,7 @@ const KNOWN = new Map(knownEvents());
 function eventKeysIn(passage: string, provider: Provider): string[] {
   const keys = new Set<string>();
   for (const [, code] of passage.matchAll(/`([a-z_]+:[a-z_|]+)`/g)) {
-    const [head, ...alternatives] = code.split('|');
+    const [head = '', ...alternatives] = (code ?? '').split('|');
     const prefix = head.slice(0, head.indexOf(':') + 1);
     for (const key of [head, ...alternatives.map((rest) => prefix + rest)]) {
       if (KNOWN.get(key)?.provider === provider) keys.add(key);
