@@ -65,8 +65,9 @@ export interface EndToEndOptions {
   /** A fresh folder: the stack's data dir and its console output go here. */
   workdir: string;
   /**
-   * Epoch ms by which every drain must end (the quick run's budget). The last phase always drains,
-   * until this deadline or its own timeout; what is still queued then counts as pending.
+   * Epoch ms by which the last drain must end (the quick run's budget). The last phase always
+   * drains, until this deadline (but a few seconds at least) or its own timeout; what is still
+   * queued then counts as pending. The drains between phases keep their own timeouts.
    */
   drainDeadline?: number;
   log: (line: string) => void;
@@ -215,12 +216,15 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       let drain: { drainMs: number; drained: boolean } | undefined;
       if (spec.drain || last) {
         const drainStarted = performance.now();
-        // The run's deadline caps every drain, but the last always gets a few seconds.
-        const floor = Date.now() + (last ? MIN_LAST_DRAIN_MS : 0);
-        const deadline = Math.min(
-          Date.now() + spec.drainTimeoutMs,
-          Math.max(options.drainDeadline ?? Number.POSITIVE_INFINITY, floor),
-        );
+        // The run's deadline caps the last drain only (which always gets a few seconds): the
+        // drains between phases are what lets the next start on empty queues.
+        const own = Date.now() + spec.drainTimeoutMs;
+        const deadline = last
+          ? Math.min(
+              own,
+              Math.max(options.drainDeadline ?? Number.POSITIVE_INFINITY, Date.now() + MIN_LAST_DRAIN_MS),
+            )
+          : own;
         const drained = await waitForDrain({
           decided,
           triggersPath: dir.triggers,

@@ -210,8 +210,8 @@ async function main(): Promise<number> {
 
     if (parts.has('e2e')) {
       await section('end to end', async () => {
-        // The quick run's drains end in time for the whole run to fit its budget (the last one
-        // gets a few seconds whatever the budget); the full run drains completely.
+        // The quick run's last drain ends in time for the whole run to fit its budget (it gets a
+        // few seconds whatever the budget); the full run drains completely.
         const drainDeadline = quick ? started + QUICK_BUDGET_MS - E2E_WRAP_UP_MS : undefined;
         const e2e = await runEndToEnd({
           corpus,

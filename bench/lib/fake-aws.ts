@@ -81,7 +81,8 @@ class FakeError extends Error {
 /**
  * Just enough of DynamoDB, SQS and Secrets Manager, over their JSON protocols, for the webhook,
  * processor and admin handlers to run without a network: one table with the real key schema
- * (items, conditional writes, SET updates, key-condition queries on the table and its indexes),
+ * (items, conditional writes, SET updates, key-condition queries on the table and its indexes,
+ * BatchGetItem),
  * SendMessage (with the MD5 the SDK checks) and GetSecretValue. An expression it does not
  * understand is answered with a ValidationException, so a gap shows instead of passing silently.
  */
@@ -184,6 +185,26 @@ export class FakeAws {
         this.units = writeUsage(existing, undefined);
         this.partitions.get(pk)?.delete(sk);
         return {};
+      }
+      case 'BatchGetItem': {
+        // Each key is read as a GetItem of its own (and billed so), found or not.
+        const requests = (input.RequestItems ?? {}) as Record<
+          string,
+          { Keys?: Item[]; ConsistentRead?: boolean }
+        >;
+        const responses: Record<string, Item[]> = {};
+        let read = 0;
+        for (const [table, request] of Object.entries(requests)) {
+          const found: Item[] = [];
+          for (const key of request.Keys ?? []) {
+            const item = this.getItem(key);
+            read += getUsage(item, request.ConsistentRead === true).read;
+            if (item) found.push(item);
+          }
+          responses[table] = found;
+        }
+        this.units = { read, write: 0, indexWrites: {} };
+        return { Responses: responses, UnprocessedKeys: {} };
       }
       case 'Query': {
         const items = this.query(input, names, values);
