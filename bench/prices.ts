@@ -1,10 +1,11 @@
 // The AWS list prices the cost model (lib/cost.ts) multiplies by: us-east-1, on-demand, no free
 // tier, no Savings Plans, first volume tier only. One file, so a price change is one edit here.
 //
-// Prices as of 2026-12-06 (when they were last checked). Primary source for each is AWS's own pricing page (`source`). The
-// pages are not in the reference corpus this was checked against, so each figure was checked
-// against the secondary pages named in `checkedAgainst`, which quote the AWS page; `verified`
-// says whether they agreed with the figure here.
+// As of 2026-12-06, when they were last checked. Each figure's source is AWS's own pricing page
+// (`source`), but those pages (their price tables are drawn by script) could not be read where
+// this was checked; each figure was checked instead against the public pages in `checkedAgainst`,
+// which quote AWS's page, and `verified` says they agreed with it. None was verified against AWS's
+// own page: check `source` before relying on a figure for a decision.
 
 export interface Price {
   /** US dollars per `per` units. */

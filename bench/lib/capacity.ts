@@ -10,6 +10,11 @@
 // - a GetItem is one unit per started 4 KB of the item (at least one, item or not), half of that
 //   when eventually consistent; a Query adds up the sizes of the items it returns and then rounds
 //   (index queries are always eventually consistent and count index entries, not items).
+// Checked on 2026-12-06: the read rules and the larger-of rule for writes against the
+// read-write-operations page itself; the index rules against quotes of the GSI page (an index key
+// change costs two writes, an unchanged entry none). The rule for a write whose condition fails
+// could not be checked: AWS's page was not at hand and secondary sources disagree (none, or the
+// larger of old and new); this takes the item that is there, at least one unit, until it is.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { itemSizeBytes } from '../../shared/store/item-size';
 import { INDEX_PROJECTED_ATTRIBUTES, TABLE_KEYS } from '../../shared/store/table';
