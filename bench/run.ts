@@ -1,6 +1,7 @@
-// `npm run bench` (full) and `npm run bench -- --quick` (under two minutes): bundle sizes, cold
-// starts, warm CPU per delivery and the local stack end to end, checked against the goals of the
-// benchmark issue; prints a table and writes bench/results.json. See bench/README.md.
+// `npm run bench` (full) and `npm run bench -- --quick` (2½–3 minutes): bundle sizes, cold
+// starts, warm CPU per delivery, AWS calls and request units per delivery, the cost of a million
+// deliveries, and the local stack end to end (decided and triggered), checked against the goals
+// of the performance issues; prints a table and writes bench/results.json. See bench/README.md.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
