@@ -19,41 +19,71 @@ import {
   account,
   decidedDeliveries,
   decisionSetsOf,
-  expectedTriggers,
+  expectedTriggerIds,
   type Recorded,
   triggerIdsOfNdjson,
 } from './lib/accounting';
 import { type CorpusEntry, DeliveryPlanner, deliveryHeaders, variantBody } from './lib/corpus';
+import { type FlowRecord, type PhaseFlow, phaseFlow, type Window } from './lib/flow';
+import { pacedLoad } from './lib/paced-load';
+import { type Stamps, startStamping } from './lib/stamps';
+import { percentile } from './lib/stats';
 
 const BIN = join(PROJECT_ROOT, 'bin/hookgate.mjs');
 const DEFAULT_BRANCH = 'main';
+/** Requests a paced phase may have waiting for an answer; beyond it a due request is skipped. */
+const PACED_MAX_IN_FLIGHT = 256;
+const REQUEST_TIMEOUT_MS = 10_000;
+const MIN_LAST_DRAIN_MS = 5_000;
+
+/** One load phase of the end-to-end run. */
+export interface PhaseSpec {
+  /** `r100`, `c8`: how results.json names it. */
+  key: string;
+  /** `100/s offered`, `8 connections`: how the table names it. */
+  name: string;
+  /**
+   * Requests per second offered on a fixed schedule whatever the answers (lib/paced-load.ts), to
+   * measure latency below saturation. Without it, autocannon sends as fast as `connections`
+   * connections are answered: the most the stack takes.
+   */
+  rate?: number;
+  connections: number;
+  durationSeconds: number;
+  /** Closed-loop phases only: autocannon's warm-up, part of the phase's window. */
+  warmupSeconds: number;
+  /** Wait for the queues to drain after this phase (drain times are measured). */
+  drain: boolean;
+  /** How long that drain may take; then the run goes on and what is queued stays queued. */
+  drainTimeoutMs: number;
+}
 
 export interface EndToEndOptions {
   corpus: readonly CorpusEntry[];
-  /** One phase per entry, in order, on the same stack; each waits for the queues to drain. */
-  connections: readonly number[];
-  durationSeconds: number;
-  warmupSeconds: number;
+  /** Run in order, on the same stack. */
+  phases: readonly PhaseSpec[];
   /** A fresh folder: the stack's data dir and its console output go here. */
   workdir: string;
   /**
-   * `each`: every phase waits for the queues to drain before the next starts (drain times are
-   * measured). `last`: only after the last phase; the processor works through the backlog during
-   * the next phase either way, since it falls behind the webhook within a second.
+   * Epoch ms by which the last drain must end (the quick run's budget). The last phase always
+   * drains, until this deadline (but a few seconds at least) or its own timeout; what is still
+   * queued then counts as pending. The drains between phases keep their own timeouts.
    */
-  drain: 'each' | 'last';
-  /** How long one drain may take; then the stack stops and what is still queued counts as pending. */
-  drainTimeoutMs: number;
+  drainDeadline?: number;
   log: (line: string) => void;
   /** Extra `node` flags for the stack process (e.g. `--cpu-prof` to profile it). */
   stackNodeArgs?: readonly string[];
 }
 
 export interface PhaseResult {
+  key: string;
+  name: string;
   connections: number;
+  rate?: number;
   durationSeconds: number;
   /** Deliveries answered 2xx per second of the measured run (warm-up excluded). */
   rps: number;
+  /** Answer latency (the webhook's 202), as the load generator saw it. */
   p50Ms: number;
   p90Ms: number;
   p99Ms: number;
@@ -61,10 +91,16 @@ export interface PhaseResult {
   /** Answers other than 2xx, connection errors and timeouts, warm-up included. */
   errors: number;
   requests: number;
+  /** Paced phases: requests due while too many were waiting, not sent. */
+  skipped?: number;
   statuses: Record<string, number>;
   /** New deliveries (202 without `duplicate`) and repeats (202 with it) in this phase, warm-up included. */
   accepted: number;
   repeats: number;
+  /** Epoch ms: the phase's first request and the end of its load. */
+  window: Window;
+  /** Accepted, decided and triggered over the window, backlog and latencies (lib/flow.ts). */
+  flow?: PhaseFlow;
   /** From the end of the run until every accepted delivery had its decisions and triggers (if waited for). */
   drainMs?: number;
   drained?: boolean;
@@ -90,11 +126,11 @@ interface Sent {
 }
 
 /**
- * Starts the local stack (`bin/hookgate.mjs dev`) on a fresh data dir and loads it with
- * autocannon: every request a corpus payload, freshly signed, with its own delivery id (pushes
- * carry new head commits; some repeat an earlier commit or resend an earlier delivery). After
- * each phase it waits for the queues to drain; after the last it stops the stack and checks what
- * was recorded against what was accepted (see lib/accounting.ts).
+ * Starts the local stack (`bin/hookgate.mjs dev`) on a fresh data dir and loads it phase by phase:
+ * every request a corpus payload, freshly signed, with its own delivery id (pushes carry new head
+ * commits; some repeat an earlier commit or resend an earlier delivery). A thread of its own
+ * stamps decisions and triggers as the stack writes them (lib/stamps.ts). After the last phase it
+ * stops the stack and checks what was recorded against what was accepted (lib/accounting.ts).
  */
 export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
   const { corpus, log } = options;
@@ -104,93 +140,112 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
   const errPath = join(options.workdir, 'stack.err');
   const secret = randomBytes(18).toString('base64url');
   const stack = await startStack(dir.root, secret, outPath, errPath, options.stackNodeArgs ?? []);
+  const stamping = startStamping(outPath, dir.triggers);
   // Delivery ids the stack has printed decisions for, read from its console as it goes.
   const decided = new DecidedIds(new FileTail(outPath));
   const sent = new Map<string, Sent>();
   const accepted = new Set<string>();
+  /** New deliveries → when the bench read their 202 (epoch ms). */
+  const acceptedAt = new Map<string, number>();
   const planned = { fresh: 0, 'same-commit': 0, retry: 0 };
   const planner = new DeliveryPlanner(corpus, randomUUID);
+  // The trigger ids the rules give for each delivery, computed once.
+  const triggerIds = new Map<string, readonly string[]>();
+  const triggersOf = (deliveryId: string): readonly string[] => {
+    let ids = triggerIds.get(deliveryId);
+    if (ids) return ids;
+    const what = sent.get(deliveryId);
+    const entry = what && corpus[what.entry];
+    ids = entry
+      ? expectedTriggerIds(
+          { deliveryId, eventKey: entry.eventKey, body: variantBody(entry, what.variant) },
+          rules(),
+        )
+      : [];
+    triggerIds.set(deliveryId, ids);
+    return ids;
+  };
+  const expectedOf = (ids: Iterable<string>) => {
+    const expected = new Set<string>();
+    for (const id of ids) for (const triggerId of triggersOf(id)) expected.add(triggerId);
+    return expected;
+  };
   const phases: PhaseResult[] = [];
+  let stamps: Stamps | undefined;
   try {
     const url = new URL(stack.webhookUrl);
-    for (const [index, connections] of options.connections.entries()) {
+    for (const [index, spec] of options.phases.entries()) {
       const statuses: Record<string, number> = {};
       let phaseAccepted = 0;
       let repeats = 0;
+      const next = () => {
+        const plan = planner.next();
+        const entry = corpus[plan.entry] as CorpusEntry;
+        const body = variantBody(entry, plan.variant);
+        if (!sent.has(plan.deliveryId))
+          sent.set(plan.deliveryId, { entry: plan.entry, variant: plan.variant });
+        planned[plan.kind] += 1;
+        return { path: url.pathname, headers: deliveryHeaders(entry, body, plan.deliveryId, secret), body };
+      };
+      const answered = (status: number, body: string) => {
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (status !== 202) return;
+        const answer = JSON.parse(body) as { deliveryId?: string; duplicate?: boolean };
+        if (!answer.deliveryId) return;
+        if (answer.duplicate) repeats += 1;
+        else {
+          phaseAccepted += 1;
+          if (!acceptedAt.has(answer.deliveryId)) acceptedAt.set(answer.deliveryId, Date.now());
+        }
+        accepted.add(answer.deliveryId);
+      };
       const cpuBefore = processCpuMs(stack.pid);
       const loadStart = loadavg()[0] ?? 0;
       log(
-        `  e2e: ${connections} connections, ${options.warmupSeconds} s warm-up + ${options.durationSeconds} s`,
+        spec.rate
+          ? `  e2e: ${spec.name}, ${spec.durationSeconds} s`
+          : `  e2e: ${spec.name}, ${spec.warmupSeconds} s warm-up + ${spec.durationSeconds} s`,
       );
-      const result = await autocannon({
-        url: stack.webhookUrl,
-        connections,
-        duration: options.durationSeconds,
-        ...(options.warmupSeconds > 0 ? { warmup: { connections, duration: options.warmupSeconds } } : {}),
-        requests: [
-          {
-            method: 'POST',
-            path: url.pathname,
-            setupRequest: (request) => {
-              const plan = planner.next();
-              const entry = corpus[plan.entry] as CorpusEntry;
-              const body = variantBody(entry, plan.variant);
-              if (!sent.has(plan.deliveryId))
-                sent.set(plan.deliveryId, { entry: plan.entry, variant: plan.variant });
-              planned[plan.kind] += 1;
-              return {
-                ...request,
-                method: 'POST',
-                path: url.pathname,
-                headers: deliveryHeaders(entry, body, plan.deliveryId, secret),
-                body,
-              };
-            },
-            onResponse: (status, body) => {
-              statuses[status] = (statuses[status] ?? 0) + 1;
-              if (status !== 202) return;
-              const answer = JSON.parse(body) as { deliveryId?: string; duplicate?: boolean };
-              if (!answer.deliveryId) return;
-              if (answer.duplicate) repeats += 1;
-              else phaseAccepted += 1;
-              accepted.add(answer.deliveryId);
-            },
-          },
-        ],
-      });
+      const window: Window = { start: Date.now(), end: 0 };
+      const load = spec.rate
+        ? await pacedPhase(url.origin, spec.rate, spec, next, answered)
+        : await closedPhase(stack.webhookUrl, spec, next, answered);
+      window.end = Date.now();
       const loadEnd = loadavg()[0] ?? 0;
-      const last = index === options.connections.length - 1;
+      const last = index === options.phases.length - 1;
       let drain: { drainMs: number; drained: boolean } | undefined;
-      if (options.drain === 'each' || last) {
+      if (spec.drain || last) {
         const drainStarted = performance.now();
+        // The run's deadline caps the last drain only (which always gets a few seconds): the
+        // drains between phases are what lets the next start on empty queues.
+        const own = Date.now() + spec.drainTimeoutMs;
+        const deadline = last
+          ? Math.min(
+              own,
+              Math.max(options.drainDeadline ?? Number.POSITIVE_INFINITY, Date.now() + MIN_LAST_DRAIN_MS),
+            )
+          : own;
         const drained = await waitForDrain({
           decided,
           triggersPath: dir.triggers,
           accepted,
-          expected: () => expectedTriggers(deliveriesOf(accepted, sent, corpus), rules()).size,
-          deadline: Date.now() + options.drainTimeoutMs,
+          expected: () => expectedOf(accepted).size,
+          deadline,
           log,
         });
         drain = { drainMs: performance.now() - drainStarted, drained };
       }
       const cpuAfter = processCpuMs(stack.pid);
       const phase: PhaseResult = {
-        connections,
-        durationSeconds: result.duration,
-        rps: result['2xx'] / result.duration,
-        p50Ms: result.latency.p50,
-        p90Ms: result.latency.p90,
-        p99Ms: result.latency.p99,
-        maxMs: result.latency.max,
-        // Warm-up requests are real deliveries too: their failures count.
-        errors: [result, result.warmup].reduce(
-          (sum, run) => sum + (run ? run.non2xx + run.errors + run.timeouts : 0),
-          0,
-        ),
-        requests: result.requests.total,
+        key: spec.key,
+        name: spec.name,
+        connections: spec.connections,
+        ...(spec.rate ? { rate: spec.rate } : {}),
+        ...load,
         statuses,
         accepted: phaseAccepted,
         repeats,
+        window,
         ...drain,
         ...(cpuBefore !== undefined && cpuAfter !== undefined && phaseAccepted > 0 && drain?.drained
           ? { stackCpuMsPerDelivery: (cpuAfter - cpuBefore) / phaseAccepted }
@@ -202,12 +257,16 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
         ? `; ${drain.drained ? 'drained' : 'NOT drained'} in ${(drain.drainMs / 1000).toFixed(1)} s`
         : '';
       log(
-        `  e2e c${connections}: ${phase.rps.toFixed(0)} deliveries/s, p50 ${phase.p50Ms} ms, p99 ${phase.p99Ms} ms, ` +
-          `${phase.errors} errors${drained}`,
+        `  e2e ${spec.name}: ${phase.rps.toFixed(0)} deliveries/s answered, p50 ${phase.p50Ms.toFixed(1)} ms, ` +
+          `p99 ${phase.p99Ms.toFixed(1)} ms, ${phase.errors} errors${drained}`,
       );
     }
   } finally {
     await stack.stop();
+    stamps = await stamping.stop().catch((error: unknown) => {
+      log(`  e2e: the stamping thread failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
   }
 
   const stdout = await readFile(outPath, 'utf8');
@@ -229,12 +288,20 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     pendingDeliveries: new Set(deliveriesQueue.pending.map((body) => String(field(body, 'deliveryId')))),
     pendingTriggers: new Set(triggersQueue.pending.map((body) => String(field(body, 'triggerId')))),
   };
+  if (stamps) {
+    const record: FlowRecord = {
+      accepted: acceptedAt,
+      decided: stamps.decided,
+      triggers: stamps.triggers,
+      triggersOf,
+    };
+    for (const phase of phases) phase.flow = phaseFlow(phase.window, record);
+  }
   // Triggers are due for decided deliveries only; the rest are still on the queue (or lost).
   const due = decidedDeliveries(accepted, recorded);
-  const expected = expectedTriggers(deliveriesOf(due, sent, corpus), rules());
   return {
     phases,
-    accounting: account(accepted, new Set(expected.keys()), recorded),
+    accounting: account(accepted, expectedOf(due), recorded),
     deadLetters: deliveriesQueue.deadLetters + triggersQueue.deadLetters,
     acceptedUnanswered,
     planned,
@@ -242,21 +309,85 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
   };
 }
 
-function rules() {
-  return { integration: LOCAL_INTEGRATION, defaultBranch: DEFAULT_BRANCH };
+type LoadFigures = Pick<
+  PhaseResult,
+  'durationSeconds' | 'rps' | 'p50Ms' | 'p90Ms' | 'p99Ms' | 'maxMs' | 'errors' | 'requests' | 'skipped'
+>;
+type NextRequest = () => { path: string; headers: Record<string, string>; body: Buffer };
+type OnAnswer = (status: number, body: string) => void;
+
+/** A closed-loop phase: autocannon, as fast as `connections` connections are answered. */
+async function closedPhase(
+  webhookUrl: string,
+  spec: PhaseSpec,
+  next: NextRequest,
+  answered: OnAnswer,
+): Promise<LoadFigures> {
+  const result = await autocannon({
+    url: webhookUrl,
+    connections: spec.connections,
+    duration: spec.durationSeconds,
+    timeout: REQUEST_TIMEOUT_MS / 1000,
+    ...(spec.warmupSeconds > 0
+      ? { warmup: { connections: spec.connections, duration: spec.warmupSeconds } }
+      : {}),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({ ...request, method: 'POST', ...next() }),
+        onResponse: (status, body) => answered(status, body),
+      },
+    ],
+  });
+  return {
+    durationSeconds: result.duration,
+    rps: result['2xx'] / result.duration,
+    p50Ms: result.latency.p50,
+    p90Ms: result.latency.p90,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    // Warm-up requests are real deliveries too: their failures count.
+    errors: [result, result.warmup].reduce(
+      (sum, run) => sum + (run ? run.non2xx + run.errors + run.timeouts : 0),
+      0,
+    ),
+    requests: result.requests.total,
+  };
 }
 
-function* deliveriesOf(
-  ids: Iterable<string>,
-  sent: ReadonlyMap<string, Sent>,
-  corpus: readonly CorpusEntry[],
-) {
-  for (const deliveryId of ids) {
-    const what = sent.get(deliveryId);
-    const entry = what && corpus[what.entry];
-    if (!what || !entry) continue;
-    yield { deliveryId, eventKey: entry.eventKey, body: variantBody(entry, what.variant) };
-  }
+/** An open-loop phase at a fixed offered rate (lib/paced-load.ts). */
+async function pacedPhase(
+  origin: string,
+  rate: number,
+  spec: PhaseSpec,
+  next: NextRequest,
+  answered: OnAnswer,
+): Promise<LoadFigures> {
+  const result = await pacedLoad({
+    origin,
+    rate,
+    durationSeconds: spec.durationSeconds,
+    maxInFlight: PACED_MAX_IN_FLIGHT,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+    next,
+    onResponse: answered,
+  });
+  const latencies = result.latenciesMs.length > 0 ? result.latenciesMs : [0];
+  return {
+    durationSeconds: result.durationSeconds,
+    rps: (result.answered - result.errors) / result.durationSeconds,
+    p50Ms: percentile(latencies, 50),
+    p90Ms: percentile(latencies, 90),
+    p99Ms: percentile(latencies, 99),
+    maxMs: percentile(latencies, 100),
+    errors: result.errors,
+    requests: result.sent,
+    skipped: result.skipped,
+  };
+}
+
+function rules() {
+  return { integration: LOCAL_INTEGRATION, defaultBranch: DEFAULT_BRANCH };
 }
 
 interface RunningStack {

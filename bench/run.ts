@@ -1,19 +1,28 @@
-// `npm run bench` (full) and `npm run bench -- --quick` (under two minutes): bundle sizes, cold
-// starts, warm CPU per delivery and the local stack end to end, checked against the goals of the
-// benchmark issue; prints a table and writes bench/results.json. See bench/README.md.
+// `npm run bench` (full) and `npm run bench -- --quick` (2½–3 minutes): bundle sizes, cold
+// starts, warm CPU per delivery, AWS calls and request units per delivery, the cost of a million
+// deliveries, and the local stack end to end (decided and triggered), checked against the goals
+// of the performance issues; prints a table and writes bench/results.json. See bench/README.md.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FUNCTION_MEMORY_MB } from '../infra/functions';
 import { type BuiltBundle, buildBundles } from './bundles';
 import { measureColdStarts } from './cold-start';
-import { runEndToEnd } from './e2e';
+import { type PhaseSpec, runEndToEnd } from './e2e';
 import { loadCorpus } from './lib/corpus';
 import { benchFunctions, type FunctionName } from './lib/functions';
-import { type BenchResults, formatTable, goalRows } from './lib/results';
+import { report } from './lib/report';
+import { goalRows } from './lib/results';
 import { round } from './lib/stats';
-import { emptyResults, summariseColdStart, summariseEndToEnd, summariseWarm } from './lib/summaries';
+import {
+  emptyResults,
+  summariseCalls,
+  summariseColdStart,
+  summariseEndToEnd,
+  summariseWarm,
+} from './lib/summaries';
 import { measureWarm } from './warm';
 
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
@@ -24,30 +33,62 @@ interface Settings {
   coldRuns: number;
   warmWarmup: number;
   warmIterations: number;
-  e2eSeconds: number;
-  e2eWarmupSeconds: number;
-  drain: 'each' | 'last';
+  /** Deliveries of the call accounting pass (warm part). */
+  accountingDeliveries: number;
+  e2ePhases: PhaseSpec[];
 }
 
+type Drain = Pick<PhaseSpec, 'drain' | 'drainTimeoutMs'>;
+
+/** The end-to-end phases: paced at 100/s and 300/s (latency below saturation), then the most 8 and 64 connections get. */
+function e2ePhases(seconds: number, warmupSeconds: number, paced: Drain, closed: Drain): PhaseSpec[] {
+  const offered = (rate: number): PhaseSpec => ({
+    key: `r${rate}`,
+    name: `${rate}/s offered`,
+    rate,
+    connections: 0,
+    durationSeconds: seconds,
+    warmupSeconds: 0,
+    ...paced,
+  });
+  const connected = (connections: number): PhaseSpec => ({
+    key: `c${connections}`,
+    name: `${connections} connections`,
+    connections,
+    durationSeconds: seconds,
+    warmupSeconds,
+    ...closed,
+  });
+  return [offered(100), offered(300), connected(8), connected(64)];
+}
+
+const FULL_DRAIN: Drain = { drain: true, drainTimeoutMs: 15 * 60_000 };
 const FULL: Settings = {
   coldRuns: 40,
   warmWarmup: 1_000,
   warmIterations: 5_000,
-  e2eSeconds: 30,
-  e2eWarmupSeconds: 3,
-  drain: 'each',
+  accountingDeliveries: 2_000,
+  // Every phase drains completely before the next: each starts on empty queues.
+  e2ePhases: e2ePhases(30, 3, FULL_DRAIN, FULL_DRAIN),
 };
 const QUICK: Settings = {
   coldRuns: 20,
   warmWarmup: 150,
   warmIterations: 800,
-  e2eSeconds: 10,
-  e2eWarmupSeconds: 1,
-  drain: 'last',
+  accountingDeliveries: 400,
+  // The paced phases drain briefly, so the next starts on near-empty queues; the closed-loop
+  // phases drain once, after the last, for what the budget leaves.
+  e2ePhases: e2ePhases(
+    8,
+    1,
+    { drain: true, drainTimeoutMs: 15_000 },
+    { drain: false, drainTimeoutMs: 15 * 60_000 },
+  ),
 };
 /** The quick run's end-to-end part stops draining when the whole run would pass this. */
-const QUICK_BUDGET_MS = 112_000;
-const FULL_DRAIN_TIMEOUT_MS = 15 * 60_000;
+const QUICK_BUDGET_MS = 150_000;
+/** What the end-to-end part needs after its last drain: stopping the stack and reading its data. */
+const E2E_WRAP_UP_MS = 15_000;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -152,39 +193,43 @@ async function main(): Promise<number> {
         const samples = await measureWarm({
           warmup: settings.warmWarmup,
           iterations: settings.warmIterations,
+          accountingDeliveries: settings.accountingDeliveries,
         });
         const { warm, detail } = summariseWarm(samples);
         results.warm = warm;
         results.details.warm = { warmup: settings.warmWarmup, ...detail };
+        if (samples.accounting) {
+          const memoryMb = { webhook: FUNCTION_MEMORY_MB.webhook, processor: FUNCTION_MEMORY_MB.processor };
+          const summary = summariseCalls(samples.accounting, memoryMb);
+          results.calls = summary.calls;
+          results.cost = summary.cost;
+          results.details.calls = summary.detail;
+        }
         for (const error of samples.errors.slice(0, 3)) note(`warm: ${error}`);
       });
     }
 
     if (parts.has('e2e')) {
       await section('end to end', async () => {
-        const loadMs = 2 * (settings.e2eSeconds + settings.e2eWarmupSeconds) * 1000;
-        const drainTimeoutMs = quick
-          ? Math.max(5_000, QUICK_BUDGET_MS - (Date.now() - started) - loadMs - 15_000)
-          : FULL_DRAIN_TIMEOUT_MS;
+        // The quick run's last drain ends in time for the whole run to fit its budget (it gets a
+        // few seconds whatever the budget); the full run drains completely.
+        const drainDeadline = quick ? started + QUICK_BUDGET_MS - E2E_WRAP_UP_MS : undefined;
         const e2e = await runEndToEnd({
           corpus,
-          connections: [8, 64],
-          durationSeconds: settings.e2eSeconds,
-          warmupSeconds: settings.e2eWarmupSeconds,
+          phases: settings.e2ePhases,
           workdir: join(workdir, 'e2e'),
-          drain: settings.drain,
-          drainTimeoutMs,
+          ...(drainDeadline === undefined ? {} : { drainDeadline }),
           log: say,
         });
         const { e2e: summary, detail } = summariseEndToEnd(e2e);
         results.e2e = summary;
-        results.details.e2e = { drain: settings.drain, drainTimeoutMs, ...detail };
+        results.details.e2e = { drainDeadline, ...detail };
         const { accounting } = e2e;
         if (accounting.pending > 0 || accounting.pendingTriggers > 0) {
           note(
-            `e2e: stopped before the queues drained (${(drainTimeoutMs / 1000).toFixed(0)} s allowed): ` +
-              `${accounting.pending} deliveries and ${accounting.pendingTriggers} triggers still queued (kept in the ` +
-              'queue journals, checked as pending, not lost)',
+            `e2e: stopped before the queues drained: ${accounting.pending} deliveries and ` +
+              `${accounting.pendingTriggers} triggers still queued (kept in the queue journals, checked as ` +
+              'pending, not lost)',
           );
         }
         if (accounting.unexpectedTriggers.length > 0) {
@@ -211,115 +256,6 @@ async function main(): Promise<number> {
 
 function kb(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KB`;
-}
-
-/** The goals table, then every number measured. */
-export function report(results: BenchResults): string {
-  const sections: string[] = [
-    formatTable(
-      ['measure', 'value', 'goal', 'result'],
-      results.goals.map((row) => [row.measure, row.value, row.goal, row.result.toUpperCase()]),
-    ),
-  ];
-  const fns = ['webhook', 'processor', 'admin'] as const;
-  const bundleRows = fns.flatMap((name) => {
-    const value = results.bundles[name];
-    if (!value) return [];
-    if ('skipped' in value) return [[name, 'skipped', '', '']];
-    return [[name, kb(value.minifiedBytes), kb(value.gzipBytes), kb(value.ownCodeBytes)]];
-  });
-  if (bundleRows.length)
-    sections.push(formatTable(['bundle', 'minified', 'gzip -9', 'own code'], bundleRows));
-  const cold = results.details.coldStart as
-    | (Record<string, { loadBundleMedianMs?: number; firstEventMedianMs?: number }> & {
-        baseline?: { medianMs: number };
-      })
-    | undefined;
-  const coldRows = fns.flatMap((name) => {
-    const value = results.coldStart[name];
-    if (!value) return [];
-    if ('skipped' in value) return [[name, 'not measured', '', '', '']];
-    const detail = cold?.[name];
-    return [
-      [
-        name,
-        `${value.medianMs.toFixed(1)} ms`,
-        `${value.p90Ms.toFixed(1)} ms`,
-        detail?.loadBundleMedianMs === undefined ? '' : `${detail.loadBundleMedianMs.toFixed(1)} ms`,
-        detail?.firstEventMedianMs === undefined ? '' : `${detail.firstEventMedianMs.toFixed(1)} ms`,
-      ],
-    ];
-  });
-  if (coldRows.length) {
-    sections.push(
-      `${formatTable(['cold start (over baseline)', 'median', 'p90', 'load bundle', 'first event'], coldRows)}\n` +
-        `baseline \`node -e 0\`: ${cold?.baseline?.medianMs ?? '?'} ms median`,
-    );
-  }
-  const { webhook, processor, floor } = results.warm;
-  if (webhook && processor && floor) {
-    const warm = results.details.warm as Record<string, number>;
-    sections.push(
-      `${formatTable(
-        ['warm CPU per delivery', 'p50', 'p99', '× floor (p50)'],
-        [
-          ['webhook', `${webhook.p50Us} µs`, `${webhook.p99Us} µs`, `${warm.webhookOverFloor}×`],
-          ['processor', `${processor.p50Us} µs`, `${processor.p99Us} µs`, `${warm.processorOverFloor}×`],
-          ['floor (HMAC-SHA256 + JSON.parse)', `${floor.p50Us} µs`, `${warm.floorP99Us} µs`, '1×'],
-        ],
-      )}\n` +
-        `webhook p50 without Powertools logger/metrics: ${warm.webhookWithoutPowertoolsP50Us} µs; ` +
-        `one GetItem through AwsJsonClient: ${warm.jsonCallP50Us} µs (through the SDK: ${warm.sdkCallP50Us} µs), ` +
-        `${warm.awsCallsPerWebhook} calls per webhook and ${warm.awsCallsPerProcessor} per processor delivery; ` +
-        `gzip -1 of the body: ${warm.gzipP50Us} µs`,
-    );
-  }
-  const e2e = results.details.e2e as
-    | {
-        phases: {
-          connections: number;
-          rps: number;
-          p50Ms: number;
-          p99Ms: number;
-          errors: number;
-          accepted: number;
-          drainMs?: number;
-          stackCpuMsPerDelivery?: number;
-        }[];
-        accounting: {
-          accepted: number;
-          decided: number;
-          pending: number;
-          expectedTriggers: number;
-          writtenTriggers: number;
-          unexpectedTriggers: string[];
-        };
-      }
-    | undefined;
-  if (e2e) {
-    const rows = e2e.phases.map((phase) => [
-      `${phase.connections} connections`,
-      `${phase.rps.toFixed(0)}/s`,
-      `${phase.p50Ms} ms`,
-      `${phase.p99Ms} ms`,
-      String(phase.errors),
-      String(phase.accepted),
-      phase.drainMs === undefined ? '—' : `${(phase.drainMs / 1000).toFixed(1)} s`,
-      phase.stackCpuMsPerDelivery === undefined ? '—' : `${phase.stackCpuMsPerDelivery.toFixed(1)} ms`,
-    ]);
-    const a = e2e.accounting;
-    sections.push(
-      `${formatTable(['e2e', 'deliveries/s', 'p50', 'p99', 'errors', 'accepted', 'drain', 'stack CPU/delivery'], rows)}\n` +
-        `accepted ${a.accepted}: ${a.decided} decided, ${a.pending} still queued; triggers expected ${a.expectedTriggers}, ` +
-        `written ${a.writtenTriggers}, unexpected ${a.unexpectedTriggers.length}; lost ${results.e2e.lost}, doubled ${results.e2e.doubled}`,
-    );
-  }
-  sections.push(
-    `load average (1 min) by part: ${Object.entries(results.loadAverage)
-      .map(([name, load]) => `${name} ${load.start.toFixed(2)}→${load.end.toFixed(2)}`)
-      .join(', ')}`,
-  );
-  return sections.join('\n\n');
 }
 
 main().then(

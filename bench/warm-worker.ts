@@ -20,13 +20,51 @@ import { dynamoJsonApi } from '../shared/store/dynamo-api';
 import { key } from '../shared/store/dynamo-items';
 import { DynamoStore } from '../shared/store/dynamo-store';
 import { integrationKey } from '../shared/store/keys';
-import { loadCorpus, seededRandom, variantBody } from './lib/corpus';
+import { type Caller, CallLedger, type PerDelivery } from './lib/calls';
+import {
+  type CorpusEntry,
+  DeliveryPlanner,
+  isPush,
+  loadCorpus,
+  type PlanMix,
+  seededRandom,
+  variantBody,
+} from './lib/corpus';
 import { FakeAws, requestText, sdkResponse, targetOf } from './lib/fake-aws';
 import { benchContext, deliveriesEvent, INTEGRATIONS, seedStore, webhookEvent } from './lib/seed';
 
 export interface WarmRequest {
   warmup: number;
   iterations: number;
+  /** Deliveries of the accounting pass (CallAccounting). */
+  accountingDeliveries: number;
+}
+
+/** One invocation of the accounting pass: its CPU and its AWS calls by service. */
+export interface InvocationSample {
+  /** CPU microseconds, the fake's own taken out. */
+  cpuUs: number;
+  /** Calls by service (`DynamoDB`, `SQS`, `SecretsManager`). */
+  calls: Record<string, number>;
+}
+
+/**
+ * The accounting pass: deliveries in the corpus's event mix (every payload alike), a tenth of
+ * them an earlier delivery resent (Bitbucket's retry) and a tenth an earlier commit under a new
+ * delivery id (a second hook, a DC double send), each through the webhook and, when it enqueued
+ * one, the processor. Calls per delivery are per webhook delivery for the webhook and per
+ * delivery the processor handled for the processor.
+ */
+export interface CallAccounting {
+  deliveries: number;
+  /** Deliveries the webhook enqueued, each handed to the processor in an event of its own. */
+  processed: number;
+  /** Triggers the processor sent. */
+  triggers: number;
+  mix: Record<'fresh' | 'same-commit' | 'retry', number>;
+  webhook: PerDelivery;
+  processor: PerDelivery;
+  invocations: Record<Caller, InvocationSample[]>;
 }
 
 /** CPU microseconds per call, one entry per measured iteration. */
@@ -53,11 +91,27 @@ export interface WarmSamples {
   callsPerProcessor: number;
   /** Invocations that did not answer as expected (202, no batch failures). */
   errors: string[];
+  /** AWS calls and units per delivery in a realistic mix (see CallAccounting). */
+  accounting?: CallAccounting;
+}
+
+/** The accounting pass's mix: retries and repeated commits a fifth of all deliveries together. */
+export function accountingMix(corpus: readonly CorpusEntry[]): PlanMix {
+  return { retry: 0.1, sameCommit: 0.1, push: corpus.filter(isPush).length / corpus.length };
 }
 
 const fake = new FakeAws();
 let fakeMicros = 0;
 let fakeCalls = 0;
+// Who the calls being answered are for (the accounting pass only) and what they were.
+const ledger = new CallLedger();
+let caller: Caller | undefined;
+let invocationCalls: Record<string, number> = {};
+fake.meter = (call) => {
+  if (!caller) return;
+  ledger.record(caller, call);
+  invocationCalls[call.service] = (invocationCalls[call.service] ?? 0) + 1;
+};
 
 // Every client in this process answers from `fake`; nothing reaches a socket.
 const transport: AwsTransport = async (request) => {
@@ -213,8 +267,76 @@ async function run(request: WarmRequest): Promise<WarmSamples> {
   }
   samples.callsPerWebhook = webhookCalls / total;
   samples.callsPerProcessor = processorCalls / total;
+  samples.accounting = await accountCalls(
+    corpus,
+    request.accountingDeliveries,
+    webhook,
+    processor,
+    samples.errors,
+  );
   samples.errors = samples.errors.slice(0, 20);
   return samples;
+}
+
+type Handler<T> = (event: unknown, context: Context) => Promise<T>;
+
+/** The accounting pass (CallAccounting), after the CPU measurement, on the same warm handlers. */
+async function accountCalls(
+  corpus: readonly CorpusEntry[],
+  deliveries: number,
+  webhook: Handler<APIGatewayProxyStructuredResultV2>,
+  processor: Handler<SQSBatchResponse>,
+  errors: string[],
+): Promise<CallAccounting> {
+  const planner = new DeliveryPlanner(corpus, randomUUID, seededRandom(11), accountingMix(corpus));
+  const invocations: Record<Caller, InvocationSample[]> = { webhook: [], processor: [] };
+  const mix = { fresh: 0, 'same-commit': 0, retry: 0 };
+  let processed = 0;
+  let triggers = 0;
+  const invoke = async <T>(who: Caller, run: () => Promise<T>): Promise<T> => {
+    caller = who;
+    invocationCalls = {};
+    fakeMicros = 0;
+    const started = process.cpuUsage();
+    try {
+      return await run();
+    } finally {
+      invocations[who].push({ cpuUs: cpuSince(started) - fakeMicros, calls: invocationCalls });
+      caller = undefined;
+    }
+  };
+  for (let i = 0; i < deliveries; i++) {
+    const plan = planner.next();
+    mix[plan.kind] += 1;
+    const entry = corpus[plan.entry] as CorpusEntry;
+    const body = variantBody(entry, plan.variant);
+    fake.messages.length = 0;
+    const event = webhookEvent(entry, body, plan.deliveryId);
+    const answer = await invoke('webhook', () =>
+      webhook(event, benchContext('hookgate-bench-webhook') as Context),
+    );
+    if (answer.statusCode !== 202) errors.push(`accounting webhook ${entry.path}: ${answer.statusCode}`);
+    const message = fake.messages.at(-1);
+    fake.messages.length = 0;
+    if (!message) continue;
+    processed += 1;
+    const sqsEvent = deliveriesEvent([message]);
+    const result = await invoke('processor', () =>
+      processor(sqsEvent, benchContext('hookgate-bench-processor') as Context),
+    );
+    if (result.batchItemFailures.length > 0) errors.push(`accounting processor ${entry.path}: failed`);
+    triggers += fake.messages.length;
+    fake.messages.length = 0;
+  }
+  return {
+    deliveries,
+    processed,
+    triggers,
+    mix,
+    webhook: ledger.perDelivery('webhook', deliveries),
+    processor: ledger.perDelivery('processor', processed),
+    invocations,
+  };
 }
 
 process.once('message', (request: WarmRequest) => {

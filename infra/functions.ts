@@ -41,10 +41,17 @@ export const SWEEP_SCHEDULE = Duration.minutes(5);
  */
 export const PROCESSOR_MAX_CONCURRENCY = 20;
 
+/**
+ * Memory of each function. Lambda allocates CPU in proportion to memory; 1024 MB gives cold starts
+ * a usable share. The sweeper needs little CPU: a few Query pages and sends. The benchmark's cost
+ * model reads these.
+ */
+export const FUNCTION_MEMORY_MB = { webhook: 1024, processor: 1024, admin: 1024, sweeper: 256 } as const;
+
 interface BundledFunctionProps {
   entry: string;
   description: string;
-  /** Lambda allocates CPU in proportion to memory; 1024 MB gives cold starts a usable share. */
+  /** From FUNCTION_MEMORY_MB. */
   memorySize: number;
   timeout: Duration;
   logRetention: logs.RetentionDays;
@@ -105,7 +112,7 @@ export class WebhookFunction extends Construct {
     const fn = bundledFunction(this, {
       entry: ENTRIES.webhook,
       description: 'Hookgate webhook: verifies and enqueues Bitbucket deliveries',
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.webhook,
       timeout: WEBHOOK_TIMEOUT,
       logRetention: props.logRetention,
       environment: {
@@ -155,7 +162,7 @@ export class ProcessorFunction extends Construct {
     const fn = bundledFunction(this, {
       entry: ENTRIES.processor,
       description: 'Hookgate processor: turns deliveries into pipeline triggers',
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.processor,
       timeout: PROCESSOR_TIMEOUT,
       logRetention: props.logRetention,
       environment: {
@@ -221,7 +228,7 @@ export class AdminFunction extends Construct {
     const fn = bundledFunction(this, {
       entry: ENTRIES.admin,
       description: 'Hookgate admin API: integrations, projects, deliveries',
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.admin,
       timeout: ADMIN_TIMEOUT,
       logRetention: props.logRetention,
       environment: {
@@ -269,8 +276,7 @@ export class DeliverySweeper extends Construct {
     const fn = bundledFunction(this, {
       entry: ENTRIES.sweeper,
       description: 'Hookgate sweeper: re-enqueues deliveries left unfinished',
-      // Little CPU: a few Query pages and sends.
-      memorySize: 256,
+      memorySize: FUNCTION_MEMORY_MB.sweeper,
       timeout: SWEEPER_TIMEOUT,
       logRetention: props.logRetention,
       environment: {

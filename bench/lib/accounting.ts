@@ -30,7 +30,7 @@ export function expectedTriggers(
 ): Map<string, string[]> {
   const expected = new Map<string, string[]>();
   for (const delivery of deliveries) {
-    for (const triggerId of triggerIdsOf(delivery, settings)) {
+    for (const triggerId of expectedTriggerIds(delivery, settings)) {
       const ids = expected.get(triggerId);
       if (ids) ids.push(delivery.deliveryId);
       else expected.set(triggerId, [delivery.deliveryId]);
@@ -39,7 +39,8 @@ export function expectedTriggers(
   return expected;
 }
 
-function triggerIdsOf(delivery: AcceptedDelivery, settings: RuleSettings): string[] {
+/** The trigger ids the rules give for one delivery (see expectedTriggers). */
+export function expectedTriggerIds(delivery: AcceptedDelivery, settings: RuleSettings): string[] {
   let payload: unknown;
   try {
     payload = JSON.parse(delivery.body.toString('utf8'));

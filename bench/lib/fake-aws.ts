@@ -4,6 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { AwsTransport } from '../../shared/aws/aws-json-client';
 import { TABLE_KEYS } from '../../shared/store/table';
+import {
+  failedWriteUsage,
+  getUsage,
+  NO_UNITS,
+  queryUsage,
+  TABLE_INDEXES,
+  type Units,
+  writeUsage,
+} from './capacity';
 
 /** A DynamoDB attribute value as the JSON protocol carries it (binary as base64 text). */
 export type Attr = {
@@ -30,6 +39,29 @@ export interface SentMessage {
   deduplicationId?: string;
 }
 
+/** One call the fake answered, with what AWS would bill for it. */
+export interface MeteredCall {
+  /** `DynamoDB`, `SQS` or `SecretsManager`. */
+  service: string;
+  operation: string;
+  status: number;
+  /** The error type of a refused call (`ConditionalCheckFailedException`, …). */
+  error?: string;
+  /** DynamoDB request units (lib/capacity.ts); none for the other services. */
+  units: Units;
+  /** SQS requests billed: one per started 64 KB of the message; 0 for the other services. */
+  sqsRequests: number;
+}
+
+/** SQS bills each 64 KB chunk of a payload as one request. */
+export const SQS_CHUNK_BYTES = 64 * 1024;
+
+const SERVICE_NAMES: Record<string, string> = {
+  DynamoDB_20120810: 'DynamoDB',
+  AmazonSQS: 'SQS',
+  secretsmanager: 'SecretsManager',
+};
+
 const JSON_1_0 = 'application/x-amz-json-1.0';
 const JSON_1_1 = 'application/x-amz-json-1.1';
 const DYNAMO_ERRORS = 'com.amazonaws.dynamodb.v20120810#';
@@ -49,7 +81,8 @@ class FakeError extends Error {
 /**
  * Just enough of DynamoDB, SQS and Secrets Manager, over their JSON protocols, for the webhook,
  * processor and admin handlers to run without a network: one table with the real key schema
- * (items, conditional writes, SET updates, key-condition queries on the table and its indexes),
+ * (items, conditional writes, SET updates, key-condition queries on the table and its indexes,
+ * BatchGetItem),
  * SendMessage (with the MD5 the SDK checks) and GetSecretValue. An expression it does not
  * understand is answered with a ValidationException, so a gap shows instead of passing silently.
  */
@@ -63,25 +96,44 @@ export class FakeAws {
   /** Keep each sent message (tests); a long benchmark only counts them. */
   keepMessages = true;
   sentCount = 0;
+  /** Told of every call answered, with its billed units (the bench's call accounting). */
+  meter?: (call: MeteredCall) => void;
+  /** Units of the call being answered, set by the operation that knows the items. */
+  private units: Units = NO_UNITS;
+  private sqsRequests = 0;
 
   /** Answers one request: `target` is the `X-Amz-Target` header, `body` the JSON request. */
   answer(target: string, body: string): FakeReply {
     this.calls.set(target, (this.calls.get(target) ?? 0) + 1);
     const [service = '', operation = ''] = target.split('.');
     const json = service === 'secretsmanager' ? JSON_1_1 : JSON_1_0;
+    this.units = NO_UNITS;
+    this.sqsRequests = 0;
+    let reply: FakeReply;
+    let errorType: string | undefined;
     try {
       const input = JSON.parse(body || '{}') as Record<string, unknown>;
       const output = this.dispatch(service, operation, input);
-      return { status: 200, headers: this.headers(json), body: JSON.stringify(output) };
+      reply = { status: 200, headers: this.headers(json), body: JSON.stringify(output) };
     } catch (error) {
       const fault = error instanceof FakeError ? error : new FakeError('InternalFailure', String(error), 500);
       const type = service.startsWith('DynamoDB') ? `${DYNAMO_ERRORS}${fault.type}` : fault.type;
-      return {
+      errorType = fault.type;
+      reply = {
         status: fault.status,
         headers: { ...this.headers(json), 'x-amzn-errortype': fault.type },
         body: JSON.stringify({ __type: type, message: fault.message, ...fault.extra }),
       };
     }
+    this.meter?.({
+      service: SERVICE_NAMES[service] ?? service,
+      operation,
+      status: reply.status,
+      ...(errorType ? { error: errorType } : {}),
+      units: this.units,
+      sqsRequests: this.sqsRequests,
+    });
+    return reply;
   }
 
   private headers(contentType: string): Record<string, string> {
@@ -102,31 +154,64 @@ export class FakeAws {
     switch (operation) {
       case 'GetItem': {
         const item = this.getItem(input.Key as Item);
+        this.units = getUsage(item, input.ConsistentRead === true);
         return item ? { Item: item } : {};
       }
       case 'PutItem': {
         const item = input.Item as Item;
-        this.check(condition, this.getItem(item), names, values, input.ReturnValuesOnConditionCheckFailure);
+        const existing = this.getItem(item);
+        this.units = failedWriteUsage(existing);
+        this.check(condition, existing, names, values, input.ReturnValuesOnConditionCheckFailure);
+        this.units = writeUsage(existing, item);
         this.putItem(item);
         return {};
       }
       case 'UpdateItem': {
         const keyItem = input.Key as Item;
         const existing = this.getItem(keyItem);
+        this.units = failedWriteUsage(existing);
         this.check(condition, existing, names, values);
         const item: Item = { ...(existing ?? keyItem) };
         applySet(item, input.UpdateExpression as string, names, values);
+        this.units = writeUsage(existing, item);
         this.putItem(item);
         return {};
       }
       case 'DeleteItem': {
         const [pk, sk] = keyOf(input.Key as Item);
-        this.check(condition, this.partitions.get(pk)?.get(sk), names, values);
+        const existing = this.partitions.get(pk)?.get(sk);
+        this.units = failedWriteUsage(existing);
+        this.check(condition, existing, names, values);
+        this.units = writeUsage(existing, undefined);
         this.partitions.get(pk)?.delete(sk);
         return {};
       }
-      case 'Query':
-        return { Items: this.query(input, names, values), Count: 0 };
+      case 'BatchGetItem': {
+        // Each key is read as a GetItem of its own (and billed so), found or not.
+        const requests = (input.RequestItems ?? {}) as Record<
+          string,
+          { Keys?: Item[]; ConsistentRead?: boolean }
+        >;
+        const responses: Record<string, Item[]> = {};
+        let read = 0;
+        for (const [table, request] of Object.entries(requests)) {
+          const found: Item[] = [];
+          for (const key of request.Keys ?? []) {
+            const item = this.getItem(key);
+            read += getUsage(item, request.ConsistentRead === true).read;
+            if (item) found.push(item);
+          }
+          responses[table] = found;
+        }
+        this.units = { read, write: 0, indexWrites: {} };
+        return { Responses: responses, UnprocessedKeys: {} };
+      }
+      case 'Query': {
+        const items = this.query(input, names, values);
+        const index = TABLE_INDEXES.find((candidate) => candidate.name === input.IndexName);
+        this.units = queryUsage(items, input.ConsistentRead === true, index);
+        return { Items: items, Count: 0 };
+      }
       default:
         throw new FakeError('UnknownOperationException', `the fake has no DynamoDB ${operation}`);
     }
@@ -187,6 +272,7 @@ export class FakeAws {
   private sendMessage(input: Record<string, unknown>): unknown {
     const body = String(input.MessageBody ?? '');
     this.sentCount += 1;
+    this.sqsRequests = Math.max(1, Math.ceil(Buffer.byteLength(body) / SQS_CHUNK_BYTES));
     if (this.keepMessages) {
       this.messages.push({
         queueUrl: String(input.QueueUrl),

@@ -1,8 +1,10 @@
 import type { ColdStartRuns } from '../cold-start';
 import type { EndToEndResult, PhaseResult } from '../e2e';
-import type { WarmSamples } from '../warm-worker';
+import type { CallAccounting, WarmSamples } from '../warm-worker';
+import type { Caller } from './calls';
+import { costOfMillionDeliveries } from './cost';
 import type { FunctionName } from './functions';
-import type { BenchResults, E2ePhaseSummary } from './results';
+import { type BenchResults, E2E_PHASE_KEYS, type E2ePhaseKey, type E2ePhaseSummary } from './results';
 import { mean, median, percentile, round } from './stats';
 
 /** A fresh results object: every part empty until it is measured. */
@@ -97,15 +99,48 @@ export function summariseWarm(samples: WarmSamples): {
   };
 }
 
-/** `c8` and `c64` as the issue names them, plus lost and doubled; the whole accounting in `detail`. */
+/**
+ * The calls per delivery by operation for each function and the cost of a million deliveries,
+ * from the warm part's accounting pass and the functions' configured memory.
+ */
+export function summariseCalls(
+  accounting: CallAccounting,
+  memoryMb: Record<Caller, number>,
+): {
+  calls: NonNullable<BenchResults['calls']>;
+  cost: NonNullable<BenchResults['cost']>;
+  detail: Record<string, unknown>;
+} {
+  const cost = costOfMillionDeliveries({ ...accounting, memoryMb });
+  const cpu = (who: Caller) => accounting.invocations[who].map((one) => one.cpuUs);
+  return {
+    calls: { webhook: accounting.webhook, processor: accounting.processor },
+    cost,
+    detail: {
+      deliveries: accounting.deliveries,
+      processed: accounting.processed,
+      triggers: accounting.triggers,
+      mix: accounting.mix,
+      memoryMb,
+      cpuMeanUs: Object.fromEntries(
+        (['webhook', 'processor'] as const).map((who) => [
+          who,
+          cpu(who).length ? Math.round(mean(cpu(who))) : 0,
+        ]),
+      ),
+    },
+  };
+}
+
+/** Each phase by its key (`r100`, `r300`, `c8`, `c64`), plus lost and doubled; the whole accounting in `detail`. */
 export function summariseEndToEnd(result: EndToEndResult): {
   e2e: BenchResults['e2e'];
   detail: Record<string, unknown>;
 } {
   const e2e: BenchResults['e2e'] = {};
   for (const phase of result.phases) {
-    const key = `c${phase.connections}`;
-    if (key === 'c8' || key === 'c64') e2e[key] = phaseSummary(phase);
+    if ((E2E_PHASE_KEYS as readonly string[]).includes(phase.key))
+      e2e[phase.key as E2ePhaseKey] = phaseSummary(phase);
   }
   const { accounting } = result;
   e2e.lost = accounting.lost;
@@ -133,5 +168,28 @@ export function summariseEndToEnd(result: EndToEndResult): {
 }
 
 function phaseSummary(phase: PhaseResult): E2ePhaseSummary {
-  return { rps: round(phase.rps), p50Ms: phase.p50Ms, p99Ms: phase.p99Ms, errors: phase.errors };
+  const summary: E2ePhaseSummary = {
+    rps: round(phase.rps),
+    p50Ms: round(phase.p50Ms),
+    p99Ms: round(phase.p99Ms),
+    errors: phase.errors,
+  };
+  const flow = phase.flow;
+  if (!flow) return summary;
+  return {
+    ...summary,
+    acceptedPerS: round(flow.acceptedPerS),
+    decidedPerS: round(flow.decidedPerS),
+    triggersPerS: round(flow.triggersPerS),
+    backlog: flow.backlog,
+    triggerBacklog: flow.triggerBacklog,
+    ...(flow.triggerLatency
+      ? {
+          triggerP50Ms: round(flow.triggerLatency.p50Ms),
+          triggerP99Ms: round(flow.triggerLatency.p99Ms),
+          triggersMeasured: flow.triggerLatency.count,
+        }
+      : {}),
+    triggersNotWritten: flow.triggersNotWritten,
+  };
 }

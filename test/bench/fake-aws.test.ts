@@ -105,6 +105,29 @@ describe('fake AWS for the benchmarks', () => {
     expect(evaluateCondition('attribute_exists(pk)', undefined, names, {})).toBe(false);
   });
 
+  it('lists integrations as the admin API does: an index query, then BatchGetItem of the records', async () => {
+    const { store } = adapters();
+    const at = '2025-03-01T10:00:00.000Z';
+    for (const name of ['acme', 'beta']) {
+      await store.putIntegration({
+        name,
+        provider: 'bitbucket-cloud',
+        scope: 'default',
+        labels: [],
+        description: '',
+        webhookSecretId: `hookgate/test/integrations/${name}/webhook-secret`,
+        status: 'active',
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      });
+    }
+    expect((await store.listIntegrations()).map((integration) => integration.name).sort()).toEqual([
+      'acme',
+      'beta',
+    ]);
+  });
+
   it('makes an unsupported call fail in the adapter, as a store fault would', async () => {
     const { store } = adapters();
     await expect(store.listIntegrations()).resolves.toEqual([]);
