@@ -1,48 +1,31 @@
-import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  SQSBatchResponse,
-  SQSEvent,
-} from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signBody } from '../../shared/bitbucket/signature';
-import { ProjectSettingsSchema } from '../../shared/domain/settings';
-import { TriggerMessageSchema } from '../../shared/domain/trigger-message';
-import { secretIds } from '../../shared/secrets/secrets';
-import { DynamoStore } from '../../shared/store/dynamo-store';
-import { sdkDynamoApi } from '../../shared/store/sdk-dynamo-api';
 import { runCdk, synthesize } from '../support/cdk-cli';
-import { readFixtureJson } from '../support/fixtures';
+import { emulatorTierRuns, MOTO_REGION, type MotoServer, startMoto } from '../support/moto-server';
 import {
-  emulatorTierRuns,
-  MOTO_CREDENTIALS,
-  MOTO_REGION,
-  type MotoServer,
-  startMoto,
-} from '../support/moto-server';
-import { integrationRecord } from '../support/records';
+  type DeployedHandle,
+  type DeployedStack,
+  describeStack,
+  onMoto,
+  wireDeployedStack,
+} from './support/deployed-stack';
 import { runtimeEnvironment } from './support/lambda';
+import { ingestScenarios } from './support/scenarios';
+import type { CfnTemplate } from './support/synth';
 
 // `cdk bootstrap` and `cdk deploy` of the `moto` stage into one moto server, then the deployed
-// resources read back from each service and compared with the synthesised template, and one
-// delivery run through the bundled functions against the deployed table and queues.
+// resources read back from each service and compared with the synthesised template, and the ingest
+// scenarios (support/scenarios.ts, as functions.test.ts runs them) through the bundled functions
+// on the deployed table, queues and secrets, each function with its deployed environment.
 
 const STAGE = 'moto';
 const STACK = `Hookgate-${STAGE}`;
 /** moto's one account: its STS answers GetCallerIdentity with it, so the CLI deploys there. */
 const MOTO_ACCOUNT = '123456789012';
-const DESCRIBE_STACK = fileURLToPath(new URL('../support/describe-stack.py', import.meta.url));
 
 /**
  * What moto's CloudFormation (moto 5.2) does not create: it logs "No Moto CloudFormation support"
@@ -63,13 +46,6 @@ const NOT_CREATED_BY_MOTO = [
 type Json = any;
 type Resources = Record<string, { Type: string; Properties?: Json; Metadata?: Json }>;
 
-interface Deployed {
-  stack: Json;
-  resources: { LogicalResourceId: string; PhysicalResourceId?: string; ResourceType: string }[];
-  /** By logical id, what the resource's service answers about it. */
-  described: Record<string, Json>;
-}
-
 const runs = emulatorTierRuns();
 
 describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk deploy', () => {
@@ -77,15 +53,16 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
   let outdir: string;
   let resources: Resources;
   let template: Template;
-  let deployed: Deployed;
+  let json: CfnTemplate;
+  let deployed: DeployedStack;
   let physical: Record<string, string>;
 
   beforeAll(async () => {
     moto = await startMoto();
     outdir = mkdtempSync(join(tmpdir(), 'hookgate-deploy-'));
     const templatePath = await synthesize(STAGE, outdir);
-    const json = JSON.parse(readFileSync(templatePath, 'utf8'));
-    resources = json.Resources;
+    json = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
+    resources = json.Resources as Resources;
     template = Template.fromJSON(json);
 
     // moto's CloudFormation reads a TemplateURL's bucket from the URL's host (virtual-hosted
@@ -370,214 +347,72 @@ describe.skipIf(!runs)('the stack deployed into moto with cdk bootstrap and cdk 
     );
   });
 
-  describe('a delivery through the bundled functions, on the deployed table and queues', () => {
-    const SECRET = 'deployed-stack-test-secret';
-    const REPO = '{708c9715-0ecc-4a5d-87ed-63c4ba48ea06}'; // cloudbeers/temp in the jenkins-bbsource captures
-    const PROJECT = 'prj-cloudbeers-temp';
-    const savedEnv = { ...process.env };
-    let webhook: LambdaHandler;
-    let processor: LambdaHandler;
-    let sqs: SQSClient;
+  describe('the ingest scenarios of functions.test.ts, through the bundled functions on the deployed table, queues and secrets', () => {
+    let handle: DeployedHandle;
 
     beforeAll(async () => {
-      const clientConfig = { endpoint: moto.endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS };
-      sqs = new SQSClient(clientConfig);
-      const fn = (prefix: string) => {
-        const found = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith(prefix));
-        if (!found) throw new Error(`no ${prefix} function in the template`);
-        return found;
-      };
-      const [, webhookResource] = fn('WebhookFunction');
-      const tableName = deployedId(webhookResource.Properties.Environment.Variables.TABLE_NAME.Ref);
-
-      const at = new Date().toISOString();
-      const store = new DynamoStore(sdkDynamoApi(new DynamoDBClient(clientConfig)), tableName);
-      const webhookSecretId = secretIds.webhookSecret(STAGE, 'acme');
-      await new SecretsManagerClient(clientConfig).send(
-        new CreateSecretCommand({ Name: webhookSecretId, SecretString: JSON.stringify({ current: SECRET }) }),
-      );
-      await store.putIntegration(integrationRecord({ webhookSecretId, createdAt: at, updatedAt: at }));
-      await store.putProject({
-        id: PROJECT,
-        integration: 'acme',
-        provider: 'bitbucket-cloud',
-        repositoryId: REPO,
-        fullName: 'cloudbeers/temp',
-        cloneUrls: {
-          ssh: 'git@bitbucket.org:cloudbeers/temp.git',
-          https: 'https://bitbucket.org/cloudbeers/temp.git',
-        },
-        defaultBranch: 'main',
-        settings: ProjectSettingsSchema.parse({}),
-        deployKeySecretId: secretIds.deployKey(STAGE, PROJECT),
-        createdAt: at,
-        updatedAt: at,
+      handle = await wireDeployedStack({
+        endpoint: moto.endpoint,
+        stage: STAGE,
+        outDir: outdir,
+        template: json,
+        deployed,
       });
-
-      // The runtime's part of the environment; the rest is each function's own, as deployed.
-      Object.assign(process.env, runtimeEnvironment(moto.endpoint), { POWERTOOLS_LOG_LEVEL: 'WARN' });
-      webhook = await loadFunction(fn('WebhookFunction'));
-      processor = await loadFunction(fn('ProcessorFunction'));
     }, 60_000);
 
     afterAll(() => {
-      for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
-      Object.assign(process.env, savedEnv);
+      handle?.stop();
     });
 
-    /**
-     * Imports a function's bundle from the cloud assembly (the asset its deployed Code names)
-     * with the environment GetFunctionConfiguration reports for it.
-     */
-    async function loadFunction([id, resource]: [string, Json]): Promise<LambdaHandler> {
-      const assetPath = resource.Metadata['aws:asset:path'] as string;
-      expect(resource.Properties.Code.S3Key).toBe(`${assetPath.replace(/^asset\./, '')}.zip`);
-      const configuration = deployed.described[id];
-      for (const [name, value] of Object.entries(
-        configuration.Environment.Variables as Record<string, string>,
-      )) {
-        // moto's CloudFormation names every queue URL with AWS's host (it has no request to take
-        // a host from), and an SDK SQS client built without an explicit endpoint sends to the
-        // queue URL's host even when AWS_ENDPOINT_URL is set. The URL's origin is moto's here so
-        // that nothing can leave this machine; its path (account and queue) stays as deployed.
-        process.env[name] = value.replace(/^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(?=\/)/, moto.endpoint);
+    it("runs every bundled function from the code moto deployed, with its deployed configuration's environment, and the deployed mapping as the processor's event source", () => {
+      expect(Object.keys(handle.functions).sort()).toEqual(['admin', 'processor', 'sweeper', 'webhook']);
+      for (const loaded of Object.values(handle.functions)) {
+        const configuration = deployed.described[loaded.definition.logicalId];
+        expect(loaded.physicalName).toBe(configuration.FunctionName);
+        // The zip `cdk deploy` made of the asset folder the bundle is imported from, and uploaded.
+        const S3Key = String(resources[loaded.definition.logicalId]?.Properties?.Code?.S3Key);
+        const zip = readFileSync(join(outdir, '.cache', S3Key));
+        expect(createHash('sha256').update(zip).digest('base64')).toBe(configuration.CodeSha256);
+        expect(loaded.definition.assetDir).toBe(join(outdir, `asset.${S3Key.replace(/\.zip$/, '')}`));
+        expect(loaded.definition).toMatchObject({
+          timeoutSeconds: configuration.Timeout,
+          memorySize: configuration.MemorySize,
+          exportName: 'handler',
+        });
+        expect(configuration.Handler).toBe('index.handler');
+        const variables = configuration.Environment.Variables as Record<string, string>;
+        expect(Object.keys(variables).length).toBeGreaterThan(1);
+        for (const [name, value] of Object.entries(variables)) {
+          expect(loaded.environment[name]).toBe(onMoto(value, moto.endpoint));
+        }
       }
-      // NODE_OPTIONS configures the runtime's node process; in-process it changes nothing.
-      delete process.env.NODE_OPTIONS;
-      process.env.AWS_LAMBDA_FUNCTION_NAME = configuration.FunctionName;
-      process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = String(configuration.MemorySize);
-      const bundle = await import(pathToFileURL(join(outdir, assetPath, 'index.mjs')).href);
-      const handler = bundle.handler as (event: unknown, context: Context) => Promise<unknown>;
-      return (event) => handler(event, lambdaContext(configuration));
-    }
-
-    it('accepts a signed push with 202, and the processor puts one trigger on the deployed triggers.fifo', async () => {
-      const deliveryId = randomUUID();
-      const body = JSON.stringify(readFixtureJson('cloud/jenkins-bbsource__updatePayload.json'));
-      const response = (await webhook({
-        version: '2.0',
-        routeKey: 'POST /webhooks/{integration}',
-        rawPath: '/webhooks/acme',
-        rawQueryString: '',
-        headers: {
-          'content-type': 'application/json',
-          'x-event-key': 'repo:push',
-          'x-request-uuid': deliveryId,
-          'x-hub-signature': signBody(body, SECRET),
-        },
-        pathParameters: { integration: 'acme' },
-        requestContext: { http: { method: 'POST', path: '/webhooks/acme' } },
-        body,
-        isBase64Encoded: false,
-      } as unknown as APIGatewayProxyEventV2)) as APIGatewayProxyStructuredResultV2;
-      expect(response.statusCode).toBe(202);
-
-      // Lambda's poller, played here. moto's own mapping tries, on each send, to run the function
-      // in Docker, which is not here; it fails and makes the message visible again at once.
-      const deliveries = physical[
-        ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.QueueName.endsWith('-deliveries.fifo'))?.[0] ??
-          ''
-      ] as string;
-      const received = await receiveAll(sqs, deliveries);
-      expect(received).toHaveLength(1);
-      const mapping = deployed.described[ofType('AWS::Lambda::EventSourceMapping')[0]?.[0] ?? ''];
-      const event: SQSEvent = {
-        Records: received.map((message: Json) => ({
-          messageId: message.MessageId,
-          receiptHandle: message.ReceiptHandle,
-          body: message.Body,
-          attributes: message.Attributes,
-          messageAttributes: {},
-          md5OfBody: message.MD5OfBody,
-          eventSource: 'aws:sqs',
-          eventSourceARN: mapping.EventSourceArn,
-          awsRegion: MOTO_REGION,
-        })),
-      };
-      expect(event.Records[0]?.attributes.MessageGroupId).toBe(`acme#${REPO}`);
-      const result = (await processor(event)) as SQSBatchResponse;
-      expect(result.batchItemFailures).toEqual([]);
-      for (const message of received) {
-        await sqs.send(
-          new DeleteMessageCommand({ QueueUrl: deliveries, ReceiptHandle: message.ReceiptHandle }),
-        );
-      }
-
-      const triggersQueue = physical[
-        ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.QueueName.endsWith('-triggers.fifo'))?.[0] ??
-          ''
-      ] as string;
-      const triggers = await receiveAll(sqs, triggersQueue);
-      expect(triggers).toHaveLength(1);
-      const trigger = TriggerMessageSchema.parse(JSON.parse(triggers[0].Body));
-      expect(trigger).toMatchObject({
-        integration: 'acme',
-        reason: 'default-branch',
-        ref: { type: 'branch', name: 'main' },
-        project: { id: PROJECT, repositoryId: REPO },
+      const [tableId] = ofType('AWS::DynamoDB::Table')[0] as [string, Json];
+      const queueOf = (suffix: string) =>
+        ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.QueueName.endsWith(suffix))?.[0] as string;
+      const deliveries = onMoto(deployedId(queueOf('-deliveries.fifo')), moto.endpoint);
+      expect(handle.functions.webhook?.environment).toMatchObject({
+        TABLE_NAME: physical[tableId],
+        DELIVERIES_QUEUE_URL: deliveries,
       });
-      expect(triggers[0].Attributes.MessageGroupId).toBe(PROJECT);
-      expect(await receiveAll(sqs, deliveries)).toEqual([]);
+      expect(handle.functions.processor?.environment.TRIGGERS_QUEUE_URL).toBe(
+        onMoto(deployedId(queueOf('-triggers.fifo')), moto.endpoint),
+      );
+      expect(handle.functions.admin?.environment).toMatchObject({ STAGE, DELIVERIES_QUEUE_URL: deliveries });
+      expect(handle.queues.deliveries?.url).toBe(deliveries);
+      expect(handle.eventSources).toEqual([
+        {
+          functionName: 'processor',
+          queueLogicalId: queueOf('-deliveries.fifo'),
+          batchSize: 10,
+          reportBatchItemFailures: true,
+        },
+      ]);
     });
+
+    ingestScenarios(() => handle);
   });
 });
 
-type LambdaHandler = (event: unknown) => Promise<unknown>;
-
 class NotDeployed extends Error {
   override name = 'NotDeployed';
-}
-
-/** A context as Lambda gives it: the remaining time counts down from the function's timeout. */
-function lambdaContext(configuration: Json): Context {
-  const deadline = Date.now() + configuration.Timeout * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: configuration.FunctionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: configuration.FunctionArn,
-    memoryLimitInMB: String(configuration.MemorySize),
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${configuration.FunctionName}`,
-    logStreamName: `${new Date().toISOString().slice(0, 10)}/[$LATEST]${randomUUID().replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-/** Every message visible on a queue now (at most 50; five receives). */
-async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<Json[]> {
-  const messages: Json[] = [];
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const answer = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        MessageSystemAttributeNames: ['All'],
-        WaitTimeSeconds: 0,
-      }),
-    );
-    if (!answer.Messages?.length) break;
-    messages.push(...answer.Messages);
-  }
-  return messages;
-}
-
-/** The deployed stack as moto's services describe it (test/support/describe-stack.py). */
-function describeStack(endpoint: string, stack: string, templatePath: string): Promise<Deployed> {
-  const { AWS_ENDPOINT_URL: _, ...credentials } = runtimeEnvironment(endpoint);
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...credentials };
-  return new Promise((resolve, reject) => {
-    execFile(
-      'python3',
-      [DESCRIBE_STACK, endpoint, stack, templatePath],
-      { env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`describe-stack.py failed (${error.message}): ${stderr.slice(-4000)}`));
-        else resolve(JSON.parse(stdout) as Deployed);
-      },
-    );
-  });
 }

@@ -90,25 +90,29 @@ export interface QueueMessageRead {
   attributes: Record<string, string>;
 }
 
-export interface AwsStack {
-  moto: MotoServer;
-  synthesized: SynthesizedStack;
-  clients: MotoClients;
+/**
+ * A stack's resources and functions as the tests drive them: the HTTP API's routes, the SQS event
+ * sources, the queues and the table. `startAwsStack` wires one to resources it creates from the
+ * template; `test/aws/support/deployed-stack.ts` wires one to a stack `cdk deploy` put into moto.
+ */
+export interface StackHandle {
   stage: string;
-  /** The template's bundled functions by name (`webhook`, `processor`, `admin`, ...). */
+  /** Clients for moto itself, for what a test reads or arranges beside the functions. */
+  clients: MotoClients;
+  /** The bundled functions by name (`webhook`, `processor`, `admin`, ...). */
   functions: Record<string, LoadedFunction>;
   routes: TemplateRoute[];
   eventSources: TemplateEventSource[];
   /** The table's physical name (the template defines one table). */
   tableName: string;
   /** Queues by short name (`deliveries`, `triggers`, `deliveries-dlq`, ...): URL and ARN. */
-  queues: Record<string, { url: string; arn: string; logicalId: string }>;
+  queues: Record<string, StackQueue>;
   /** Sends a request to the HTTP API: the route is matched and its function invoked as API Gateway does. */
   request(request: HttpRequest): Promise<HttpResponse>;
   /** An IAM-signed admin call: `admin('POST', 'integrations', {...})` for `POST /admin/integrations`. */
   admin(method: string, path: string, body?: unknown): Promise<HttpResponse>;
   /**
-   * Acts once as the SQS event source of `functionName` (default: the template's only one): receives
+   * Acts once as the SQS event source of `functionName` (default: the stack's only one): receives
    * up to its batch size, invokes the function, deletes what it did not report failed. Failed
    * messages stay, for SQS to redeliver after the visibility timeout, or at once with
    * `redeliverFailedNow` (ChangeMessageVisibility 0). Resolves undefined when the queue was empty.
@@ -128,6 +132,18 @@ export interface AwsStack {
    * (default 100); deletes what it read unless `keep`.
    */
   receiveAll(queue: string, options?: { max?: number; keep?: boolean }): Promise<QueueMessageRead[]>;
+}
+
+/** A queue of a stack: its URL (`Ref`), ARN and logical id. */
+export interface StackQueue {
+  url: string;
+  arn: string;
+  logicalId: string;
+}
+
+export interface AwsStack extends StackHandle {
+  moto: MotoServer;
+  synthesized: SynthesizedStack;
   /** Forgets everything in moto and re-creates the template's resources under the same names. */
   reset(): Promise<void>;
   /** Stops moto and restores the environment. */
@@ -167,7 +183,7 @@ export async function startAwsStack(options: StartAwsStackOptions = {}): Promise
     const tables = [...created.byLogicalId.values()].filter((r) => r.type === 'AWS::DynamoDB::Table');
     if (tables.length !== 1)
       throw new Error(`the template defines ${tables.length} tables; the harness expects one`);
-    const queues: AwsStack['queues'] = {};
+    const queues: Record<string, StackQueue> = {};
     for (const [logicalId, resource] of created.byLogicalId) {
       if (resource.type !== 'AWS::SQS::Queue') continue;
       const short = (resource.attributes.QueueName as string)
@@ -176,183 +192,19 @@ export async function startAwsStack(options: StartAwsStackOptions = {}): Promise
       queues[short] = { url: resource.ref, arn: resource.attributes.Arn as string, logicalId };
     }
 
-    const fn = (name: string): LoadedFunction => {
-      const found = functions[name];
-      if (!found)
-        throw new Error(`the template has no function "${name}" (it has ${Object.keys(functions)})`);
-      return found;
-    };
-    const queueOf = (short: string) => {
-      const found = queues[short];
-      if (!found) throw new Error(`the template has no queue "${short}" (it has ${Object.keys(queues)})`);
-      return found;
-    };
-    const eventSourceOf = (functionName?: string): TemplateEventSource => {
-      const matching = eventSources.filter((source) => !functionName || source.functionName === functionName);
-      if (matching.length !== 1) {
-        throw new Error(
-          `${matching.length} SQS event sources match ${functionName ?? 'any function'}; name one`,
-        );
-      }
-      return matching[0] as TemplateEventSource;
-    };
-
-    const request = async (req: HttpRequest): Promise<HttpResponse> => {
-      const url = new URL(req.path, 'https://api.local');
-      const matched = matchRoute(routes, req.method, url.pathname);
-      if (!matched) return apiResponse(404, { message: 'Not Found' });
-      if (matched.route.authorizationType === 'AWS_IAM' && req.iamPrincipal === false) {
-        return apiResponse(403, { message: 'Forbidden' });
-      }
-      const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
-      const event = httpApiEvent(
-        {
-          method: req.method,
-          url: `${url.pathname}${url.search}`,
-          headers: {
-            host: 'api.local',
-            'content-length': String(body.length),
-            ...lowerCased(req.headers ?? {}),
-          },
-          body,
-          sourceIp: '203.0.113.10',
-        },
-        { routeKey: matched.route.routeKey, pathParameters: matched.pathParameters },
-      );
-      event.requestContext.accountId = MOTO_ACCOUNT;
-      if (matched.route.authorizationType === 'AWS_IAM')
-        withIamAuthorizer(event, req.iamPrincipal || ADMIN_PRINCIPAL);
-      try {
-        return fromLambdaResult(await fn(matched.route.functionName).invoke(event));
-      } catch (error) {
-        if (error instanceof FunctionError || error instanceof FunctionTimeoutError) {
-          // API Gateway's answer to a function error or timeout of a Lambda proxy integration.
-          return { ...apiResponse(500, { message: 'Internal Server Error' }), functionError: error };
-        }
-        throw error;
-      }
-    };
-
-    const pollOnce: AwsStack['pollOnce'] = async (pollOptions = {}) => {
-      const source = eventSourceOf(pollOptions.functionName);
-      const queue = [...Object.values(queues)].find((q) => q.logicalId === source.queueLogicalId);
-      if (!queue) throw new Error(`no queue ${source.queueLogicalId}`);
-      const received = await clients.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queue.url,
-          MaxNumberOfMessages: Math.min(source.batchSize, 10),
-          WaitTimeSeconds: 0,
-          AttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      const messages = received.Messages ?? [];
-      if (!messages.length) return undefined;
-      const event = lambdaSqsEvent(queue.arn, messages);
-      const all = event.Records.map((record) => record.messageId);
-      let failed: string[] = all;
-      let error: PollResult['error'];
-      try {
-        const result = (await fn(source.functionName).invoke(event)) as {
-          batchItemFailures?: Array<{ itemIdentifier: string }>;
-        } | null;
-        // Without ReportBatchItemFailures a returned batch counts as a success of every record.
-        failed = source.reportBatchItemFailures
-          ? (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier)
-          : [];
-      } catch (caught) {
-        if (!(caught instanceof FunctionError || caught instanceof FunctionTimeoutError)) throw caught;
-        error = caught;
-      }
-      const handles = new Map(messages.map((m) => [m.MessageId as string, m.ReceiptHandle as string]));
-      const done = all.filter((id) => !failed.includes(id));
-      if (done.length) {
-        const deleted = await clients.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queue.url,
-            Entries: done.map((id, index) => ({ Id: `m${index}`, ReceiptHandle: handles.get(id) })),
-          }),
-        );
-        if (deleted.Failed?.length) throw new Error(`could not delete: ${JSON.stringify(deleted.Failed)}`);
-      }
-      if (pollOptions.redeliverFailedNow) {
-        for (const id of failed) {
-          await clients.sqs.send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: queue.url,
-              ReceiptHandle: handles.get(id),
-              VisibilityTimeout: 0,
-            }),
-          );
-        }
-      }
-      return { records: event.Records, failed, ...(error ? { error } : {}) };
-    };
-
-    const stack: AwsStack = {
-      moto,
-      synthesized,
-      clients,
+    const handle = wireStack({
       stage,
+      clients,
       functions,
       routes,
       eventSources,
       tableName: tables[0]?.ref as string,
       queues,
-      request,
-      admin: (method, path, body) =>
-        request({
-          method,
-          path: `/admin/${path.replace(/^\/+/, '')}`,
-          ...(body === undefined
-            ? {}
-            : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-        }),
-      pollOnce,
-      async drain(drainOptions = {}) {
-        const results: PollResult[] = [];
-        for (let batch = 0; batch < (drainOptions.maxBatches ?? 20); batch++) {
-          const result = await pollOnce(drainOptions);
-          if (!result) break;
-          results.push(result);
-        }
-        return results;
-      },
-      async receiveAll(short, readOptions = {}) {
-        const queue = queueOf(short);
-        const max = readOptions.max ?? 100;
-        const read: QueueMessageRead[] = [];
-        // Bounded: at most one round per message wanted, and a round that gives nothing ends it.
-        for (let round = 0; round < max && read.length < max; round++) {
-          const { Messages = [] } = await clients.sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: queue.url,
-              MaxNumberOfMessages: Math.min(10, max - read.length),
-              WaitTimeSeconds: 0,
-              AttributeNames: ['All'],
-              MessageSystemAttributeNames: ['All'],
-            }),
-          );
-          if (!Messages.length) break;
-          for (const message of Messages) {
-            read.push({
-              messageId: message.MessageId as string,
-              body: message.Body ?? '',
-              attributes: { ...(message.Attributes ?? {}) } as Record<string, string>,
-            });
-          }
-          if (!readOptions.keep) {
-            await clients.sqs.send(
-              new DeleteMessageBatchCommand({
-                QueueUrl: queue.url,
-                Entries: Messages.map((m, index) => ({ Id: `m${index}`, ReceiptHandle: m.ReceiptHandle })),
-              }),
-            );
-          }
-        }
-        return read;
-      },
+    });
+    const stack: AwsStack = {
+      ...handle,
+      moto,
+      synthesized,
       async reset() {
         await moto.reset();
         created = await createTemplateResources(template, stackName, clients, names);
@@ -371,6 +223,189 @@ export async function startAwsStack(options: StartAwsStackOptions = {}): Promise
     await moto.stop();
     throw error;
   }
+}
+
+/** The parts of a stack the tests drive, as `wireStack` takes them. */
+export type StackParts = Pick<
+  StackHandle,
+  'stage' | 'clients' | 'functions' | 'routes' | 'eventSources' | 'tableName' | 'queues'
+>;
+
+/**
+ * A handle on a stack's parts: HTTP requests routed to its functions as API Gateway would, and
+ * its SQS event sources played as Lambda's poller would, on its queues.
+ */
+export function wireStack(parts: StackParts): StackHandle {
+  const { clients, functions, routes, eventSources, queues } = parts;
+  const fn = (name: string): LoadedFunction => {
+    const found = functions[name];
+    if (!found) throw new Error(`the stack has no function "${name}" (it has ${Object.keys(functions)})`);
+    return found;
+  };
+  const queueOf = (short: string) => {
+    const found = queues[short];
+    if (!found) throw new Error(`the stack has no queue "${short}" (it has ${Object.keys(queues)})`);
+    return found;
+  };
+  const eventSourceOf = (functionName?: string): TemplateEventSource => {
+    const matching = eventSources.filter((source) => !functionName || source.functionName === functionName);
+    if (matching.length !== 1) {
+      throw new Error(
+        `${matching.length} SQS event sources match ${functionName ?? 'any function'}; name one`,
+      );
+    }
+    return matching[0] as TemplateEventSource;
+  };
+
+  const request = async (req: HttpRequest): Promise<HttpResponse> => {
+    const url = new URL(req.path, 'https://api.local');
+    const matched = matchRoute(routes, req.method, url.pathname);
+    if (!matched) return apiResponse(404, { message: 'Not Found' });
+    if (matched.route.authorizationType === 'AWS_IAM' && req.iamPrincipal === false) {
+      return apiResponse(403, { message: 'Forbidden' });
+    }
+    const body = req.body === undefined ? Buffer.alloc(0) : Buffer.from(req.body);
+    const event = httpApiEvent(
+      {
+        method: req.method,
+        url: `${url.pathname}${url.search}`,
+        headers: {
+          host: 'api.local',
+          'content-length': String(body.length),
+          ...lowerCased(req.headers ?? {}),
+        },
+        body,
+        sourceIp: '203.0.113.10',
+      },
+      { routeKey: matched.route.routeKey, pathParameters: matched.pathParameters },
+    );
+    event.requestContext.accountId = MOTO_ACCOUNT;
+    if (matched.route.authorizationType === 'AWS_IAM')
+      withIamAuthorizer(event, req.iamPrincipal || ADMIN_PRINCIPAL);
+    try {
+      return fromLambdaResult(await fn(matched.route.functionName).invoke(event));
+    } catch (error) {
+      if (error instanceof FunctionError || error instanceof FunctionTimeoutError) {
+        // API Gateway's answer to a function error or timeout of a Lambda proxy integration.
+        return { ...apiResponse(500, { message: 'Internal Server Error' }), functionError: error };
+      }
+      throw error;
+    }
+  };
+
+  const pollOnce: StackHandle['pollOnce'] = async (pollOptions = {}) => {
+    const source = eventSourceOf(pollOptions.functionName);
+    const queue = [...Object.values(queues)].find((q) => q.logicalId === source.queueLogicalId);
+    if (!queue) throw new Error(`no queue ${source.queueLogicalId}`);
+    const received = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: Math.min(source.batchSize, 10),
+        WaitTimeSeconds: 0,
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const messages = received.Messages ?? [];
+    if (!messages.length) return undefined;
+    const event = lambdaSqsEvent(queue.arn, messages);
+    const all = event.Records.map((record) => record.messageId);
+    let failed: string[] = all;
+    let error: PollResult['error'];
+    try {
+      const result = (await fn(source.functionName).invoke(event)) as {
+        batchItemFailures?: Array<{ itemIdentifier: string }>;
+      } | null;
+      // Without ReportBatchItemFailures a returned batch counts as a success of every record.
+      failed = source.reportBatchItemFailures
+        ? (result?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier)
+        : [];
+    } catch (caught) {
+      if (!(caught instanceof FunctionError || caught instanceof FunctionTimeoutError)) throw caught;
+      error = caught;
+    }
+    const handles = new Map(messages.map((m) => [m.MessageId as string, m.ReceiptHandle as string]));
+    const done = all.filter((id) => !failed.includes(id));
+    if (done.length) {
+      const deleted = await clients.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: done.map((id, index) => ({ Id: `m${index}`, ReceiptHandle: handles.get(id) })),
+        }),
+      );
+      if (deleted.Failed?.length) throw new Error(`could not delete: ${JSON.stringify(deleted.Failed)}`);
+    }
+    if (pollOptions.redeliverFailedNow) {
+      for (const id of failed) {
+        await clients.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queue.url,
+            ReceiptHandle: handles.get(id),
+            VisibilityTimeout: 0,
+          }),
+        );
+      }
+    }
+    return { records: event.Records, failed, ...(error ? { error } : {}) };
+  };
+
+  return {
+    ...parts,
+    request,
+    admin: (method, path, body) =>
+      request({
+        method,
+        path: `/admin/${path.replace(/^\/+/, '')}`,
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      }),
+    pollOnce,
+    async drain(drainOptions = {}) {
+      const results: PollResult[] = [];
+      for (let batch = 0; batch < (drainOptions.maxBatches ?? 20); batch++) {
+        const result = await pollOnce(drainOptions);
+        if (!result) break;
+        results.push(result);
+      }
+      return results;
+    },
+    async receiveAll(short, readOptions = {}) {
+      const queue = queueOf(short);
+      const max = readOptions.max ?? 100;
+      const read: QueueMessageRead[] = [];
+      // Bounded: at most one round per message wanted, and a round that gives nothing ends it.
+      for (let round = 0; round < max && read.length < max; round++) {
+        const { Messages = [] } = await clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queue.url,
+            MaxNumberOfMessages: Math.min(10, max - read.length),
+            WaitTimeSeconds: 0,
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        if (!Messages.length) break;
+        for (const message of Messages) {
+          read.push({
+            messageId: message.MessageId as string,
+            body: message.Body ?? '',
+            attributes: { ...(message.Attributes ?? {}) } as Record<string, string>,
+          });
+        }
+        if (!readOptions.keep) {
+          await clients.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queue.url,
+              Entries: Messages.map((m, index) => ({ Id: `m${index}`, ReceiptHandle: m.ReceiptHandle })),
+            }),
+          );
+        }
+      }
+      return read;
+    },
+  };
 }
 
 /** A function's `Environment.Variables` with its Refs and GetAtts resolved to moto's resources. */

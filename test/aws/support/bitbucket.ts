@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { signBody } from '../../../shared/bitbucket/signature';
 import { readFixtureBytes } from '../../support/fixtures';
-import type { AwsStack, HttpResponse } from './aws-stack';
+import type { HttpResponse, StackHandle } from './aws-stack';
 
 /** cloudbeers/temp, the repository of the Cloud push below (`cloud/jenkins-bbsource__updatePayload.json`). */
 export const CLOUD_REPO = {
@@ -43,7 +43,11 @@ export interface Connected {
  * connects `repo` by hand (repository id and default branch given). Throws when either call does
  * not answer 201.
  */
-export async function connectIntegration(stack: AwsStack, name: string, repo: Repo): Promise<Connected> {
+export async function connectIntegration(
+  stack: Pick<StackHandle, 'admin'>,
+  name: string,
+  repo: Repo,
+): Promise<Connected> {
   const dataCenter = repo === DC_REPO;
   const created = await stack.admin('POST', 'integrations', {
     name,
@@ -82,7 +86,7 @@ export interface DeliverOptions {
  * Center sends, the fixture's exact bytes as the body.
  */
 export async function deliver(
-  stack: AwsStack,
+  stack: Pick<StackHandle, 'request'>,
   to: Connected,
   options: DeliverOptions = {},
 ): Promise<HttpResponse & { deliveryId: string }> {
