@@ -104,6 +104,16 @@ export function startDev(args: readonly string[], options: { npm?: boolean } = {
   return process_;
 }
 
+/**
+ * Runs a shell command line (as a person types it) in `cwd`, in a process group of its own so a
+ * long-running one can be stopped with everything it started. Kept until its group is gone.
+ */
+export function startShell(command: string, cwd: string): CliProcess {
+  const process_ = new CliProcess(spawn('sh', ['-c', command], { cwd, detached: true, env: childEnv() }));
+  children.add(process_);
+  return process_;
+}
+
 /** Runs a CLI command to its end. */
 export async function runCli(args: readonly string[]): Promise<CliProcess & { exit: Exit }> {
   const process_ = new CliProcess(spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: childEnv() }));
