@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { cloneUrlsAfter } from '../bitbucket/clone-urls';
 import { normaliseDelivery } from '../bitbucket/normalise';
 import { currentDeadline, Deadline, withDeadline } from '../deadline';
 import { buildTriggerMessage } from '../domain/build-trigger';
@@ -489,19 +490,17 @@ async function applyState(
 ): Promise<ProjectRecord> {
   const at = deps.now().toISOString();
   if (event.kind === 'pull-request') await recordPullRequest(deps, project, event, at);
-  if ('repository' in event && event.repository) {
-    const { fullName, cloneUrls } = event.repository;
-    const urlsChanged =
-      (cloneUrls.ssh && cloneUrls.ssh !== project.cloneUrls.ssh) ||
-      (cloneUrls.https && cloneUrls.https !== project.cloneUrls.https);
-    if (fullName && (fullName !== project.fullName || urlsChanged)) {
-      const moved = { fullName, cloneUrls: { ...project.cloneUrls, ...cloneUrls } };
-      await deps.store.updateProjectRepository(project.id, { ...moved, at });
-      deps.log.info('repository renamed or moved', { from: project.fullName, to: fullName });
-      return { ...project, ...moved, updatedAt: at };
-    }
-  }
-  return project;
+  const named = 'repository' in event ? event.repository : undefined;
+  if (!named?.fullName) return project;
+  // A move whose payload has no links (most Data Center ones) must not keep the old name's URLs.
+  const cloneUrls = cloneUrlsAfter(project, named);
+  const urlsChanged = cloneUrls.ssh !== project.cloneUrls.ssh || cloneUrls.https !== project.cloneUrls.https;
+  if (named.fullName === project.fullName && !urlsChanged) return project;
+  const moved = { fullName: named.fullName, cloneUrls };
+  await deps.store.updateProjectRepository(project.id, { ...moved, at });
+  if (named.fullName !== project.fullName)
+    deps.log.info('repository renamed or moved', { from: project.fullName, to: named.fullName });
+  return { ...project, ...moved, updatedAt: at };
 }
 
 async function recordPullRequest(
