@@ -35,7 +35,12 @@ export function autoConnect(options: AutoConnectOptions) {
     const at = options.now().toISOString();
     const fullName = repository.fullName || repository.id;
     const hasCloneUrl = Boolean(repository.cloneUrls.ssh || repository.cloneUrls.https);
-    const project: ProjectRecord = existing ?? {
+    // A project detached when its integration was deleted is attached again, keeping its settings.
+    const attached: ProjectRecord | undefined =
+      existing?.status === 'detached'
+        ? { ...existing, status: 'connected', detachedAt: undefined, updatedAt: at }
+        : existing;
+    const project: ProjectRecord = attached ?? {
       id,
       integration: integration.name,
       provider: event.provider,
