@@ -60,9 +60,22 @@ export function deliverySummary(delivery: DeliverySummary) {
     receivedAt: delivery.receivedAt,
     status: delivery.status,
     projectId: delivery.projectId ?? null,
-    decisions: delivery.decisions ?? [],
+    decisions: decisionsOf(delivery),
     replayOf: delivery.replayOf,
   };
+}
+
+/**
+ * The decisions, each trigger of a processed delivery with `sent`: true when this delivery sent
+ * it, false when an earlier delivery had (it was not sent again). Left out where not recorded.
+ */
+function decisionsOf(delivery: DeliverySummary) {
+  const decisions = delivery.decisions ?? [];
+  if (delivery.status !== 'processed' || !delivery.alreadySent) return decisions;
+  const alreadySent = new Set(delivery.alreadySent);
+  return decisions.map((decision, index) =>
+    decision.action === 'trigger' ? { ...decision, sent: !alreadySent.has(index) } : decision,
+  );
 }
 
 /** One delivery with its stored headers; the signature is dropped should one ever be stored. */

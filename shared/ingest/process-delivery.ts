@@ -211,21 +211,27 @@ async function processRecord(deps: ProcessDeliveryDeps, stored: DeliveryRecord):
       : await decideOnce(deps, record, event, project);
 
   let triggersSent = 0;
-  let duplicateTriggers = 0;
+  const alreadySent: number[] = [];
   if (project) {
     // State first, so the triggers of the first push after a rename carry the new name and
     // clone URL. Safe: on a redelivery the stored decisions are reused, not recomputed.
     const current = await applyState(deps, project, event);
     const integration = await store.getIntegration(record.integration);
-    const wanted = decisions.filter(isTrigger);
-    await eachWithin(wanted, async (decision) => {
+    const wanted = decisions.flatMap((decision, index) => (isTrigger(decision) ? [{ decision, index }] : []));
+    await eachWithin(wanted, async ({ decision, index }) => {
       const sent = await sendTrigger(deps, { decision, record, event, project: current, integration });
-      if (sent) triggersSent += 1;
-      else duplicateTriggers += 1;
+      if (sent === 'sent') triggersSent += 1;
+      else if (sent === 'already-sent') alreadySent.push(index);
     });
   }
+  const duplicateTriggers = alreadySent.length;
 
-  await store.markProcessed(record.integration, record.deliveryId, deps.now().toISOString());
+  await store.markProcessed(
+    record.integration,
+    record.deliveryId,
+    deps.now().toISOString(),
+    alreadySent.sort((a, b) => a - b),
+  );
   deps.telemetry.count('Triggers', triggersSent);
   if (duplicateTriggers) deps.telemetry.count('DuplicateTriggers', duplicateTriggers);
   deps.telemetry.milliseconds('ProcessingLatency', deps.now().getTime() - Date.parse(record.receivedAt));
@@ -412,8 +418,14 @@ interface TriggerContext {
   integration: IntegrationRecord | undefined;
 }
 
-/** Claims, sends and confirms one trigger. Returns false when it had already been sent. */
-async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): Promise<boolean> {
+/**
+ * Claims, sends and confirms one trigger. Answers `sent`, `already-sent` when another delivery
+ * had sent it, or `sent-earlier` when an earlier attempt of this delivery had.
+ */
+async function sendTrigger(
+  deps: ProcessDeliveryDeps,
+  context: TriggerContext,
+): Promise<'sent' | 'already-sent' | 'sent-earlier'> {
   const { decision, record, project, event, integration } = context;
   const { triggerId } = decision;
   const at = deps.now().toISOString();
@@ -424,8 +436,9 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
   });
   if (claim === 'sent') {
     deps.log.info('trigger already sent', { triggerId });
-    return false;
+    return 'already-sent';
   }
+  if (claim === 'sent-by-this-delivery') return 'sent-earlier';
   const cloneUrl = project.cloneUrls.ssh ?? project.cloneUrls.https;
   if (!cloneUrl) throw new Error(`project ${project.id} has no clone URL`);
   const message = buildTriggerMessage({
@@ -457,7 +470,7 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
   await deps.store.markTriggerSent(triggerId, deps.now().toISOString());
   deps.onTrigger?.(message);
   deps.log.info('trigger sent', { triggerId, reason: decision.reason, ref: decision.ref?.name });
-  return true;
+  return 'sent';
 }
 
 /**

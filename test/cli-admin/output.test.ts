@@ -250,6 +250,52 @@ describe('hookgate admin output', () => {
     expect(stdout).toMatch(/^more: add --next c2$/m);
   });
 
+  it('says which triggers a delivery sent and which an earlier delivery had already sent', async () => {
+    const item = (id: string, decisions: unknown[]) => ({
+      deliveryId: id,
+      integration: 'local',
+      eventKey: 'repo:push',
+      status: 'processed',
+      projectId: 'p1',
+      receivedAt: '2026-11-22T06:00:00.000Z',
+      decisions,
+    });
+    api.reply(200, {
+      items: [
+        item('d-3', [{ action: 'trigger', sent: false }]),
+        item('d-2', [
+          { action: 'trigger', sent: true },
+          { action: 'skip' },
+          { action: 'trigger', sent: false },
+        ]),
+        item('d-1', [{ action: 'trigger', sent: true }]),
+      ],
+      next: null,
+    });
+    const { stdout } = await admin('deliveries', 'list');
+    expect(stdout).toMatch(/^d-3\s.*\s1 trigger \(already sent\)$/m);
+    expect(stdout).toMatch(/^d-2\s.*\s2 trigger \(1 sent, 1 already sent\), 1 skip$/m);
+    expect(stdout).toMatch(/^d-1\s.*\s1 trigger \(sent\)$/m);
+
+    api.reply(200, {
+      delivery: {
+        deliveryId: 'd-3',
+        status: 'processed',
+        decisions: [
+          {
+            action: 'trigger',
+            reason: 'default-branch',
+            message: '"main" is the default branch, which is always built',
+            ref: { type: 'branch', name: 'main' },
+            sent: false,
+          },
+        ],
+      },
+    });
+    const detail = await admin('deliveries', 'get', 'd-3');
+    expect(detail.stdout).toMatch(/^trigger \(already sent\)\s+default-branch\s+branch main\s+"main" is/m);
+  });
+
   it('shows a delivery with its decisions in a table', async () => {
     api.reply(200, {
       delivery: {
