@@ -154,6 +154,36 @@ describe('hookgate admin output', () => {
     expect(stdout).toMatch(/^p1\s+updated$/m);
   });
 
+  it('says what rotate-secret did to the webhooks: updated, skipped, not found, failed', async () => {
+    const rotate = async (statuses: string[]) => {
+      api.reply(200, {
+        webhookSecret: 'n3w',
+        previousValidUntil: null,
+        projects: statuses.map((status, i) => ({ projectId: `p${i}`, status })),
+      });
+      return (await admin('integrations', 'rotate-secret', 'local')).stdout;
+    };
+    const manual = await rotate(['skipped', 'skipped']);
+    expect(manual).toMatch(
+      /^The new secret is shown once\. Webhooks of connected projects: 2 skipped \(no credentials\)\.$/m,
+    );
+    expect(manual).toMatch(
+      /^Put it on the webhooks not updated \(below\) and any other webhook to this integration/m,
+    );
+    expect(manual).not.toContain('were updated');
+
+    const mixed = await rotate(['updated', 'not-found', 'failed', 'updated']);
+    expect(mixed).toMatch(/: 2 updated, 1 not found \(run projects repair\), 1 failed\.$/m);
+
+    const managed = await rotate(['updated']);
+    expect(managed).toMatch(/: 1 updated\.$/m);
+    expect(managed).toMatch(
+      /^Put it on any other webhook to this integration before the previous secret expires\.$/m,
+    );
+
+    expect(await rotate([])).toMatch(/No project is connected, so no webhook was updated\.$/m);
+  });
+
   it('lists the projects of an integration', async () => {
     api.reply(200, {
       items: [
