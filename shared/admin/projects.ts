@@ -364,7 +364,8 @@ export async function getProject(
 
 /**
  * `PATCH /admin/projects/{id}`: `settings` merge over the current ones and are checked with the
- * strict schema (unknown keys are named); `pipelineFile` and `defaultBranch` replace theirs.
+ * strict schema (unknown keys are named); `pipelineFile` and `defaultBranch` replace theirs
+ * (`pipelineFile: null` removes it).
  */
 export async function patchProject(
   deps: AdminDeps,
@@ -381,7 +382,7 @@ export async function patchProject(
       settings: given
         ? validate(ProjectSettingsSchema, { ...current.settings, ...given }, 'settings')
         : current.settings,
-      pipelineFile: patch.pipelineFile ?? current.pipelineFile,
+      pipelineFile: patch.pipelineFile === null ? undefined : (patch.pipelineFile ?? current.pipelineFile),
       defaultBranch: patch.defaultBranch ?? current.defaultBranch,
     };
     checkItemFits('project', projectItem({ ...current, ...changed }));

@@ -1,6 +1,5 @@
 import type { DeliveryRecord, DeliverySummary, IntegrationRecord, ProjectRecord } from '../store/store';
 import { type AdminContext, webhookUrlOf } from './context';
-import { DEFAULT_PIPELINE_FILE } from './schemas';
 
 // What the admin API shows of stored records: never a secret, a secret's value, or a private key.
 // Fields a record lacks are undefined here, so the JSON answer leaves them out.
@@ -37,7 +36,7 @@ export function projectView(context: AdminContext, project: ProjectRecord) {
     defaultBranch: project.defaultBranch,
     cloneUrls: project.cloneUrls,
     settings: project.settings,
-    pipelineFile: project.pipelineFile ?? DEFAULT_PIPELINE_FILE,
+    pipelineFile: project.pipelineFile,
     status: project.status ?? 'connected',
     detachedAt: project.detachedAt,
     webhookUrl: webhookUrlOf(context, project.integration),

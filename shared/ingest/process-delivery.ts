@@ -452,6 +452,7 @@ async function sendTrigger(
       cloneUrl,
       ...(project.cloneUrls.https ? { httpsUrl: project.cloneUrls.https } : {}),
       defaultBranch: project.defaultBranch,
+      ...(project.pipelineFile ? { pipelineFile: project.pipelineFile } : {}),
       deployKeySecretId: project.deployKeySecretId,
       knownHosts:
         record.provider === 'bitbucket-cloud'

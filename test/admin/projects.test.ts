@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS } from '../../shared/domain/settings';
 import { secretIds } from '../../shared/secrets/secrets';
 import { generatePublicKey } from '../support/fake-bitbucket/keys';
 import { readFixtureJson } from '../support/fixtures';
-import { KITS, type PlatformKit } from './kits';
+import { KITS, PIPELINE_FILE, type PlatformKit } from './kits';
 import { ADMIN_ARN, CLOUD_TOKEN, DC_TOKEN, type Harness, STAGE, useHarness, WEBHOOK_BASE } from './support';
 
 const harness = useHarness();
@@ -48,7 +48,7 @@ describe.each(KITS)('connecting a repository on $name', (kit: PlatformKit) => {
     });
 
   it('reads the repository, registers a read-only deploy key with our label and our webhook, and answers 201', async () => {
-    const response = await connect({ settings: { buildTags: true } });
+    const response = await connect({ settings: { buildTags: true }, pipelineFile: PIPELINE_FILE });
 
     expect(response.status).toBe(201);
     expect(response.body.project).toMatchObject({
@@ -59,7 +59,7 @@ describe.each(KITS)('connecting a repository on $name', (kit: PlatformKit) => {
       repositoryId,
       defaultBranch: 'main',
       status: 'connected',
-      pipelineFile: '.hookgate/pipeline.yml',
+      pipelineFile: PIPELINE_FILE,
       settings: { ...DEFAULT_SETTINGS, buildTags: true },
       webhookUrl,
     });
@@ -427,11 +427,13 @@ describe('connecting without credentials', () => {
     expect(health.body.status).toBe('unknown');
     expect(health.body.checks).toEqual([
       { name: 'integration', status: 'ok' },
-      ...['credentials', 'webhook', 'deploy-key', 'pipeline-file'].map((name) => ({
+      { name: 'known-hosts', status: 'ok' },
+      ...['credentials', 'webhook', 'deploy-key'].map((name) => ({
         name,
         status: 'unknown',
         reason: 'integration "manual" has no credentials, so Bitbucket cannot be asked',
       })),
+      { name: 'pipeline-file', status: 'ok', reason: 'no pipelineFile is set, so there is none to look for' },
     ]);
     expect(repair.status).toBe(409);
     expect(repair.body.error.code).toBe('no-credentials');
@@ -543,6 +545,15 @@ describe('patching a project', () => {
       expect(response.body.error.message).toContain('settings');
     }
     expect((await h.store.getProject(id))?.settings.onlyBuildPullRequests).toBe(true);
+  });
+
+  it('removes the pipeline file with null, and has none by default', async () => {
+    expect((await h.call('GET', `/admin/projects/${id}`)).body.pipelineFile).toBeUndefined();
+    await h.call('PATCH', `/admin/projects/${id}`, { body: { pipelineFile: 'ci/build.yml' } });
+    const removed = await h.call('PATCH', `/admin/projects/${id}`, { body: { pipelineFile: null } });
+    expect(removed.status).toBe(200);
+    expect(removed.body.pipelineFile).toBeUndefined();
+    expect((await h.store.getProject(id))?.pipelineFile).toBeUndefined();
   });
 
   it('sets the pipeline file and the default branch, and refuses a path that leaves the repository', async () => {

@@ -75,6 +75,21 @@ describe('ingest path on dynalite', () => {
     }
   });
 
+  it("names the project's pipeline file in its triggers when one is set, and none otherwise", async () => {
+    await stack.deliver(push('main'), 'repo:push');
+    await stack.drain();
+    const project = await stack.store.getProject(PROJECT);
+    await stack.store.putProject({
+      ...(project as NonNullable<typeof project>),
+      pipelineFile: 'ci/build.yml',
+    });
+    await stack.deliver(push('feature/x'), 'repo:push');
+    await stack.drain();
+    const [before, after] = stack.sentTriggers();
+    expect(before?.project).not.toHaveProperty('pipelineFile');
+    expect(after?.project).toMatchObject({ id: PROJECT, pipelineFile: 'ci/build.yml' });
+  });
+
   it('records an unknown repository as ignored with unknown-repository', async () => {
     const payload = readFixtureJson('cloud/jenkins-bbsource__branch_created.json');
     const { deliveryId } = await stack.deliver(payload, 'repo:push');
