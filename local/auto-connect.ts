@@ -1,4 +1,5 @@
 import { projectIdOf } from '../shared/admin/project-id';
+import { placeholderCloneUrl } from '../shared/bitbucket/clone-urls';
 import type { HookEvent } from '../shared/domain/events';
 import { DEFAULT_SETTINGS } from '../shared/domain/settings';
 import { secretIds } from '../shared/secrets/secrets';
@@ -10,17 +11,12 @@ export interface AutoConnectOptions {
   /** Payloads never carry the default branch (DESIGN §3); local mode takes it from `--default-branch`. */
   defaultBranch: string;
   now: () => Date;
-  /** `placeholderCloneUrl` is set when the payload had no clone link (see below). */
+  /**
+   * `placeholderCloneUrl` is set when the payload had no clone link: many Data Center payloads
+   * carry none, and local mode cannot ask the REST API, so triggers carry an unroutable URL until
+   * a delivery that has the links updates the project.
+   */
   onConnected?: (project: ProjectRecord, placeholderCloneUrl?: string) => void;
-}
-
-/**
- * Many Data Center payloads carry no clone links, and the processor needs a clone URL for every
- * trigger. On AWS connect reads it from the REST API; local mode has no credentials, so it uses an
- * unroutable (`.invalid`) placeholder until a delivery that has the links updates the project.
- */
-export function placeholderCloneUrl(fullName: string): string {
-  return `ssh://git@clone-url-unknown.invalid/${fullName}.git`;
 }
 
 /**
@@ -39,7 +35,12 @@ export function autoConnect(options: AutoConnectOptions) {
     const at = options.now().toISOString();
     const fullName = repository.fullName || repository.id;
     const hasCloneUrl = Boolean(repository.cloneUrls.ssh || repository.cloneUrls.https);
-    const project: ProjectRecord = existing ?? {
+    // A project detached when its integration was deleted is attached again, keeping its settings.
+    const attached: ProjectRecord | undefined =
+      existing?.status === 'detached'
+        ? { ...existing, status: 'connected', detachedAt: undefined, updatedAt: at }
+        : existing;
+    const project: ProjectRecord = attached ?? {
       id,
       integration: integration.name,
       provider: event.provider,

@@ -23,12 +23,16 @@ export interface Bootstrapped {
   adminToken: string;
   /** The integration was created by this start. */
   created: boolean;
+  /** The integration had been deleted (through the admin API) and this start revived it. */
+  revived: boolean;
 }
 
 /**
  * First start creates the `local` integration with its webhook secret; later starts reuse both.
- * The secret is stored before the integration, so the integration never exists without one.
- * Throws the store's errors.
+ * A `local` deleted through the admin API is revived, as creating a deleted name does: same URL,
+ * the new secret, the version continued (else the URL printed would answer 410). The secret is
+ * stored before the integration, so the integration never exists without one. Throws the store's
+ * errors.
  */
 export async function bootstrapLocal(
   deps: { store: Store; secrets: SecretStore; now: () => Date },
@@ -49,37 +53,30 @@ export async function bootstrapLocal(
 
   const at = deps.now().toISOString();
   const existing = await deps.store.getIntegration(LOCAL_INTEGRATION);
-  if (existing) {
-    await claimDefaultOf(deps.store, existing, at);
-    return { integration: existing, secret, adminToken, created: false };
+  if (existing?.status === 'active') {
+    if (existing.scope === 'default') await deps.store.claimDefault(existing.provider, existing.name, at);
+    return { integration: existing, secret, adminToken, created: false, revived: false };
   }
+  // A record names one platform; local mode reads each delivery as the platform that sent it
+  // (see LocalStore), so this one integration serves Cloud and Data Center alike. It is the
+  // Cloud default, holding the marker the admin API checks, so creating another default Cloud
+  // integration is refused (409) as on AWS; should another have taken the default while `local`
+  // was deleted, `local` comes back in a space of its own.
+  const isDefault = await deps.store.claimDefault('bitbucket-cloud', LOCAL_INTEGRATION, at);
   const integration: IntegrationRecord = {
     name: LOCAL_INTEGRATION,
-    // A record names one platform; local mode reads each delivery as the platform that sent it
-    // (see LocalStore), so this one integration serves Cloud and Data Center alike.
     provider: 'bitbucket-cloud',
-    scope: 'default',
+    scope: isDefault ? 'default' : { space: LOCAL_INTEGRATION },
     labels: ['local'],
     description: 'Created by `hookgate dev`. Accepts Bitbucket Cloud and Data Center deliveries.',
     webhookSecretId: WEBHOOK_SECRET_ID,
     status: 'active',
-    version: 1,
+    version: (existing?.version ?? 0) + 1,
     createdAt: at,
     updatedAt: at,
   };
-  await claimDefaultOf(deps.store, integration, at);
   await deps.store.putIntegration(integration);
-  return { integration, secret, adminToken, created: true };
-}
-
-/**
- * `local` is the Cloud default, so it holds the default marker the admin API checks: creating
- * another default Cloud integration is then refused (409) as on AWS. A marker another integration
- * holds (the admin API moved the default) is left alone.
- */
-async function claimDefaultOf(store: Store, integration: IntegrationRecord, at: string): Promise<void> {
-  if (integration.status !== 'active' || integration.scope !== 'default') return;
-  await store.claimDefault(integration.provider, integration.name, at);
+  return { integration, secret, adminToken, created: !existing, revived: Boolean(existing) };
 }
 
 /** The stored webhook secret document, or undefined when there is none yet. */

@@ -121,7 +121,10 @@ export function routeOf(method: string, path: string): Routed {
       route: { routeKey: 'POST /webhooks/{integration}', pathParameters: { integration } },
     };
   }
-  // A greedy path variable matches one segment at least: `/admin` and `/admin/` are no route.
+  // A greedy path variable matches one segment at least; `/admin` and `/admin/` (the URL the
+  // banner prints) go to the admin handler as `ANY /admin`, which answers its index there.
+  if (path === '/admin' || path === '/admin/')
+    return { kind: 'admin', route: { routeKey: 'ANY /admin', pathParameters: {} } };
   const admin = /^\/admin\/(.+)$/.exec(path);
   if (admin?.[1]) {
     const proxy = decoded(admin[1]);

@@ -6,6 +6,8 @@ import { DynamoStore } from '../shared/store/dynamo-store';
 import type { CreateDeliveryResult, NewDelivery, TriggerClaim } from '../shared/store/store';
 
 export interface LocalStoreHooks {
+  /** The integration that takes deliveries of both platforms (`local`). */
+  bothPlatforms?: string;
   /** Called when a trigger id was already sent by an earlier delivery, so it is not sent again. */
   onAlreadySent?: (triggerId: string) => void;
 }
@@ -13,8 +15,10 @@ export interface LocalStoreHooks {
 /**
  * The DynamoStore as local mode uses it, with two differences:
  * - One integration takes both platforms. On AWS a delivery is read as its integration's
- *   provider; here each delivery is recorded with the platform its event key (or body) names,
- *   so Cloud and Data Center payloads sent to `/webhooks/local` are both understood.
+ *   provider; here each delivery to `bothPlatforms` is recorded with the platform its event key
+ *   (or body) names, so Cloud and Data Center payloads sent to `/webhooks/local` are both
+ *   understood. Every other integration is as on AWS: a delivery of the other platform is
+ *   recorded `invalid`, and its delivery line says to point the webhook at the right integration.
  * - A trigger not sent again because an earlier delivery already sent it is reported, so the
  *   console says why (decisions are reported by the processor's `onDecided`).
  */
@@ -28,6 +32,7 @@ export class LocalStore extends DynamoStore {
   }
 
   override createDelivery(delivery: NewDelivery, ttlDays: number): Promise<CreateDeliveryResult> {
+    if (delivery.integration !== this.hooks.bothPlatforms) return super.createDelivery(delivery, ttlDays);
     return super.createDelivery({ ...delivery, provider: platformOf(delivery) }, ttlDays);
   }
 

@@ -11,10 +11,10 @@ import { noTelemetry } from '../shared/observability';
 import { DELIVERIES_MAX_RECEIVE_COUNT, TRIGGERS_MAX_RECEIVE_COUNT } from '../shared/queue/redrive';
 import { DynamoSweepStore } from '../shared/store/dynamo-sweep-store';
 import { autoConnect } from './auto-connect';
-import { bootstrapLocal, LOCAL_INTEGRATION, LOCAL_STAGE } from './bootstrap';
+import { type Bootstrapped, bootstrapLocal, LOCAL_INTEGRATION, LOCAL_STAGE } from './bootstrap';
 import { adminConsoleLog, consoleLog, describeError } from './console-log';
 import { type DataDir, dataDirOf, lockDataDir, prepareDataDir } from './data-dir';
-import { ensureTable, startLocalDynamo } from './dynamo';
+import { ensureTable, type LocalDynamo, startLocalDynamo } from './dynamo';
 import { writeEndpoint } from './endpoint-file';
 import { FileSecretStore } from './file-secret-store';
 import { startHousekeeping } from './housekeeping';
@@ -81,135 +81,31 @@ export interface RunningStack {
  * StartupError (one line) when it cannot start, after undoing what it had started.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
-  const { out, err } = options;
   const dir = dataDirOf(options.dataDir);
   await prepareDataDir(dir);
   // Undone in reverse order: deliveries, triggers, database, lock; the server stops before them.
   const started: (() => Promise<void>)[] = [await lockDataDir(dir)];
-  let webhook: HttpApiHandler | undefined;
-  let admin: HttpApiHandler | undefined;
-  const server = createLocalServer({
-    // The port is taken first, so a port in use fails before anything is created; requests that
-    // arrive while the rest starts get 503, which Bitbucket retries.
-    webhook: (event, context) => (webhook ? webhook(event, context) : Promise.resolve(starting())),
-    admin: (event, context) => (admin ? admin(event, context) : Promise.resolve(starting())),
-    onWebhookResponse: (request, status, body) => {
-      if (status >= 400) out(formatRejected(request.method, request.path, status, body));
-      else if (status === 200)
-        out(`ping ${request.path}: answered Bitbucket's connection test (nothing stored)`);
-    },
-    onError: (error) => err(`error: ${describeError(error)}`),
-  });
+  const handlers: Partial<Handlers> = {};
+  const server = createServer(handlers, options);
   const stop = () => server.close().finally(() => undo(started));
   try {
     const port = await server.listen(options.port);
     const now = () => new Date();
-    const log = consoleLog(err);
-    const dynamo = await startLocalDynamo(dir.dynamo);
-    started.push(() => dynamo.stop());
-    await ensureTable(dynamo.client, TABLE_NAME);
-    const store = new LocalStore(dynamo.api, TABLE_NAME, {
-      onAlreadySent: (triggerId) => out(formatAlreadySent(triggerId)),
-    });
-    const secrets = new FileSecretStore(dir.secrets);
+    const storage = await openStorage(dir, started, options);
     const boot = await bootstrapLocal(
-      { store, secrets, now },
+      { store: storage.store, secrets: storage.secrets, now },
       {
         ...(options.secret ? { secret: options.secret } : {}),
         ...(options.adminToken ? { adminToken: options.adminToken } : {}),
       },
     );
+    if (boot.revived) options.out(REVIVED);
+    const { deliveries, triggers } = await openQueues(dir, started, options);
 
-    const triggers = await openQueue(dir, 'triggers.fifo', TRIGGERS_MAX_RECEIVE_COUNT, err);
-    started.push(() => triggers.queue.close());
-    const deliveries = await openQueue(dir, 'deliveries.fifo', DELIVERIES_MAX_RECEIVE_COUNT, err);
-    started.push(() => deliveries.queue.close());
-
-    webhook = createWebhookHandler(
-      webhookDeps({
-        store,
-        deliveries: deliveries.queue,
-        secretStore: secrets,
-        log,
-        telemetry: noTelemetry,
-        now,
-      }),
-    );
-    const processor = createProcessorHandler({
-      store,
-      triggers: triggers.queue,
-      now,
-      log,
-      telemetry: noTelemetry,
-      // As on AWS: integrations given credentials through the admin API ask Bitbucket for open
-      // pull requests and full commit hashes.
-      lookup: createBitbucketLookup({ secrets, log, network: 'local' }),
-      // Why a build did or did not start, printed as soon as it is decided.
-      onDecided: (report) => {
-        for (const line of formatDecisions(report)) out(line);
-      },
-      connectUnknownRepository: autoConnect({
-        store,
-        defaultBranch: options.defaultBranch,
-        now,
-        onConnected: (project, placeholder) => {
-          for (const line of formatConnected(project, placeholder)) out(line);
-        },
-      }),
-    });
-    // The admin function as on AWS, with local adapters: the bearer token instead of IAM, and
-    // webhook URLs on this server. Integrations with credentials call Bitbucket for real.
-    admin = createAdminHandler(
-      adminDeps({
-        store,
-        secrets,
-        deliveries: deliveries.queue,
-        log: adminConsoleLog(err, (entry) => out(formatAudit(entry))),
-        auth: { kind: 'token', token: boot.adminToken },
-        stage: LOCAL_STAGE,
-        webhookBaseUrl: `http://127.0.0.1:${port}`,
-        rotationGraceHours: ROTATION_GRACE_HOURS,
-        // A Data Center on this machine is reachable; metadata and link-local hosts are not.
-        network: 'local',
-        now,
-      }),
-    );
-    deliveries.queue.start(async (batch) => {
-      const result = await processor(
-        sqsEvent('deliveries.fifo', batch),
-        lambdaContext('hookgate-local-processor'),
-      );
-      return result.batchItemFailures.map((failure) => failure.itemIdentifier);
-    });
-    triggers.queue.start(
-      triggerSink({
-        ndjsonPath: dir.triggers,
-        ...(options.exec ? { exec: options.exec } : {}),
-        maxReceiveCount: TRIGGERS_MAX_RECEIVE_COUNT,
-        out,
-        err,
-      }),
-    );
-
-    // The sweeper as on AWS (same code, on a timer), plus what AWS does with TTL: delete expired items.
-    const sweepStore = new DynamoSweepStore(dynamo.api, TABLE_NAME);
-    const housekeeping = startHousekeeping({
-      client: dynamo.client,
-      tableName: TABLE_NAME,
-      now,
-      sweep: () =>
-        sweepDeliveries({
-          store: sweepStore,
-          deliveries: deliveries.queue,
-          deadline: Deadline.in(30_000),
-          now,
-          // Its own logger: the handlers' keys (delivery, integration) must not name its lines.
-          log: consoleLog(err),
-          telemetry: noTelemetry,
-        }),
-      onError: (error) => err(`error: housekeeping: ${describeError(error)}`),
-    });
-    started.push(() => housekeeping.stop());
+    const wiring = { ...storage, deliveries: deliveries.queue, triggers: triggers.queue, now, port, boot };
+    Object.assign(handlers, createHandlers(wiring, options));
+    startConsumers(wiring, handlers as Handlers, dir, options);
+    started.push(startSweeper(wiring, options));
 
     const webhookUrl = `http://127.0.0.1:${port}/webhooks/${LOCAL_INTEGRATION}`;
     await writeEndpoint(dir.endpoint, { webhookUrl, pid: process.pid, startedAt: now().toISOString() });
@@ -236,6 +132,177 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       cause: error,
     });
   }
+}
+
+const REVIVED =
+  'revived the integration "local" (it had been deleted through the admin API): same URL, new secret below';
+
+/** The handlers behind the server, set once everything they use is open. */
+interface Handlers {
+  webhook: HttpApiHandler;
+  admin: HttpApiHandler;
+  processor: ReturnType<typeof createProcessorHandler>;
+}
+
+/** What the handlers and the workers are wired to. */
+interface Wiring {
+  dynamo: LocalDynamo;
+  store: LocalStore;
+  secrets: FileSecretStore;
+  deliveries: LocalFifoQueue;
+  triggers: LocalFifoQueue;
+  now: () => Date;
+  port: number;
+  boot: Bootstrapped;
+}
+
+/**
+ * The loopback server, created first so a port in use fails before anything is created. Requests
+ * that arrive while the rest starts get 503, which Bitbucket retries.
+ */
+function createServer(handlers: Partial<Handlers>, { out, err }: StackOptions) {
+  return createLocalServer({
+    webhook: (event, context) =>
+      handlers.webhook ? handlers.webhook(event, context) : Promise.resolve(starting()),
+    admin: (event, context) =>
+      handlers.admin ? handlers.admin(event, context) : Promise.resolve(starting()),
+    onWebhookResponse: (request, status, body) => {
+      if (status >= 400) out(formatRejected(request.method, request.path, status, body));
+      else if (status === 200)
+        out(`ping ${request.path}: answered Bitbucket's connection test (nothing stored)`);
+    },
+    onError: (error) => err(`error: ${describeError(error)}`),
+  });
+}
+
+/** dynalite with the table, the store over it, and the file secret store. */
+async function openStorage(dir: DataDir, started: (() => Promise<void>)[], { out }: StackOptions) {
+  const dynamo = await startLocalDynamo(dir.dynamo);
+  started.push(() => dynamo.stop());
+  await ensureTable(dynamo.client, TABLE_NAME);
+  const store = new LocalStore(dynamo.api, TABLE_NAME, {
+    bothPlatforms: LOCAL_INTEGRATION,
+    onAlreadySent: (triggerId) => out(formatAlreadySent(triggerId)),
+  });
+  return { dynamo, store, secrets: new FileSecretStore(dir.secrets) };
+}
+
+/** The webhook, processor and admin handlers as on AWS, with the local adapters. */
+function createHandlers(wiring: Wiring, options: StackOptions): Handlers {
+  const { store, secrets, deliveries, triggers, now, port, boot } = wiring;
+  const { out, err } = options;
+  const log = consoleLog(err);
+  const ingest = webhookDeps({ store, deliveries, secretStore: secrets, log, telemetry: noTelemetry, now });
+  const processor = createProcessorHandler({
+    store,
+    triggers,
+    now,
+    log,
+    telemetry: noTelemetry,
+    // As on AWS: integrations given credentials through the admin API ask Bitbucket for open
+    // pull requests and full commit hashes.
+    lookup: createBitbucketLookup({ secrets, log, network: 'local' }),
+    // Why a build did or did not start, printed as soon as it is decided.
+    onDecided: (report) => {
+      for (const line of formatDecisions(report)) out(line);
+    },
+    connectUnknownRepository: autoConnect({
+      store,
+      defaultBranch: options.defaultBranch,
+      now,
+      onConnected: (project, placeholder) => {
+        for (const line of formatConnected(project, placeholder)) out(line);
+      },
+    }),
+  });
+  // The admin function as on AWS, with local adapters: the bearer token instead of IAM, and
+  // webhook URLs on this server. Integrations with credentials call Bitbucket for real.
+  const admin = createAdminHandler(
+    adminDeps({
+      store,
+      secrets,
+      deliveries,
+      log: adminConsoleLog(err, (entry) => out(formatAudit(entry))),
+      auth: { kind: 'token', token: boot.adminToken },
+      stage: LOCAL_STAGE,
+      webhookBaseUrl: `http://127.0.0.1:${port}`,
+      rotationGraceHours: ROTATION_GRACE_HOURS,
+      // A Data Center on this machine is reachable; metadata and link-local hosts are not.
+      network: 'local',
+      bothPlatformsIntegration: LOCAL_INTEGRATION,
+      now,
+    }),
+  );
+  return {
+    webhook: createWebhookHandler(ingest),
+    processor,
+    admin: async (event, context) => {
+      const answer = await admin(event, context);
+      // On AWS the webhook function's caches expire within minutes; here the admin API runs in
+      // the same process, so a change it made (a revived, patched or rotated integration) is
+      // seen by the next delivery instead of after the cache's 30 s.
+      if (event.requestContext.http.method !== 'GET') {
+        ingest.integrations.clear();
+        ingest.secrets.clear();
+      }
+      return answer;
+    },
+  };
+}
+
+/** The processor on `deliveries.fifo`, and the trigger sink (file, `--exec`) on `triggers.fifo`. */
+function startConsumers(wiring: Wiring, handlers: Handlers, dir: DataDir, options: StackOptions): void {
+  wiring.deliveries.start(async (batch) => {
+    const result = await handlers.processor(
+      sqsEvent('deliveries.fifo', batch),
+      lambdaContext('hookgate-local-processor'),
+    );
+    return result.batchItemFailures.map((failure) => failure.itemIdentifier);
+  });
+  wiring.triggers.start(
+    triggerSink({
+      ndjsonPath: dir.triggers,
+      ...(options.exec ? { exec: options.exec } : {}),
+      maxReceiveCount: TRIGGERS_MAX_RECEIVE_COUNT,
+      out: options.out,
+      err: options.err,
+    }),
+  );
+}
+
+/**
+ * The sweeper as on AWS (same code, on a timer), plus what AWS does with TTL: delete expired
+ * items. Returns its stop.
+ */
+function startSweeper(wiring: Wiring, { err }: StackOptions): () => Promise<void> {
+  const { dynamo, deliveries, now } = wiring;
+  const sweepStore = new DynamoSweepStore(dynamo.api, TABLE_NAME);
+  const housekeeping = startHousekeeping({
+    client: dynamo.client,
+    tableName: TABLE_NAME,
+    now,
+    sweep: () =>
+      sweepDeliveries({
+        store: sweepStore,
+        deliveries,
+        deadline: Deadline.in(30_000),
+        now,
+        // Its own logger: the handlers' keys (delivery, integration) must not name its lines.
+        log: consoleLog(err),
+        telemetry: noTelemetry,
+      }),
+    onError: (error) => err(`error: housekeeping: ${describeError(error)}`),
+  });
+  return () => housekeeping.stop();
+}
+
+/** Both FIFO queues; triggers first, so it is closed after deliveries. */
+async function openQueues(dir: DataDir, started: (() => Promise<void>)[], { err }: StackOptions) {
+  const triggers = await openQueue(dir, 'triggers.fifo', TRIGGERS_MAX_RECEIVE_COUNT, err);
+  started.push(() => triggers.queue.close());
+  const deliveries = await openQueue(dir, 'deliveries.fifo', DELIVERIES_MAX_RECEIVE_COUNT, err);
+  started.push(() => deliveries.queue.close());
+  return { deliveries, triggers };
 }
 
 /** A queue journaled under the data dir, with what it holds from the last run. */

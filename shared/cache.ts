@@ -36,6 +36,11 @@ export class TtlCache<V> {
     this.entries.delete(key);
   }
 
+  /** Forgets every entry: the next look-up of each loads again. */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** How many entries are held (expired ones included until they are next looked up or evicted). */
   get size(): number {
     return this.entries.size;

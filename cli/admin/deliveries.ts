@@ -64,7 +64,7 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
       const rows = decisions.map((decision) => {
         const ref = isRecord(decision) && isRecord(decision.ref) ? decision.ref : {};
         return [
-          cell(pick(decision, 'action')),
+          `${cell(pick(decision, 'action'))}${sentNote(decision)}`,
           cell(pick(decision, 'reason')),
           ref.type && ref.name ? `${cell(ref.type)} ${cell(ref.name)}` : '',
           cell(pick(decision, 'message')),
@@ -85,13 +85,34 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
   },
 };
 
-/** `2 trigger, 1 skip`: the decisions of one delivery at a glance. */
+/**
+ * `2 trigger (1 sent, 1 already sent), 1 skip`: the decisions of one delivery at a glance. A
+ * trigger an earlier delivery had sent was not sent again (`sent: false`).
+ */
 function decisionSummary(decisions: unknown): string {
   if (!Array.isArray(decisions)) return '';
   const counts = new Map<string, number>();
+  const sent = { true: 0, false: 0 };
   for (const decision of decisions) {
     const action = pick(decision, 'action') ?? '?';
     counts.set(action, (counts.get(action) ?? 0) + 1);
+    if (isRecord(decision) && typeof decision.sent === 'boolean') sent[`${decision.sent}`] += 1;
   }
-  return [...counts].map(([action, count]) => `${count} ${action}`).join(', ');
+  const triggers = [
+    ...(sent.true ? [`${sent.true} sent`] : []),
+    ...(sent.false ? [`${sent.false} already sent`] : []),
+  ];
+  const detail = (action: string, count: number) =>
+    action !== 'trigger' || triggers.length === 0
+      ? ''
+      : triggers.length === 1 && sent.true + sent.false === count
+        ? ` (${triggers[0]?.replace(/^\d+ /, '')})`
+        : ` (${triggers.join(', ')})`;
+  return [...counts].map(([action, count]) => `${count} ${action}${detail(action, count)}`).join(', ');
+}
+
+/** ` (sent)` or ` (already sent)` after a trigger whose delivery recorded it. */
+function sentNote(decision: unknown): string {
+  if (!isRecord(decision) || typeof decision.sent !== 'boolean') return '';
+  return decision.sent ? ' (sent)' : ' (already sent)';
 }

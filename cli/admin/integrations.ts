@@ -167,10 +167,33 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
           ['webhook secret', pick(body, 'webhookSecret', 'secret') ?? ''],
           ['previous valid until', pick(body, 'previousValidUntil') ?? 'none (there was no previous secret)'],
         ]),
-        'The new secret is shown once: webhooks Hookgate manages were updated; put it on any other',
-        'webhook to this integration before the previous secret expires.',
+        ...rotationNote(hooks),
         ...(hooks.length > 0 ? ['', objectsTable(hooks)] : []),
       ].join('\n');
     },
   },
 };
+
+/** What rotate-secret did to the webhooks, counted from each project's status, and what is left to do. */
+function rotationNote(projects: readonly unknown[]): string[] {
+  const count = (status: string) => projects.filter((project) => pick(project, 'status') === status).length;
+  const updated = count('updated');
+  const outcomes = (
+    [
+      [updated, 'updated'],
+      [count('skipped'), 'skipped (no credentials)'],
+      [count('not-found'), 'not found (run projects repair)'],
+      [count('failed'), 'failed'],
+    ] as const
+  ).filter(([n]) => n > 0);
+  const where =
+    updated === projects.length
+      ? 'any other webhook'
+      : 'the webhooks not updated (below) and any other webhook';
+  return [
+    projects.length === 0
+      ? 'The new secret is shown once. No project is connected, so no webhook was updated.'
+      : `The new secret is shown once. Webhooks of connected projects: ${outcomes.map(([n, what]) => `${n} ${what}`).join(', ')}.`,
+    `Put it on ${where} to this integration before the previous secret expires.`,
+  ];
+}

@@ -18,7 +18,7 @@ import type { NetworkPolicy } from '../../shared/bitbucket/rest/address-policy';
 import { createBitbucketClient } from '../../shared/bitbucket/rest/create-client';
 import { ValidationError } from '../../shared/errors';
 import { httpErrors, jsonResponse } from '../../shared/http/http-errors';
-import { route } from './routes';
+import { adminIndex, INDEX_PATH, route } from './routes';
 
 /** The principal named in audit lines for local mode's bearer token. */
 export const LOCAL_ADMIN = 'local-admin';
@@ -58,13 +58,16 @@ export function makeHandler(deps: AdminDeps) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+    const method = event.requestContext.http.method.toUpperCase();
+    const path = (event.rawPath || '/').replace(/\/+$/, '');
+    if (method === 'GET' && path === INDEX_PATH) return jsonResponse(200, adminIndex(deps.auth));
     const context: AdminContext = {
       principal: authenticate(deps.auth, event, headers.authorization),
       webhookBase: (deps.webhookBaseUrl ?? `https://${event.requestContext.domainName}`).replace(/\/+$/, ''),
     };
     const request: Omit<AdminRequest, 'id'> = {
-      method: event.requestContext.http.method.toUpperCase(),
-      path: (event.rawPath || '/').replace(/\/+$/, ''),
+      method,
+      path,
       query: event.queryStringParameters ?? {},
       headers,
       body: () => parseBody(event),

@@ -50,6 +50,26 @@ const MATCHERS = ROUTES.map(
   ([method, path, run]) => [method, new RegExp(`^/admin/${path.replace('{id}', '([^/]+)')}$`), run] as const,
 );
 
+/** The path of the index: `/admin` and `/admin/` (a trailing slash is dropped before routing). */
+export const INDEX_PATH = '/admin';
+
+/**
+ * `GET /admin/`: what the API holds and how to call it, for a person who opens the base URL. It
+ * names no record, so it is answered without authentication.
+ */
+export function adminIndex(auth: AdminDeps['auth']) {
+  return {
+    name: 'Hookgate admin API',
+    authentication:
+      auth.kind === 'token'
+        ? 'send the admin token the local stack printed: Authorization: Bearer <token>'
+        : 'IAM: requests signed with SigV4 for execute-api',
+    documentation: 'docs/admin.md',
+    resources: ['integrations', 'projects', 'deliveries', 'evaluate'],
+    routes: ROUTES.map(([method, path]) => `${method} /admin/${path}`),
+  };
+}
+
 /**
  * Runs the operation a request names, with the path's id. Throws NotFoundError (no such path)
  * or MethodNotAllowedError.

@@ -39,6 +39,11 @@ export interface AdminDeps {
   rotationGraceHours: number;
   /** Which Bitbucket hosts an integration may name (`aws` refuses loopback; both refuse metadata hosts). */
   network: NetworkPolicy;
+  /**
+   * Local mode only: the integration that takes deliveries of both platforms (`local`). A
+   * repository connected through it is of the platform its repository id's shape names.
+   */
+  bothPlatformsIntegration?: string;
   now: () => Date;
 }
 

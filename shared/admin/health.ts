@@ -29,7 +29,7 @@ import {
   webhookUrlOf,
 } from './context';
 import { ConflictError } from './errors';
-import { DEFAULT_PIPELINE_FILE, RepairSchema } from './schemas';
+import { RepairSchema } from './schemas';
 
 export type CheckStatus = 'ok' | 'broken' | 'unknown';
 
@@ -45,7 +45,14 @@ export interface Health {
   checks: Check[];
 }
 
-const CHECKS = ['integration', 'credentials', 'webhook', 'deploy-key', 'pipeline-file'] as const;
+const CHECKS = [
+  'integration',
+  'known-hosts',
+  'credentials',
+  'webhook',
+  'deploy-key',
+  'pipeline-file',
+] as const;
 type CheckName = (typeof CHECKS)[number];
 
 /** `GET /admin/projects/{id}/health`. */
@@ -58,9 +65,10 @@ export async function projectHealth(
 }
 
 /**
- * Checks a project against its integration and the repository: integration attached, credentials
- * valid with every scope, our webhook (URL, events, active, secret set), our deploy key (the
- * public half of the stored private key, read-only) and the pipeline file on the default branch.
+ * Checks a project against its integration and the repository: integration attached, SSH known
+ * hosts for a Data Center repository, credentials valid with every scope, our webhook (URL,
+ * events, active, secret set), our deploy key (the public half of the stored private key,
+ * read-only) and the pipeline file, when one is set, on the default branch.
  * What cannot be checked (no credentials, Bitbucket refusing or failing) is `unknown`, with why.
  */
 export async function inspect(
@@ -70,13 +78,20 @@ export async function inspect(
 ): Promise<Health> {
   const checks: Check[] = [];
   const rest = (reason: string): Health => {
-    for (const name of CHECKS.slice(checks.length)) checks.push(checked(name, reason, 'unknown'));
+    for (const name of CHECKS.slice(checks.length)) {
+      checks.push(
+        name === 'pipeline-file' && !project.pipelineFile
+          ? NO_PIPELINE_FILE
+          : checked(name, reason, 'unknown'),
+      );
+    }
     return summary(checks);
   };
 
   const integration = await deps.store.getIntegration(project.integration);
   checks.push(checked('integration', integrationProblem(project, integration)));
   if (integration?.status !== 'active') return rest('the integration is not active');
+  checks.push(checked('known-hosts', knownHostsProblem(project, integration)));
 
   let client: BitbucketClient | undefined;
   try {
@@ -118,16 +133,7 @@ export async function inspect(
 
   checks.push(await probe('webhook', () => webhookCheck(context, client, ref, project, integration)));
   checks.push(await probe('deploy-key', () => deployKeyCheck(deps, client, ref, project)));
-  checks.push(
-    // Cloud's file endpoint takes a commit or a branch name without "/" (see the REST client).
-    project.provider === 'bitbucket-cloud' && project.defaultBranch.includes('/')
-      ? checked(
-          'pipeline-file',
-          `Bitbucket Cloud cannot be asked for a file on a branch whose name has "/" (${project.defaultBranch})`,
-          'unknown',
-        )
-      : await probe('pipeline-file', () => pipelineFileCheck(client, ref, project)),
-  );
+  checks.push(await pipelineFileCheck(client, ref, project));
   return summary(checks);
 }
 
@@ -140,6 +146,15 @@ function integrationProblem(project: ProjectRecord, integration: IntegrationReco
     return `the project was detached when integration "${integration.name}" was deleted; repair attaches it again`;
   }
   return undefined;
+}
+
+/**
+ * Runners clone with `StrictHostKeyChecking=yes` and the trigger's `checkout.knownHosts`: Cloud's
+ * are built in, a Data Center's are the integration's, without which every clone fails.
+ */
+function knownHostsProblem(project: ProjectRecord, integration: IntegrationRecord): string | undefined {
+  if (project.provider !== 'bitbucket-data-center' || integration.sshKnownHosts?.length) return undefined;
+  return `integration "${integration.name}" has no SSH known hosts, and runners clone with StrictHostKeyChecking=yes, so every clone of this Data Center repository fails: set them (PATCH sshKnownHosts, or hookgate admin integrations update ${integration.name} --ssh-known-hosts-file <file>)`;
 }
 
 async function webhookCheck(
@@ -173,14 +188,33 @@ async function deployKeyCheck(
   return undefined;
 }
 
+/** Without a `pipelineFile` there is nothing to look for: that check is `ok`, saying so. */
+const NO_PIPELINE_FILE: Check = {
+  name: 'pipeline-file',
+  status: 'ok',
+  reason: 'no pipelineFile is set, so there is none to look for',
+};
+
 async function pipelineFileCheck(
   client: BitbucketClient,
   ref: RepoRef,
   project: ProjectRecord,
-): Promise<string | undefined> {
-  const path = project.pipelineFile ?? DEFAULT_PIPELINE_FILE;
-  if (await client.fileExists(ref, path, project.defaultBranch)) return undefined;
-  return `${path} is not on the default branch ${project.defaultBranch}`;
+): Promise<Check> {
+  const path = project.pipelineFile;
+  if (!path) return NO_PIPELINE_FILE;
+  // Cloud's file endpoint takes a commit or a branch name without "/" (see the REST client).
+  if (project.provider === 'bitbucket-cloud' && project.defaultBranch.includes('/')) {
+    return checked(
+      'pipeline-file',
+      `Bitbucket Cloud cannot be asked for a file on a branch whose name has "/" (${project.defaultBranch})`,
+      'unknown',
+    );
+  }
+  return probe('pipeline-file', async () =>
+    (await client.fileExists(ref, path, project.defaultBranch))
+      ? undefined
+      : `${path} is not on the default branch ${project.defaultBranch}`,
+  );
 }
 
 /** Runs one check: a problem is `broken`, a REST failure `unknown` with Bitbucket's words. */

@@ -1,7 +1,13 @@
+import { derivedCloneUrls, placeholderCloneUrl } from '../bitbucket/clone-urls';
 import { webhookEvents } from '../bitbucket/event-keys';
+import {
+  normaliseRepositoryId,
+  providerOfRepositoryId,
+  REPOSITORY_ID_SHAPES,
+} from '../bitbucket/repository-id';
 import { type BitbucketClient, parseRepoRef, type RepoRef } from '../bitbucket/rest/client';
 import { BitbucketAuthError, BitbucketNotFoundError } from '../bitbucket/rest/errors';
-import type { CloneUrls } from '../domain/events';
+import type { CloneUrls, Provider } from '../domain/events';
 import { ProjectSettingsSchema } from '../domain/settings';
 import { DependencyError, ValidationError } from '../errors';
 import { secretIds } from '../secrets/secrets';
@@ -62,12 +68,26 @@ export async function connectProject(
     input.settings === undefined ? undefined : validate(ProjectSettingsSchema, input.settings, 'settings');
   const ref = parseRepoRef(input.repository);
   const integration = await activeIntegration(deps, input.integration);
+  const provider = providerOfConnect(deps, integration, input.repositoryId);
+  const repositoryId = input.repositoryId === undefined ? undefined : checkedRepositoryId(provider, input);
   const client = await clientFor(deps, integration);
-  const repo = client ? await readRepository(client, ref, input) : givenRepository(integration, ref, input);
+  const given = { ...input, repositoryId };
+  const repo = client
+    ? await readRepository(client, ref, provider, given)
+    : givenRepository(integration, ref, provider, given);
   const id = projectIdOf(integration.name, repo.id);
   const existing = await reconnectable(deps, integration, repo, id);
   const key = newDeployKey(deps.stage, id);
-  const pending = connectedProject(deps, { id, integration, repo, settings, input, existing, key });
+  const pending = connectedProject(deps, {
+    id,
+    integration,
+    provider,
+    repo,
+    settings,
+    input,
+    existing,
+    key,
+  });
   // Checked before anything is written; what Bitbucket assigns fits in the headroom.
   checkItemFits('project', projectItem(pending));
 
@@ -213,6 +233,7 @@ function connectedProject(
   connect: {
     id: string;
     integration: IntegrationRecord;
+    provider: Provider;
     repo: RepositoryFacts;
     settings: ProjectRecord['settings'] | undefined;
     input: { pipelineFile?: string | undefined };
@@ -225,7 +246,7 @@ function connectedProject(
   return {
     id,
     integration: integration.name,
-    provider: integration.provider,
+    provider: connect.provider,
     repositoryId: repo.id,
     fullName: repo.fullName,
     cloneUrls: repo.cloneUrls,
@@ -240,13 +261,43 @@ function connectedProject(
   };
 }
 
+/**
+ * The platform of the repository being connected: the integration's, except on local mode's
+ * integration for both platforms, where the id's shape tells (Cloud `{uuid}`, DC a number).
+ */
+function providerOfConnect(
+  deps: AdminDeps,
+  integration: IntegrationRecord,
+  repositoryId: string | undefined,
+): Provider {
+  if (integration.name !== deps.bothPlatformsIntegration || repositoryId === undefined) {
+    return integration.provider;
+  }
+  return providerOfRepositoryId(repositoryId) ?? integration.provider;
+}
+
+/**
+ * The given repository id as deliveries carry it (so they find the project). Throws
+ * ValidationError, saying what is expected, for an id that is not of the platform.
+ */
+function checkedRepositoryId(provider: Provider, input: { repositoryId?: string | undefined }): string {
+  const raw = input.repositoryId ?? '';
+  const id = normaliseRepositoryId(provider, raw);
+  if (id === undefined) {
+    throw new ValidationError(`repositoryId must be ${REPOSITORY_ID_SHAPES[provider]}, not "${shown(raw)}"`);
+  }
+  return id;
+}
+
 async function readRepository(
   client: BitbucketClient,
   ref: RepoRef,
+  provider: Provider,
   input: { repositoryId?: string | undefined; defaultBranch?: string | undefined },
 ): Promise<RepositoryFacts> {
   const info = await client.getRepository(ref);
-  if (input.repositoryId && input.repositoryId !== info.id) {
+  const actual = normaliseRepositoryId(provider, info.id) ?? info.id;
+  if (input.repositoryId && input.repositoryId !== actual) {
     throw new ValidationError(
       `repositoryId ${input.repositoryId} does not match ${info.fullName}, whose id on Bitbucket is ${info.id}`,
     );
@@ -261,6 +312,7 @@ async function readRepository(
 function givenRepository(
   integration: IntegrationRecord,
   ref: RepoRef,
+  provider: Provider,
   input: {
     repositoryId?: string | undefined;
     defaultBranch?: string | undefined;
@@ -273,30 +325,18 @@ function givenRepository(
       `integration "${integration.name}" has no credentials, so Bitbucket cannot be asked: pass ${missing.join(' and ')}`,
     );
   }
-  const derived = derivedCloneUrls(integration, ref);
+  const fullName = `${ref.owner}/${ref.slug}`;
+  const derived = derivedCloneUrls(provider, fullName, integration.baseUrl);
+  // A given URL replaces the derived one; an empty one does not.
+  const ssh = input.cloneUrls?.ssh || derived.ssh;
+  const https = input.cloneUrls?.https || derived.https;
   return {
     id: input.repositoryId as string,
-    fullName: `${ref.owner}/${ref.slug}`,
+    fullName,
     defaultBranch: input.defaultBranch as string,
-    // A given URL replaces the derived one; an empty one does not.
-    cloneUrls: {
-      ssh: input.cloneUrls?.ssh || derived.ssh,
-      https: input.cloneUrls?.https || derived.https,
-    },
+    // Only local mode's integration has no server root for Data Center URLs.
+    cloneUrls: ssh || https ? { ssh, https } : { ssh: placeholderCloneUrl(fullName) },
   };
-}
-
-/** Clone URLs as Bitbucket forms them (Cloud), or the HTTPS one from the server root (DC). */
-function derivedCloneUrls(integration: IntegrationRecord, ref: RepoRef): CloneUrls {
-  if (integration.provider === 'bitbucket-cloud') {
-    return {
-      ssh: `git@bitbucket.org:${ref.owner}/${ref.slug}.git`,
-      https: `https://bitbucket.org/${ref.owner}/${ref.slug}.git`,
-    };
-  }
-  return integration.baseUrl
-    ? { https: `${integration.baseUrl}/scm/${ref.owner.toLowerCase()}/${ref.slug}.git` }
-    : {};
 }
 
 /** `GET /admin/projects?integration=`: the projects of an integration. */
@@ -324,7 +364,8 @@ export async function getProject(
 
 /**
  * `PATCH /admin/projects/{id}`: `settings` merge over the current ones and are checked with the
- * strict schema (unknown keys are named); `pipelineFile` and `defaultBranch` replace theirs.
+ * strict schema (unknown keys are named); `pipelineFile` and `defaultBranch` replace theirs
+ * (`pipelineFile: null` removes it).
  */
 export async function patchProject(
   deps: AdminDeps,
@@ -341,7 +382,7 @@ export async function patchProject(
       settings: given
         ? validate(ProjectSettingsSchema, { ...current.settings, ...given }, 'settings')
         : current.settings,
-      pipelineFile: patch.pipelineFile ?? current.pipelineFile,
+      pipelineFile: patch.pipelineFile === null ? undefined : (patch.pipelineFile ?? current.pipelineFile),
       defaultBranch: patch.defaultBranch ?? current.defaultBranch,
     };
     checkItemFits('project', projectItem({ ...current, ...changed }));

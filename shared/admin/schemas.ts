@@ -60,7 +60,10 @@ export const PatchIntegrationSchema = z.strictObject({
 
 const Branch = z.string().check(matches(/^[^\s]{1,255}$/, 'must be a branch name'));
 
-/** A path inside the repository: relative, no `.`/`..` or empty segments. */
+/**
+ * The file runners start the pipeline from (carried in triggers, checked by health). A path inside
+ * the repository: relative, no `.`/`..` or empty segments.
+ */
 const PipelineFile = z
   .string()
   .check(
@@ -69,8 +72,6 @@ const PipelineFile = z
       'must be a relative path inside the repository',
     ),
   );
-
-export const DEFAULT_PIPELINE_FILE = '.hookgate/pipeline.yml';
 
 /** `POST /admin/projects`. */
 export const ConnectProjectSchema = z.strictObject({
@@ -88,7 +89,8 @@ export const ConnectProjectSchema = z.strictObject({
 export const PatchProjectSchema = z.strictObject({
   // Any JSON object, as z.record(z.string(), z.unknown()) takes it, without bundling z.record.
   settings: z.optional(z.looseObject({})),
-  pipelineFile: z.optional(PipelineFile),
+  /** `null` removes it. */
+  pipelineFile: z.optional(z.nullable(PipelineFile)),
   defaultBranch: z.optional(Branch),
 });
 

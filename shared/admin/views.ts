@@ -1,6 +1,5 @@
 import type { DeliveryRecord, DeliverySummary, IntegrationRecord, ProjectRecord } from '../store/store';
 import { type AdminContext, webhookUrlOf } from './context';
-import { DEFAULT_PIPELINE_FILE } from './schemas';
 
 // What the admin API shows of stored records: never a secret, a secret's value, or a private key.
 // Fields a record lacks are undefined here, so the JSON answer leaves them out.
@@ -37,7 +36,7 @@ export function projectView(context: AdminContext, project: ProjectRecord) {
     defaultBranch: project.defaultBranch,
     cloneUrls: project.cloneUrls,
     settings: project.settings,
-    pipelineFile: project.pipelineFile ?? DEFAULT_PIPELINE_FILE,
+    pipelineFile: project.pipelineFile,
     status: project.status ?? 'connected',
     detachedAt: project.detachedAt,
     webhookUrl: webhookUrlOf(context, project.integration),
@@ -60,9 +59,22 @@ export function deliverySummary(delivery: DeliverySummary) {
     receivedAt: delivery.receivedAt,
     status: delivery.status,
     projectId: delivery.projectId ?? null,
-    decisions: delivery.decisions ?? [],
+    decisions: decisionsOf(delivery),
     replayOf: delivery.replayOf,
   };
+}
+
+/**
+ * The decisions, each trigger of a processed delivery with `sent`: true when this delivery sent
+ * it, false when an earlier delivery had (it was not sent again). Left out where not recorded.
+ */
+function decisionsOf(delivery: DeliverySummary) {
+  const decisions = delivery.decisions ?? [];
+  if (delivery.status !== 'processed' || !delivery.alreadySent) return decisions;
+  const alreadySent = new Set(delivery.alreadySent);
+  return decisions.map((decision, index) =>
+    decision.action === 'trigger' ? { ...decision, sent: !alreadySent.has(index) } : decision,
+  );
 }
 
 /** One delivery with its stored headers; the signature is dropped should one ever be stored. */

@@ -15,6 +15,7 @@ import type {
 } from '../domain/events';
 import { InvalidPayloadError, UnknownProviderError } from '../errors';
 import { describeIssues } from '../validation';
+import { cloudCloneUrls } from './clone-urls';
 import {
   type CloudActor,
   CloudOtherEventSchema,
@@ -357,9 +358,7 @@ function cloudRepository(repo: CloudRepository): Repository {
   return {
     id: repo.uuid ?? null,
     fullName,
-    cloneUrls: fullName
-      ? { ssh: `git@bitbucket.org:${fullName}.git`, https: `https://bitbucket.org/${fullName}.git` }
-      : {},
+    cloneUrls: fullName ? cloudCloneUrls(fullName) : {},
   };
 }
 

@@ -14,6 +14,7 @@ export interface TriggerProject {
   cloneUrl: string;
   httpsUrl?: string;
   defaultBranch: string;
+  pipelineFile?: string;
   deployKeySecretId: string;
   knownHosts: readonly string[];
 }
@@ -45,6 +46,7 @@ export function buildTriggerMessage(input: TriggerInput): TriggerMessage {
       cloneUrl: project.cloneUrl,
       ...(project.httpsUrl ? { httpsUrl: project.httpsUrl } : {}),
       defaultBranch: project.defaultBranch,
+      ...(project.pipelineFile ? { pipelineFile: project.pipelineFile } : {}),
     },
     reason: decision.reason,
     ref: decision.ref,

@@ -190,7 +190,7 @@ export function decidePullRequest(event: PullRequestEvent, context: RuleContext)
     reason = 'pr-opened';
     message = `${label} was opened and only pull requests are built`;
   } else {
-    return skip('covered-by-push', `${label}: the push to branch "${pr.source.branch}" decides its build`);
+    return skip('covered-by-push', coveredByPush(label, pr, settings));
   }
   if (pr.draft && !settings.buildDraftPullRequests) {
     return skip('draft', `${label} is a draft and buildDraftPullRequests is off`);
@@ -206,6 +206,15 @@ export function decidePullRequest(event: PullRequestEvent, context: RuleContext)
     trust: untrusted ? 'untrusted' : 'trusted',
     secretsAllowed: untrusted ? settings.passSecretsToForkedPullRequests : true,
   };
+}
+
+/** Why a same-repository pull request is left to the push of its source ref. */
+function coveredByPush(label: string, pr: PullRequest, settings: ProjectSettings): string {
+  const source = pr.source.branch;
+  if (pr.source.refType === 'branch') return `${label}: the push to branch "${source}" decides its build`;
+  // Data Center opens pull requests from tags too; a tag's push is decided by the tag rules.
+  const off = settings.buildTags ? '' : ', and tag builds are off (buildTags is false)';
+  return `${label} is from tag "${source}": the push of that tag decides its build${off}`;
 }
 
 function summary(pr: PullRequest): DecisionPullRequest {

@@ -23,6 +23,8 @@ export const TriggerMessageSchema = z.looseObject({
     cloneUrl: z.string(),
     httpsUrl: z.optional(z.string()),
     defaultBranch: z.string(),
+    /** The project's pipeline file, when one is set: the file in the repository to run. */
+    pipelineFile: z.optional(z.string()),
   }),
   reason: z.enum(TRIGGER_REASONS),
   ref: z.looseObject({ type: z.enum(['branch', 'tag', 'pull-request']), name: z.string() }),

@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { cloneUrlsAfter } from '../bitbucket/clone-urls';
 import { normaliseDelivery } from '../bitbucket/normalise';
 import { currentDeadline, Deadline, withDeadline } from '../deadline';
 import { buildTriggerMessage } from '../domain/build-trigger';
@@ -210,21 +211,27 @@ async function processRecord(deps: ProcessDeliveryDeps, stored: DeliveryRecord):
       : await decideOnce(deps, record, event, project);
 
   let triggersSent = 0;
-  let duplicateTriggers = 0;
+  const alreadySent: number[] = [];
   if (project) {
     // State first, so the triggers of the first push after a rename carry the new name and
     // clone URL. Safe: on a redelivery the stored decisions are reused, not recomputed.
     const current = await applyState(deps, project, event);
     const integration = await store.getIntegration(record.integration);
-    const wanted = decisions.filter(isTrigger);
-    await eachWithin(wanted, async (decision) => {
+    const wanted = decisions.flatMap((decision, index) => (isTrigger(decision) ? [{ decision, index }] : []));
+    await eachWithin(wanted, async ({ decision, index }) => {
       const sent = await sendTrigger(deps, { decision, record, event, project: current, integration });
-      if (sent) triggersSent += 1;
-      else duplicateTriggers += 1;
+      if (sent === 'sent') triggersSent += 1;
+      else if (sent === 'already-sent') alreadySent.push(index);
     });
   }
+  const duplicateTriggers = alreadySent.length;
 
-  await store.markProcessed(record.integration, record.deliveryId, deps.now().toISOString());
+  await store.markProcessed(
+    record.integration,
+    record.deliveryId,
+    deps.now().toISOString(),
+    alreadySent.sort((a, b) => a - b),
+  );
   deps.telemetry.count('Triggers', triggersSent);
   if (duplicateTriggers) deps.telemetry.count('DuplicateTriggers', duplicateTriggers);
   deps.telemetry.milliseconds('ProcessingLatency', deps.now().getTime() - Date.parse(record.receivedAt));
@@ -411,8 +418,14 @@ interface TriggerContext {
   integration: IntegrationRecord | undefined;
 }
 
-/** Claims, sends and confirms one trigger. Returns false when it had already been sent. */
-async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): Promise<boolean> {
+/**
+ * Claims, sends and confirms one trigger. Answers `sent`, `already-sent` when another delivery
+ * had sent it, or `sent-earlier` when an earlier attempt of this delivery had.
+ */
+async function sendTrigger(
+  deps: ProcessDeliveryDeps,
+  context: TriggerContext,
+): Promise<'sent' | 'already-sent' | 'sent-earlier'> {
   const { decision, record, project, event, integration } = context;
   const { triggerId } = decision;
   const at = deps.now().toISOString();
@@ -423,8 +436,9 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
   });
   if (claim === 'sent') {
     deps.log.info('trigger already sent', { triggerId });
-    return false;
+    return 'already-sent';
   }
+  if (claim === 'sent-by-this-delivery') return 'sent-earlier';
   const cloneUrl = project.cloneUrls.ssh ?? project.cloneUrls.https;
   if (!cloneUrl) throw new Error(`project ${project.id} has no clone URL`);
   const message = buildTriggerMessage({
@@ -438,6 +452,7 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
       cloneUrl,
       ...(project.cloneUrls.https ? { httpsUrl: project.cloneUrls.https } : {}),
       defaultBranch: project.defaultBranch,
+      ...(project.pipelineFile ? { pipelineFile: project.pipelineFile } : {}),
       deployKeySecretId: project.deployKeySecretId,
       knownHosts:
         record.provider === 'bitbucket-cloud'
@@ -456,7 +471,7 @@ async function sendTrigger(deps: ProcessDeliveryDeps, context: TriggerContext): 
   await deps.store.markTriggerSent(triggerId, deps.now().toISOString());
   deps.onTrigger?.(message);
   deps.log.info('trigger sent', { triggerId, reason: decision.reason, ref: decision.ref?.name });
-  return true;
+  return 'sent';
 }
 
 /**
@@ -489,19 +504,17 @@ async function applyState(
 ): Promise<ProjectRecord> {
   const at = deps.now().toISOString();
   if (event.kind === 'pull-request') await recordPullRequest(deps, project, event, at);
-  if ('repository' in event && event.repository) {
-    const { fullName, cloneUrls } = event.repository;
-    const urlsChanged =
-      (cloneUrls.ssh && cloneUrls.ssh !== project.cloneUrls.ssh) ||
-      (cloneUrls.https && cloneUrls.https !== project.cloneUrls.https);
-    if (fullName && (fullName !== project.fullName || urlsChanged)) {
-      const moved = { fullName, cloneUrls: { ...project.cloneUrls, ...cloneUrls } };
-      await deps.store.updateProjectRepository(project.id, { ...moved, at });
-      deps.log.info('repository renamed or moved', { from: project.fullName, to: fullName });
-      return { ...project, ...moved, updatedAt: at };
-    }
-  }
-  return project;
+  const named = 'repository' in event ? event.repository : undefined;
+  if (!named?.fullName) return project;
+  // A move whose payload has no links (most Data Center ones) must not keep the old name's URLs.
+  const cloneUrls = cloneUrlsAfter(project, named);
+  const urlsChanged = cloneUrls.ssh !== project.cloneUrls.ssh || cloneUrls.https !== project.cloneUrls.https;
+  if (named.fullName === project.fullName && !urlsChanged) return project;
+  const moved = { fullName: named.fullName, cloneUrls };
+  await deps.store.updateProjectRepository(project.id, { ...moved, at });
+  if (named.fullName !== project.fullName)
+    deps.log.info('repository renamed or moved', { from: project.fullName, to: named.fullName });
+  return { ...project, ...moved, updatedAt: at };
 }
 
 async function recordPullRequest(

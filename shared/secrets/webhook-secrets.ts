@@ -77,6 +77,11 @@ export class WebhookSecrets {
     return this.valid(await state.next, this.options.now());
   }
 
+  /** Forgets every fetched document (refetch pacing is kept): the next `secrets()` reads again. */
+  clear(): void {
+    this.cache.clear();
+  }
+
   private async scheduleRefetch(secretId: string, state: Refetches): Promise<Cached> {
     const { refetchIntervalMs = 1_000, sleep = delay } = this.options;
     const waitMs = state.lastStartedAt + refetchIntervalMs - this.options.now().getTime();

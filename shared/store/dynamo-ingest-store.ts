@@ -243,13 +243,24 @@ export class DynamoIngestStore implements IngestStore {
     return decodeDecisions(Buffer.concat(chunks as Uint8Array[]));
   }
 
-  async markProcessed(integration: string, deliveryId: string, at: string): Promise<void> {
+  async markProcessed(
+    integration: string,
+    deliveryId: string,
+    at: string,
+    alreadySent: readonly number[] = [],
+  ): Promise<void> {
+    const pk = deliveryKey(integration, deliveryId);
+    const processed = { status: 'processed', processedAt: at };
     // The condition stops UpdateItem from creating a stray item for a delivery that is gone.
-    const done = await this.update(
-      deliveryKey(integration, deliveryId),
-      { status: 'processed', processedAt: at },
-      'attribute_exists(pk)',
-    );
+    let done: boolean;
+    try {
+      done = await this.update(pk, { ...processed, alreadySent: [...alreadySent] }, 'attribute_exists(pk)');
+    } catch (error) {
+      // A delivery item filled to the brim (its gzipped body and decisions) has no room for the
+      // list: what is shown of a delivery must never fail its processing.
+      if (!(error instanceof UnstorableValueError)) throw error;
+      done = await this.update(pk, processed, 'attribute_exists(pk)');
+    }
     if (!done) throw new DeliveryStateError(`delivery ${deliveryId} is not recorded`);
   }
 
@@ -416,8 +427,12 @@ export class DynamoIngestStore implements IngestStore {
     // As in createDelivery: retry only if the earlier claim disappeared before we could read it.
     for (let attempt = 0; attempt < 2; attempt++) {
       if (await this.put(item, 'attribute_not_exists(pk)')) return 'claimed';
-      const existing = recordOf<{ status: string }>(await this.get(triggerKey(triggerId)));
-      if (existing) return existing.status === 'sent' ? 'sent' : 'pending';
+      const existing = recordOf<{ status: string; deliveryId?: string }>(
+        await this.get(triggerKey(triggerId)),
+      );
+      if (existing?.status === 'sent')
+        return existing.deliveryId === claim.deliveryId ? 'sent-by-this-delivery' : 'sent';
+      if (existing) return 'pending';
     }
     throw new DependencyError('storage unavailable: trigger claim kept changing');
   }

@@ -152,12 +152,16 @@ export class DynamoStore extends DynamoIngestStore implements Store {
     // The indexes hold the summary but not the decisions (shared/store/table.ts): those come
     // from the table, one BatchGetItem per page, without bodies or headers.
     const stored = new Map(
-      (await this.fetchAll(items, 'pk, sk, decisions, decisionsGzip')).map((item) => [item.pk?.S, item]),
+      (await this.fetchAll(items, 'pk, sk, decisions, decisionsGzip, alreadySent')).map((item) => [
+        item.pk?.S,
+        item,
+      ]),
     );
     for (const item of items) {
       const full = stored.get(item.pk?.S);
       if (full?.decisions) item.decisions = full.decisions;
       if (full?.decisionsGzip) item.decisionsGzip = full.decisionsGzip;
+      if (full?.alreadySent) item.alreadySent = full.alreadySent;
     }
     const last = items[items.length - 1];
     // DynamoDB also stops at 1 MB: then there may be more even with fewer items than asked.

@@ -89,6 +89,12 @@ export interface DeliveryRecord extends NewDelivery {
   status: DeliveryStatus;
   projectId?: string;
   decisions?: Decision[];
+  /**
+   * Set when processed: the indexes in `decisions` of the triggers an earlier delivery had
+   * already sent (same project, ref and commit), so this one did not send them again. Absent on
+   * deliveries processed before it was recorded, and when it did not fit in the item.
+   */
+  alreadySent?: number[];
   /** Why a delivery could not be processed (status `invalid`), or its last failure. */
   error?: string;
   decidedAt?: string;
@@ -110,7 +116,11 @@ export interface PullRequestRecord {
   updatedAt: string;
 }
 
-export type TriggerClaim = 'claimed' | 'pending' | 'sent';
+/**
+ * `claimed`: first claim; `pending`: claimed before but never confirmed sent; `sent`: sent by
+ * another delivery; `sent-by-this-delivery`: sent by an earlier attempt of the same delivery.
+ */
+export type TriggerClaim = 'claimed' | 'pending' | 'sent' | 'sent-by-this-delivery';
 
 /** Who holds a provider's default scope (DESIGN §3: at most one default per provider). */
 export interface DefaultMarker {
@@ -140,6 +150,7 @@ export type DeliverySummary = Pick<
   | 'repositoryId'
   | 'projectId'
   | 'decisions'
+  | 'alreadySent'
   | 'replayOf'
 >;
 
@@ -182,7 +193,16 @@ export interface IngestStore {
       at: string;
     },
   ): Promise<void>;
-  markProcessed(integration: string, deliveryId: string, at: string): Promise<void>;
+  /**
+   * Marks a delivery `processed`, with the indexes of the triggers it found already sent by an
+   * earlier delivery (see `alreadySent`). Throws DeliveryStateError when it is not recorded.
+   */
+  markProcessed(
+    integration: string,
+    deliveryId: string,
+    at: string,
+    alreadySent?: readonly number[],
+  ): Promise<void>;
   /**
    * Records a delivery that retrying cannot help as `invalid`, with the reason, keeping any stored
    * decisions. Nothing happens to a delivery already `processed`, `invalid` or gone.
@@ -220,7 +240,8 @@ export interface IngestStore {
 
   /**
    * Claims a trigger id before sending it: `claimed` the first time, `pending` if an earlier
-   * claim was never confirmed sent (a crash between claim and send), `sent` once it was.
+   * claim was never confirmed sent (a crash between claim and send), `sent` once another delivery
+   * sent it, `sent-by-this-delivery` once an earlier attempt of this delivery did.
    */
   claimTrigger(
     triggerId: string,

@@ -190,7 +190,12 @@ describe('prototype keys in settings', () => {
       body: { name: 'manual', provider: 'bitbucket-cloud', scope: 'default' },
     });
     const connected = await h.call('POST', '/admin/projects', {
-      body: { integration: 'manual', repository: 'acme/web', repositoryId: '{r-1}', defaultBranch: 'main' },
+      body: {
+        integration: 'manual',
+        repository: 'acme/web',
+        repositoryId: '{3deb8c29-778a-450c-8f69-3e50a18079df}',
+        defaultBranch: 'main',
+      },
     });
     id = connected.body.project.id;
   });

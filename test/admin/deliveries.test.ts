@@ -62,6 +62,34 @@ describe('listing deliveries', () => {
     ]);
   });
 
+  it('marks each trigger as sent by its delivery, or as already sent by an earlier one', async () => {
+    const first = await deliverAndProcess(push('main'));
+    // The same commit under another delivery id: decided again, its trigger not sent again.
+    const again = await deliverAndProcess(push('main'));
+    expect(h.sentTriggers()).toHaveLength(1);
+
+    const listed = await h.call('GET', '/admin/deliveries', { query: { integration: 'acme' } });
+    expect(listed.body.items.map((d: any) => [d.deliveryId, d.decisions.map((x: any) => x.sent)])).toEqual([
+      [again, [false]],
+      [first, [true]],
+    ]);
+    const byProject = await h.call('GET', '/admin/deliveries', { query: { project: projectId } });
+    expect(byProject.body.items[0].decisions[0]).toMatchObject({ reason: 'default-branch', sent: false });
+    const detail = await h.call('GET', `/admin/deliveries/${again}`);
+    expect(detail.body.decisions).toEqual([
+      expect.objectContaining({ action: 'trigger', reason: 'default-branch', sent: false }),
+    ]);
+    expect(detail.body.alreadySent).toBeUndefined();
+
+    // Skips carry no `sent`; a trigger of a delivery not processed yet carries none either.
+    await deliverAndProcess(readFixtureJson('cloud/jenkins-bbsource__branch_deleted.json'));
+    h.advance(1_000);
+    const waiting = await h.deliver('acme', push('feature/y'), 'repo:push', secret);
+    const newest = (await h.call('GET', '/admin/deliveries', { query: { integration: 'acme' } })).body.items;
+    expect(newest[0]).toMatchObject({ deliveryId: waiting.deliveryId, status: 'received', decisions: [] });
+    expect(newest[1].decisions[0]).not.toHaveProperty('sent');
+  });
+
   it('lists a project’s deliveries, and only those decided for it', async () => {
     const ours = await deliverAndProcess(push('main'));
     await deliverAndProcess(readFixtureJson('cloud/jenkins-bbsource__branch_created.json'));

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { projectIdOf } from '../../shared/admin/project-id';
 import { secretIds } from '../../shared/secrets/secrets';
 import { generatePublicKey } from '../support/fake-bitbucket/keys';
-import { KITS, type PlatformKit } from './kits';
-import { ADMIN_ARN, type Harness, STAGE, useHarness, WEBHOOK_BASE } from './support';
+import { DC_KNOWN_HOST, KITS, PIPELINE_FILE, type PlatformKit } from './kits';
+import { ADMIN_ARN, createDcIntegration, type Harness, STAGE, useHarness, WEBHOOK_BASE } from './support';
 
 const harness = useHarness();
 let h: Harness;
@@ -12,10 +12,9 @@ beforeEach(async () => {
   h = harness.current();
 });
 
-const ALL_OK = ['integration', 'credentials', 'webhook', 'deploy-key', 'pipeline-file'].map((name) => ({
-  name,
-  status: 'ok',
-}));
+const ALL_OK = ['integration', 'known-hosts', 'credentials', 'webhook', 'deploy-key', 'pipeline-file'].map(
+  (name) => ({ name, status: 'ok' }),
+);
 
 /** The checks of a health answer, with `ok` everywhere except the one named. */
 function allOkBut(name: string, reason: unknown) {
@@ -78,7 +77,7 @@ describe.each(KITS)('health and repair on $name', (kit: PlatformKit) => {
     webhookSecret = setup.webhookSecret;
     projectId = projectIdOf(kit.integration, setup.repositoryId);
     const connected = await h.call('POST', '/admin/projects', {
-      body: { integration: kit.integration, repository: kit.repository },
+      body: { integration: kit.integration, repository: kit.repository, pipelineFile: PIPELINE_FILE },
     });
     expect(connected.status).toBe(201);
   });
@@ -144,7 +143,7 @@ describe.each(KITS)('health and repair on $name', (kit: PlatformKit) => {
   it('finds a pipeline file set on the project', async () => {
     await h.call('PATCH', `/admin/projects/${projectId}`, { body: { pipelineFile: 'ci/other.yml' } });
 
-    expect((await health()).checks[4]).toEqual({
+    expect((await health()).checks[5]).toEqual({
       name: 'pipeline-file',
       status: 'broken',
       reason: 'ci/other.yml is not on the default branch main',
@@ -158,12 +157,12 @@ describe.each(KITS)('health and repair on $name', (kit: PlatformKit) => {
 
     expect(report.status).toBe('broken');
     expect(report.checks[0]).toEqual({ name: 'integration', status: 'ok' });
-    expect(report.checks[1]).toMatchObject({
+    expect(report.checks[2]).toMatchObject({
       name: 'credentials',
       status: 'broken',
       reason: expect.stringContaining('Bitbucket rejected the credentials'),
     });
-    for (const check of report.checks.slice(2)) {
+    for (const check of report.checks.slice(3)) {
       expect(check).toMatchObject({
         status: 'unknown',
         reason: expect.stringContaining('rejects the credentials'),
@@ -252,7 +251,7 @@ describe.each(KITS)('health and repair on $name', (kit: PlatformKit) => {
       secret: null,
       active: true,
     });
-    expect((await health()).checks[2]).toMatchObject({
+    expect((await health()).checks[3]).toMatchObject({
       status: 'broken',
       reason: expect.stringContaining('2 webhooks have our URL'),
     });
@@ -281,6 +280,57 @@ describe.each(KITS)('health and repair on $name', (kit: PlatformKit) => {
   });
 });
 
+describe('what runners need besides the repository', () => {
+  it('reports known-hosts broken for a Data Center integration without SSH known hosts, and ok once set', async () => {
+    const created = await createDcIntegration(h, 'dc-bare');
+    expect(created.status).toBe(201);
+    const repo = h.dc.addRepository({ projectKey: 'ACME', slug: 'web', files: { main: {} } });
+    const connected = await h.call('POST', '/admin/projects', {
+      body: { integration: 'dc-bare', repository: 'ACME/web' },
+    });
+    const id = connected.body.project.id;
+    expect(id).toBe(projectIdOf('dc-bare', String(repo.id)));
+
+    const bare = (await h.call('GET', `/admin/projects/${id}/health`)).body;
+    expect(bare.status).toBe('broken');
+    expect(bare.checks[1]).toEqual({
+      name: 'known-hosts',
+      status: 'broken',
+      reason: expect.stringContaining('integration "dc-bare" has no SSH known hosts'),
+    });
+    expect(bare.checks[1].reason).toContain('StrictHostKeyChecking=yes');
+    expect(bare.checks[1].reason).toContain('--ssh-known-hosts-file');
+    expect(bare.checks.filter((c: { status: string }) => c.status !== 'ok')).toHaveLength(1);
+
+    await h.call('PATCH', '/admin/integrations/dc-bare', { body: { sshKnownHosts: [DC_KNOWN_HOST] } });
+    expect((await h.call('GET', `/admin/projects/${id}/health`)).body.status).toBe('ok');
+  });
+
+  it('reports no pipeline file to look for as ok, saying none is set', async () => {
+    const kit = KITS[0] as PlatformKit;
+    const { repositoryId } = await kit.setup(h);
+    const id = projectIdOf(kit.integration, repositoryId);
+    const connected = await h.call('POST', '/admin/projects', {
+      body: { integration: kit.integration, repository: kit.repository },
+    });
+    expect(connected.body.project.pipelineFile).toBeUndefined();
+    kit.removePipelineFile(h);
+
+    const report = (await h.call('GET', `/admin/projects/${id}/health`)).body;
+    expect(report).toEqual({
+      status: 'ok',
+      checks: [
+        ...ALL_OK.slice(0, 5),
+        {
+          name: 'pipeline-file',
+          status: 'ok',
+          reason: 'no pipelineFile is set, so there is none to look for',
+        },
+      ],
+    });
+  });
+});
+
 describe('health of projects that cannot be checked', () => {
   it('answers 404 for an unknown project', async () => {
     expect((await h.call('GET', '/admin/projects/prj-nope/health')).status).toBe(404);
@@ -301,12 +351,12 @@ describe('health of projects that cannot be checked', () => {
 
     const report = (await h.call('GET', `/admin/projects/${id}/health`)).body;
 
-    expect(report.checks[1]).toMatchObject({
+    expect(report.checks[2]).toMatchObject({
       name: 'credentials',
       status: 'broken',
       reason: expect.stringContaining('the credentials lack: pullrequest'),
     });
-    expect(report.checks.slice(2).map((c: { status: string }) => c.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(report.checks.slice(3).map((c: { status: string }) => c.status)).toEqual(['ok', 'ok', 'ok']);
   });
 
   it('reports the pipeline file unknown on Cloud when the default branch name has a slash', async () => {
@@ -314,13 +364,13 @@ describe('health of projects that cannot be checked', () => {
     const { repositoryId } = await kit.setup(h);
     const id = projectIdOf(kit.integration, repositoryId);
     await h.call('POST', '/admin/projects', {
-      body: { integration: kit.integration, repository: kit.repository },
+      body: { integration: kit.integration, repository: kit.repository, pipelineFile: PIPELINE_FILE },
     });
     await h.call('PATCH', `/admin/projects/${id}`, { body: { defaultBranch: 'release/1.x' } });
 
     const report = (await h.call('GET', `/admin/projects/${id}/health`)).body;
 
-    expect(report.checks[4]).toEqual({
+    expect(report.checks[5]).toEqual({
       name: 'pipeline-file',
       status: 'unknown',
       reason: expect.stringContaining('branch whose name has "/" (release/1.x)'),
@@ -339,7 +389,7 @@ describe('health of projects that cannot be checked', () => {
     const report = (await h.call('GET', `/admin/projects/${id}/health`)).body;
 
     expect(report.status).toBe('unknown');
-    expect(report.checks[1]).toMatchObject({
+    expect(report.checks[2]).toMatchObject({
       name: 'credentials',
       status: 'unknown',
       reason: expect.stringContaining('bad gateway upstream'),
@@ -371,6 +421,6 @@ describe('health of projects that cannot be checked', () => {
       expect.objectContaining({ action: 'create-webhook', result: 'done' }),
     ]);
     expect(kit.hooks(h)).toHaveLength(1);
-    expect(response.body.health.checks[1]).toMatchObject({ name: 'credentials', status: 'broken' });
+    expect(response.body.health.checks[2]).toMatchObject({ name: 'credentials', status: 'broken' });
   });
 });

@@ -587,6 +587,27 @@ describe('authentication', () => {
 });
 
 describe('routing', () => {
+  it('answers GET /admin and /admin/ with an index of the routes, without the token, naming how to authenticate', async () => {
+    const local = await createHarness(harness.dynamo(), {
+      auth: { kind: 'token', token: 'local-admin-token-1' },
+    });
+    const index = await local.call('GET', '/admin/');
+    const bare = await local.call('GET', '/admin');
+    const other = await local.call('POST', '/admin/');
+    await local.close();
+
+    expect(index.status).toBe(200);
+    expect(bare.body).toEqual(index.body);
+    expect(index.body.authentication).toContain('Authorization: Bearer <token>');
+    expect(index.body.resources).toEqual(['integrations', 'projects', 'deliveries', 'evaluate']);
+    expect(index.body.routes).toContain('GET /admin/projects/{id}/health');
+    expect(index.body.routes).toContain('POST /admin/integrations/{id}/rotate-secret');
+    expect(JSON.stringify(index.body)).not.toContain('local-admin-token-1');
+    // Only GET is the index: anything else is refused as before.
+    expect(other.status).toBe(401);
+    expect((await h.call('GET', '/admin/')).body.authentication).toContain('SigV4');
+  });
+
   it('answers 404 for an unknown admin path and 405 for a known path with another method', async () => {
     const unknown = await h.call('GET', '/admin/nothing-here');
     const method = await h.call('PUT', '/admin/integrations/acme');

@@ -4,6 +4,9 @@ import type { FakeHttpServer } from '../support/fake-bitbucket/fake-server';
 import { CLOUD_TOKEN, createCloudIntegration, createDcIntegration, DC_TOKEN, type Harness } from './support';
 
 export const PIPELINE_FILE = '.hookgate/pipeline.yml';
+/** The SSH host key line of the Data Center integration, which runners need to clone. */
+export const DC_KNOWN_HOST =
+  '[bitbucket.example.com]:7999 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHookgateTestHostKeyOnlyForTests0000000';
 
 /** A hook or deploy key as the fake holds it, in one shape for both platforms. */
 export interface FakeHook {
@@ -104,7 +107,7 @@ export const dataCenterKit: PlatformKit = {
   repository: 'ACME/web',
   events: DATA_CENTER_WEBHOOK_EVENTS,
   async setup(h) {
-    const created = await createDcIntegration(h);
+    const created = await createDcIntegration(h, 'dc-main', { sshKnownHosts: [DC_KNOWN_HOST] });
     const repo = h.dc.addRepository({
       projectKey: 'ACME',
       slug: 'web',

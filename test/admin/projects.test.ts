@@ -7,7 +7,8 @@ import { projectIdOf } from '../../shared/admin/project-id';
 import { DEFAULT_SETTINGS } from '../../shared/domain/settings';
 import { secretIds } from '../../shared/secrets/secrets';
 import { generatePublicKey } from '../support/fake-bitbucket/keys';
-import { KITS, type PlatformKit } from './kits';
+import { readFixtureJson } from '../support/fixtures';
+import { KITS, PIPELINE_FILE, type PlatformKit } from './kits';
 import { ADMIN_ARN, CLOUD_TOKEN, DC_TOKEN, type Harness, STAGE, useHarness, WEBHOOK_BASE } from './support';
 
 const harness = useHarness();
@@ -47,7 +48,7 @@ describe.each(KITS)('connecting a repository on $name', (kit: PlatformKit) => {
     });
 
   it('reads the repository, registers a read-only deploy key with our label and our webhook, and answers 201', async () => {
-    const response = await connect({ settings: { buildTags: true } });
+    const response = await connect({ settings: { buildTags: true }, pipelineFile: PIPELINE_FILE });
 
     expect(response.status).toBe(201);
     expect(response.body.project).toMatchObject({
@@ -58,7 +59,7 @@ describe.each(KITS)('connecting a repository on $name', (kit: PlatformKit) => {
       repositoryId,
       defaultBranch: 'main',
       status: 'connected',
-      pipelineFile: '.hookgate/pipeline.yml',
+      pipelineFile: PIPELINE_FILE,
       settings: { ...DEFAULT_SETTINGS, buildTags: true },
       webhookUrl,
     });
@@ -285,7 +286,11 @@ describe('connecting without credentials', () => {
       body: { integration: 'manual', repository: 'acme/web' },
     });
     const half = await h.call('POST', '/admin/projects', {
-      body: { integration: 'manual', repository: 'acme/web', repositoryId: '{r-1}' },
+      body: {
+        integration: 'manual',
+        repository: 'acme/web',
+        repositoryId: '{3deb8c29-778a-450c-8f69-3e50a18079df}',
+      },
     });
 
     expect(none.status).toBe(400);
@@ -297,13 +302,18 @@ describe('connecting without credentials', () => {
 
   it('connects with an explicit repository id and default branch and answers what to set up by hand', async () => {
     const response = await h.call('POST', '/admin/projects', {
-      body: { integration: 'manual', repository: 'acme/web', repositoryId: '{r-1}', defaultBranch: 'trunk' },
+      body: {
+        integration: 'manual',
+        repository: 'acme/web',
+        repositoryId: '{3deb8c29-778a-450c-8f69-3e50a18079df}',
+        defaultBranch: 'trunk',
+      },
     });
 
     expect(response.status).toBe(201);
     expect(response.body.project).toMatchObject({
-      id: projectIdOf('manual', '{r-1}'),
-      repositoryId: '{r-1}',
+      id: projectIdOf('manual', '{3deb8c29-778a-450c-8f69-3e50a18079df}'),
+      repositoryId: '{3deb8c29-778a-450c-8f69-3e50a18079df}',
       defaultBranch: 'trunk',
       cloneUrls: { ssh: 'git@bitbucket.org:acme/web.git', https: 'https://bitbucket.org/acme/web.git' },
     });
@@ -319,9 +329,95 @@ describe('connecting without credentials', () => {
     expect(response.body.webhookSecret).toBeUndefined();
   });
 
+  it('stores a Cloud uuid as deliveries carry it, in braces and lower case, so the next delivery finds the project', async () => {
+    // amuniz/test-repos in the captured "branch created" push.
+    const payload = readFixtureJson<any>('cloud/jenkins-bbsource__branch_created.json');
+    const uuid = payload.repository.uuid as string;
+    const response = await h.call('POST', '/admin/projects', {
+      body: {
+        integration: 'manual',
+        repository: 'amuniz/test-repos',
+        repositoryId: uuid.slice(1, -1).toUpperCase(),
+        defaultBranch: 'main',
+        settings: { ignoreBranches: ['feature/*'] },
+      },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body.project).toMatchObject({ id: projectIdOf('manual', uuid), repositoryId: uuid });
+
+    const secret = (await h.call('POST', '/admin/integrations/manual/rotate-secret')).body.webhookSecret;
+    const delivery = await h.deliver('manual', payload, 'repo:push', secret);
+    expect(delivery.status).toBe(202);
+    await h.drain();
+    const record = await h.store.getDelivery('manual', delivery.body.deliveryId);
+    expect(record).toMatchObject({ projectId: response.body.project.id });
+    expect(record?.decisions).toEqual([
+      expect.objectContaining({ action: 'skip', reason: 'branch-ignored' }),
+    ]);
+  });
+
+  it.each([
+    ['42', 'bitbucket-cloud', 'a Bitbucket Cloud repository uuid in braces'],
+    ['{3deb8c29-778a-450c-8f69}', 'bitbucket-cloud', 'a Bitbucket Cloud repository uuid in braces'],
+    [
+      '{3deb8c29-778a-450c-8f69-3e50a18079df',
+      'bitbucket-cloud',
+      'a Bitbucket Cloud repository uuid in braces',
+    ],
+    ['{3deb8c29-778a-450c-8f69-3e50a18079df}', 'bitbucket-data-center', 'a positive whole number such as 42'],
+    ['0', 'bitbucket-data-center', 'a positive whole number such as 42'],
+    ['-3', 'bitbucket-data-center', 'a positive whole number such as 42'],
+    ['99999999999', 'bitbucket-data-center', 'a positive whole number such as 42'],
+  ])(
+    'refuses repository id %s on a %s integration with 400 saying what is expected, storing nothing',
+    async (raw, provider, expected) => {
+      await h.call('POST', '/admin/integrations', {
+        body: { name: 'other', provider, scope: { space: 's' }, baseUrl: 'https://bitbucket.example.com' },
+      });
+      const response = await h.call('POST', '/admin/projects', {
+        body: { integration: 'other', repository: 'acme/web', repositoryId: raw, defaultBranch: 'main' },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.error.message).toMatch(/^repositoryId must be a Bitbucket /);
+      expect(response.body.error.message).toContain(expected);
+      expect(response.body.error.message).toContain(`not "${raw}"`);
+      expect(await h.store.listProjects('other')).toEqual([]);
+    },
+  );
+
+  it('takes a Data Center id with leading zeros as the number deliveries carry', async () => {
+    await h.call('POST', '/admin/integrations', {
+      body: {
+        name: 'dc-manual',
+        provider: 'bitbucket-data-center',
+        scope: { space: 's' },
+        baseUrl: 'https://bitbucket.example.com',
+      },
+    });
+    const response = await h.call('POST', '/admin/projects', {
+      body: {
+        integration: 'dc-manual',
+        repository: 'PRJ/my-repo',
+        repositoryId: ' 042 ',
+        defaultBranch: 'main',
+      },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body.project).toMatchObject({
+      repositoryId: '42',
+      provider: 'bitbucket-data-center',
+      cloneUrls: { https: 'https://bitbucket.example.com/scm/prj/my-repo.git' },
+    });
+  });
+
   it('reports the Bitbucket checks as unknown in health, and refuses repair with 409', async () => {
     const connected = await h.call('POST', '/admin/projects', {
-      body: { integration: 'manual', repository: 'acme/web', repositoryId: '{r-1}', defaultBranch: 'main' },
+      body: {
+        integration: 'manual',
+        repository: 'acme/web',
+        repositoryId: '{3deb8c29-778a-450c-8f69-3e50a18079df}',
+        defaultBranch: 'main',
+      },
     });
     const id = connected.body.project.id;
 
@@ -331,11 +427,13 @@ describe('connecting without credentials', () => {
     expect(health.body.status).toBe('unknown');
     expect(health.body.checks).toEqual([
       { name: 'integration', status: 'ok' },
-      ...['credentials', 'webhook', 'deploy-key', 'pipeline-file'].map((name) => ({
+      { name: 'known-hosts', status: 'ok' },
+      ...['credentials', 'webhook', 'deploy-key'].map((name) => ({
         name,
         status: 'unknown',
         reason: 'integration "manual" has no credentials, so Bitbucket cannot be asked',
       })),
+      { name: 'pipeline-file', status: 'ok', reason: 'no pipelineFile is set, so there is none to look for' },
     ]);
     expect(repair.status).toBe(409);
     expect(repair.body.error.code).toBe('no-credentials');
@@ -394,7 +492,7 @@ describe('patching a project', () => {
       body: {
         integration: 'manual',
         repository: 'acme/web',
-        repositoryId: '{r-1}',
+        repositoryId: '{3deb8c29-778a-450c-8f69-3e50a18079df}',
         defaultBranch: 'main',
         settings: { onlyBuildPullRequests: true },
       },
@@ -447,6 +545,15 @@ describe('patching a project', () => {
       expect(response.body.error.message).toContain('settings');
     }
     expect((await h.store.getProject(id))?.settings.onlyBuildPullRequests).toBe(true);
+  });
+
+  it('removes the pipeline file with null, and has none by default', async () => {
+    expect((await h.call('GET', `/admin/projects/${id}`)).body.pipelineFile).toBeUndefined();
+    await h.call('PATCH', `/admin/projects/${id}`, { body: { pipelineFile: 'ci/build.yml' } });
+    const removed = await h.call('PATCH', `/admin/projects/${id}`, { body: { pipelineFile: null } });
+    expect(removed.status).toBe(200);
+    expect(removed.body.pipelineFile).toBeUndefined();
+    expect((await h.store.getProject(id))?.pipelineFile).toBeUndefined();
   });
 
   it('sets the pipeline file and the default branch, and refuses a path that leaves the repository', async () => {

@@ -62,7 +62,7 @@ describe('fake AWS for the benchmarks', () => {
     expect(await store.claimTrigger('t-1', claim)).toBe('claimed');
     expect(await store.claimTrigger('t-1', claim)).toBe('pending');
     await store.markTriggerSent('t-1', '2025-03-01T10:00:01.000Z');
-    expect(await store.claimTrigger('t-1', claim)).toBe('sent');
+    expect(await store.claimTrigger('t-1', { ...claim, deliveryId: 'd-2' })).toBe('sent');
   });
 
   it('answers SendMessage with the MD5 the SQS client checks, and secrets by id', async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
@@ -216,6 +217,31 @@ describe('DynamoStore deliveries', () => {
     });
   });
 
+  it('records which triggers a processed delivery found already sent', async () => {
+    await store.createDelivery(delivery(), 30);
+    await store.saveDecisions('cloud', 'd-1', {
+      status: 'decided',
+      decisions: [],
+      at: '2025-03-01T10:00:01.000Z',
+    });
+    await store.markProcessed('cloud', 'd-1', '2025-03-01T10:00:05.000Z', [0, 2]);
+    expect(await store.getDelivery('cloud', 'd-1')).toMatchObject({
+      status: 'processed',
+      alreadySent: [0, 2],
+    });
+  });
+
+  it('marks a delivery whose item has no room left processed without the list', async () => {
+    // A body of almost 400 KB of incompressible bytes leaves no room for 2,000 indexes.
+    const full = { ...delivery(), bodyGzip: new Uint8Array(randomBytes(395 * 1024)) };
+    await store.createDelivery(full, 30);
+    const indexes = Array.from({ length: 2_000 }, (_, index) => index);
+    await store.markProcessed('cloud', 'd-1', '2025-03-01T10:00:05.000Z', indexes);
+    const record = await store.getDelivery('cloud', 'd-1');
+    expect(record?.status).toBe('processed');
+    expect(record?.alreadySent).toBeUndefined();
+  });
+
   it('refuses to mark an unknown delivery processed rather than creating a stray item', async () => {
     await expect(store.markProcessed('cloud', 'missing', '2025-03-01T10:00:05.000Z')).rejects.toBeInstanceOf(
       DeliveryStateError,
@@ -311,7 +337,9 @@ describe('DynamoStore trigger claims', () => {
 
     await store.markTriggerSent('t-1', '2025-03-01T10:00:02.000Z');
 
-    expect(await store.claimTrigger('t-1', claim)).toBe('sent');
+    expect(await store.claimTrigger('t-1', { ...claim, deliveryId: 'd-2' })).toBe('sent');
+    // The delivery that sent it, retried after a crash, is told so: it sent it, nobody else.
+    expect(await store.claimTrigger('t-1', claim)).toBe('sent-by-this-delivery');
   });
 
   it('gives exactly one of 20 concurrent claims of one trigger id', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ProjectSettingsInput } from '../../shared/domain/settings';
+import { type ProjectSettingsInput, ProjectSettingsSchema } from '../../shared/domain/settings';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
 import { readFixtureJson } from '../support/fixtures';
 import { createIngestStack, PROJECT, push, REPO, SHA_MAIN } from '../support/ingest-stack';
@@ -75,6 +75,21 @@ describe('ingest path on dynalite', () => {
     }
   });
 
+  it("names the project's pipeline file in its triggers when one is set, and none otherwise", async () => {
+    await stack.deliver(push('main'), 'repo:push');
+    await stack.drain();
+    const project = await stack.store.getProject(PROJECT);
+    await stack.store.putProject({
+      ...(project as NonNullable<typeof project>),
+      pipelineFile: 'ci/build.yml',
+    });
+    await stack.deliver(push('feature/x'), 'repo:push');
+    await stack.drain();
+    const [before, after] = stack.sentTriggers();
+    expect(before?.project).not.toHaveProperty('pipelineFile');
+    expect(after?.project).toMatchObject({ id: PROJECT, pipelineFile: 'ci/build.yml' });
+  });
+
   it('records an unknown repository as ignored with unknown-repository', async () => {
     const payload = readFixtureJson('cloud/jenkins-bbsource__branch_created.json');
     const { deliveryId } = await stack.deliver(payload, 'repo:push');
@@ -131,6 +146,55 @@ describe('ingest path on dynalite', () => {
         project: expect.objectContaining({ id: PROJECT, repository: 'cloudbeers/renamed' }),
       }),
     ]);
+  });
+});
+
+describe('a Data Center repository moved to another project', () => {
+  // Both captures name repository id 1: AMUNIZ/test-repos with clone links, then PRJ/my-repo
+  // without any, as a Data Center push after a move looks.
+  const DC_PROJECT = 'prj-dc-one';
+
+  it('sends the push after the move with clone URLs of the new name, not the old ones', async () => {
+    const stack = await createIngestStack(dynamo, {
+      integration: { provider: 'bitbucket-data-center', baseUrl: 'http://localhost:7990' },
+    });
+    const at = new Date().toISOString();
+    await stack.store.putProject({
+      id: DC_PROJECT,
+      integration: 'acme',
+      provider: 'bitbucket-data-center',
+      repositoryId: '1',
+      fullName: 'AMUNIZ/test-repos',
+      cloneUrls: {},
+      defaultBranch: 'master',
+      settings: ProjectSettingsSchema.parse({}),
+      deployKeySecretId: 'hookgate/test/projects/prj-dc-one/deploy-key',
+      createdAt: at,
+      updatedAt: at,
+    });
+    await stack.deliver(readFixtureJson('server/jenkins-bbsource__pushPayload.json'), 'repo:refs_changed');
+    await stack.drain();
+    expect((await stack.store.getProject(DC_PROJECT))?.cloneUrls).toEqual({
+      ssh: 'ssh://git@localhost:7999/amuniz/test-repos.git',
+      https: 'http://localhost:7990/scm/amuniz/test-repos.git',
+    });
+
+    await stack.deliver(readFixtureJson('server/drone-go-scm__push.json'), 'repo:refs_changed');
+    await stack.drain();
+    const moved = stack.sentTriggers().at(-1);
+    expect(moved?.project).toMatchObject({
+      id: DC_PROJECT,
+      repository: 'PRJ/my-repo',
+      cloneUrl: 'ssh://git@localhost:7999/prj/my-repo.git',
+      httpsUrl: 'http://localhost:7990/scm/prj/my-repo.git',
+    });
+    expect(await stack.store.getProject(DC_PROJECT)).toMatchObject({
+      fullName: 'PRJ/my-repo',
+      cloneUrls: {
+        ssh: 'ssh://git@localhost:7999/prj/my-repo.git',
+        https: 'http://localhost:7990/scm/prj/my-repo.git',
+      },
+    });
   });
 });
 

@@ -87,4 +87,21 @@ describe('automatic connection in local mode', () => {
     expect(projects.size).toBe(1);
     expect(announced).toBe(1);
   });
+
+  it('attaches again, with its settings, a project detached when its integration was deleted', async () => {
+    const { store, projects } = memoryStore();
+    const connect = autoConnect({
+      store,
+      defaultBranch: 'main',
+      now: () => new Date('2026-02-01T00:00:00Z'),
+    });
+    const first = (await connect(integration, push({ ssh: 'ssh://a' }))) as ProjectRecord;
+    const settings = { ...DEFAULT_SETTINGS, ignoreBranches: ['wip/*'] };
+    projects.set(first.id, { ...first, settings, status: 'detached', detachedAt: '2026-01-15T00:00:00Z' });
+
+    const again = await connect(integration, push({ ssh: 'ssh://a' }));
+    expect(again).toMatchObject({ id: first.id, status: 'connected', settings });
+    expect(again?.detachedAt).toBeUndefined();
+    expect(projects.get(first.id)?.status).toBe('connected');
+  });
 });

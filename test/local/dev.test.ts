@@ -387,6 +387,116 @@ describe('hookgate dev: the admin API', () => {
   }, 30_000);
 });
 
+describe('hookgate dev: integrations changed through the admin API', () => {
+  it('serves a revived integration at once, and a restart after deleting local revives it', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const url = `${base}/webhooks/local`;
+    const dev = startDev(['--port', String(port), '--data-dir', dataDir, '--secret', SECRET]);
+    await dev.waitFor(READY);
+    const token = dev.stdout.match(ADMIN_TOKEN_LINE)?.[1] ?? '';
+    expect((await deliver(url, PUSH_MAIN, 'repo:push')).status).toBe(202);
+    await dev.waitFor(/^trigger {2}cloudbeers\/temp /m);
+
+    expect((await adminCall(base, 'DELETE', '/admin/integrations/local', { token })).status).toBe(204);
+    expect((await deliver(url, BRANCH_CREATED, 'repo:push')).status).toBe(410);
+    const revived = await adminCall(base, 'POST', '/admin/integrations', {
+      token,
+      body: { name: 'local', provider: 'bitbucket-cloud', scope: 'default' },
+    });
+    expect(revived.status).toBe(201);
+    // At once: the webhook's cached "deleted" and its cached secret are dropped by the admin write.
+    const next = await deliver(url, BRANCH_CREATED, 'repo:push', randomUUID(), revived.body.webhookSecret);
+    expect(next.status).toBe(202);
+    await dev.waitFor(/^trigger {2}amuniz\/test-repos {2}branch feature\/test /m);
+
+    expect((await adminCall(base, 'DELETE', '/admin/integrations/local', { token })).status).toBe(204);
+    dev.signal('SIGTERM');
+    expect(await dev.exited).toEqual({ code: 0, signal: null });
+
+    const restarted = startDev(['--port', String(port), '--data-dir', dataDir]);
+    await restarted.waitFor(READY);
+    expect(restarted.stdout).toMatch(/^revived the integration "local" \(it had been deleted/m);
+    const secret = restarted.stdout.match(/^ {2}secret {7}(\S+)$/m)?.[1] ?? '';
+    expect(secret).not.toBe(SECRET);
+    expect(secret).not.toBe(revived.body.webhookSecret);
+    const listed = await adminCall(base, 'GET', '/admin/integrations/local', { token });
+    // Created, deleted, revived through the API, deleted, revived by the restart.
+    expect(listed.body).toMatchObject({ status: 'active', scope: 'default', version: 5 });
+    // The project detached by the delete is attached again by its repository's next delivery.
+    const dc = await deliver(url, DC_PUSH, 'repo:refs_changed', randomUUID(), secret);
+    expect(dc.status).toBe(202);
+    await restarted.waitFor(/^trigger {2}AMUNIZ\/test-repos {2}branch main {2}9fdd7b9 {2}default-branch$/m);
+    const sent = await runCli(['send', BRANCH_CREATED, '--event-key', 'repo:push', '--data-dir', dataDir]);
+    expect(sent.stdout).toMatch(/^202 Accepted/);
+    expect(restarted.stderr).toBe('');
+  }, 45_000);
+
+  it('refuses, on its delivery line, a delivery of the other platform sent to an integration of one provider', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const dev = startDev(['--port', String(port), '--data-dir', dataDir, '--secret', SECRET]);
+    await dev.waitFor(READY);
+    const token = dev.stdout.match(ADMIN_TOKEN_LINE)?.[1] ?? '';
+    const created = await adminCall(base, 'POST', '/admin/integrations', {
+      token,
+      body: {
+        name: 'acme-dc',
+        provider: 'bitbucket-data-center',
+        scope: 'default',
+        baseUrl: 'http://127.0.0.1:7990',
+      },
+    });
+    expect(created.status).toBe(201);
+
+    const cloud = await deliver(
+      `${base}/webhooks/acme-dc`,
+      PUSH_MAIN,
+      'repo:push',
+      randomUUID(),
+      created.body.webhookSecret,
+    );
+    expect(cloud.status).toBe(202);
+    await dev.waitFor(
+      /^ {2}invalid: "repo:push" is a Bitbucket Cloud event, but this was sent as Bitbucket Data Center: point the webhook at an integration of the right provider$/m,
+    );
+
+    // `local` takes both; a Data Center repository connected through it is a Data Center project.
+    const connected = await adminCall(base, 'POST', '/admin/projects', {
+      token,
+      body: {
+        integration: 'local',
+        repository: 'AMUNIZ/test-repos',
+        repositoryId: '1',
+        defaultBranch: 'main',
+      },
+    });
+    expect(connected.status).toBe(201);
+    expect(connected.body.project).toMatchObject({
+      id: projectIdOf('local', '1'),
+      provider: 'bitbucket-data-center',
+      cloneUrls: { ssh: 'ssh://git@clone-url-unknown.invalid/AMUNIZ/test-repos.git' },
+    });
+    expect((await deliver(`${base}/webhooks/local`, DC_PUSH, 'repo:refs_changed')).status).toBe(202);
+    await dev.waitFor(/^trigger {2}AMUNIZ\/test-repos {2}branch main {2}9fdd7b9 {2}default-branch$/m);
+    expect(dev.stdout).not.toMatch(/^connected /m);
+    expect(triggersIn(dataDir)).toEqual([
+      expect.objectContaining({
+        provider: 'bitbucket-data-center',
+        project: expect.objectContaining({
+          id: projectIdOf('local', '1'),
+          cloneUrl: 'ssh://git@localhost:7999/amuniz/test-repos.git',
+        }),
+      }),
+    ]);
+    expect(dev.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^warning: delivery payload could not be read \[integration=acme-dc /),
+    ]);
+  }, 30_000);
+});
+
 describe('hookgate send', () => {
   it('exits 2 with the usage when the event key is missing', async () => {
     const sent = await runCli(['send', PUSH_MAIN]);

@@ -47,7 +47,7 @@ describe('local API Gateway and SQS events', () => {
     expect(Buffer.from(event.body ?? '', 'base64').equals(body)).toBe(true);
   });
 
-  it('routes webhooks by method and path, and every method under /admin/ to the admin handler', () => {
+  it('routes webhooks by method and path, and /admin, /admin/ and every method under /admin/ to the admin handler', () => {
     expect(routeOf('POST', '/webhooks/my%20hooks')).toEqual({
       kind: 'webhook',
       route: { routeKey: 'POST /webhooks/{integration}', pathParameters: { integration: 'my hooks' } },
@@ -60,9 +60,17 @@ describe('local API Gateway and SQS events', () => {
         route: { routeKey: 'ANY /admin/{proxy+}', pathParameters: { proxy: 'projects/prj-1/health' } },
       });
     }
-    // As API Gateway's greedy variable: at least one segment after /admin/.
-    expect(routeOf('GET', '/admin')).toEqual({ kind: 'not-found', message: 'no route for GET /admin' });
-    expect(routeOf('GET', '/admin/')).toEqual({ kind: 'not-found', message: 'no route for GET /admin/' });
+    // The base URL the banner prints goes to the admin handler, which answers its index there.
+    for (const path of ['/admin', '/admin/']) {
+      expect(routeOf('GET', path)).toEqual({
+        kind: 'admin',
+        route: { routeKey: 'ANY /admin', pathParameters: {} },
+      });
+    }
+    expect(routeOf('GET', '/administrator')).toEqual({
+      kind: 'not-found',
+      message: 'no route for GET /administrator',
+    });
     expect(routeOf('GET', '/')).toEqual({ kind: 'not-found', message: 'no route for GET /' });
   });
 

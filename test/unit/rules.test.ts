@@ -244,6 +244,19 @@ describe('pull request rules', () => {
     });
   });
 
+  it('leaves a Data Center pull request opened from a tag to the push of that tag, and says so', () => {
+    const fromTag = () => event('server/jenkins-bbsource__prOpenFromTagPayload.json', 'pr:opened'); // v1.0
+    const off = only(run(fromTag()));
+    expect(off).toMatchObject({ action: 'skip', reason: 'covered-by-push' });
+    expect(off.message).toBe(
+      'pull request #1 is from tag "v1.0": the push of that tag decides its build, and tag builds are off (buildTags is false)',
+    );
+    expect(off.message).not.toContain('branch');
+    const on = only(run(fromTag(), { settings: { buildTags: true } }));
+    expect(on.message).toBe('pull request #1 is from tag "v1.0": the push of that tag decides its build');
+    expect(only(run(sameRepoCreated())).message).toContain('the push to branch "');
+  });
+
   it('skips a draft pull request that would build when drafts are not built', () => {
     const draft = event('cloud/jenkins-bbsource__createPayloadOrigin.json', 'pullrequest:created', (p) => {
       p.pullrequest.draft = true;

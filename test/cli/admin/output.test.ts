@@ -154,6 +154,36 @@ describe('hookgate admin output', () => {
     expect(stdout).toMatch(/^p1\s+updated$/m);
   });
 
+  it('says what rotate-secret did to the webhooks: updated, skipped, not found, failed', async () => {
+    const rotate = async (statuses: string[]) => {
+      api.reply(200, {
+        webhookSecret: 'n3w',
+        previousValidUntil: null,
+        projects: statuses.map((status, i) => ({ projectId: `p${i}`, status })),
+      });
+      return (await admin('integrations', 'rotate-secret', 'local')).stdout;
+    };
+    const manual = await rotate(['skipped', 'skipped']);
+    expect(manual).toMatch(
+      /^The new secret is shown once\. Webhooks of connected projects: 2 skipped \(no credentials\)\.$/m,
+    );
+    expect(manual).toMatch(
+      /^Put it on the webhooks not updated \(below\) and any other webhook to this integration/m,
+    );
+    expect(manual).not.toContain('were updated');
+
+    const mixed = await rotate(['updated', 'not-found', 'failed', 'updated']);
+    expect(mixed).toMatch(/: 2 updated, 1 not found \(run projects repair\), 1 failed\.$/m);
+
+    const managed = await rotate(['updated']);
+    expect(managed).toMatch(/: 1 updated\.$/m);
+    expect(managed).toMatch(
+      /^Put it on any other webhook to this integration before the previous secret expires\.$/m,
+    );
+
+    expect(await rotate([])).toMatch(/No project is connected, so no webhook was updated\.$/m);
+  });
+
   it('lists the projects of an integration', async () => {
     api.reply(200, {
       items: [
@@ -248,6 +278,52 @@ describe('hookgate admin output', () => {
       /^d-1\s+acme-cloud\s+repo:push\s+processed\s+p1\s+2026-11-22T06:00:00\.000Z\s+2 trigger, 1 skip$/m,
     );
     expect(stdout).toMatch(/^more: add --next c2$/m);
+  });
+
+  it('says which triggers a delivery sent and which an earlier delivery had already sent', async () => {
+    const item = (id: string, decisions: unknown[]) => ({
+      deliveryId: id,
+      integration: 'local',
+      eventKey: 'repo:push',
+      status: 'processed',
+      projectId: 'p1',
+      receivedAt: '2026-11-22T06:00:00.000Z',
+      decisions,
+    });
+    api.reply(200, {
+      items: [
+        item('d-3', [{ action: 'trigger', sent: false }]),
+        item('d-2', [
+          { action: 'trigger', sent: true },
+          { action: 'skip' },
+          { action: 'trigger', sent: false },
+        ]),
+        item('d-1', [{ action: 'trigger', sent: true }]),
+      ],
+      next: null,
+    });
+    const { stdout } = await admin('deliveries', 'list');
+    expect(stdout).toMatch(/^d-3\s.*\s1 trigger \(already sent\)$/m);
+    expect(stdout).toMatch(/^d-2\s.*\s2 trigger \(1 sent, 1 already sent\), 1 skip$/m);
+    expect(stdout).toMatch(/^d-1\s.*\s1 trigger \(sent\)$/m);
+
+    api.reply(200, {
+      delivery: {
+        deliveryId: 'd-3',
+        status: 'processed',
+        decisions: [
+          {
+            action: 'trigger',
+            reason: 'default-branch',
+            message: '"main" is the default branch, which is always built',
+            ref: { type: 'branch', name: 'main' },
+            sent: false,
+          },
+        ],
+      },
+    });
+    const detail = await admin('deliveries', 'get', 'd-3');
+    expect(detail.stdout).toMatch(/^trigger \(already sent\)\s+default-branch\s+branch main\s+"main" is/m);
   });
 
   it('shows a delivery with its decisions in a table', async () => {
