@@ -709,6 +709,15 @@ describe('the Hookgate stack', () => {
     template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^StorageTable') } });
   });
 
+  it.each([
+    ['Deliveries', 'deliveries'],
+    ['Triggers', 'triggers'],
+  ])('outputs the URL and ARN of the %s dead-letter queue, for a redrive', (output, name) => {
+    const dlq = queueId(`hookgate-${STAGE}-${name}-dlq.fifo`);
+    template.hasOutput(`${output}DeadLetterQueueUrl`, { Value: { Ref: dlq } });
+    template.hasOutput(`${output}DeadLetterQueueArn`, { Value: { 'Fn::GetAtt': [dlq, 'Arn'] } });
+  });
+
   describe.each(FUNCTIONS)('the %s bundle', (name) => {
     const assetFile = () => {
       const key = lambdaFunction(name).resource.Properties.Code.S3Key as string;
