@@ -674,6 +674,27 @@ describe('the Hookgate stack', () => {
       policyWith({ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: executeApi('GET') });
     });
 
+    it('lets admins ask for a manual build (POST …/builds), and neither read-only users nor pipeline runners', () => {
+      const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')) as Resource[];
+      const invokable = (sid: string) =>
+        policies
+          .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+          .filter((s) => s.Sid === sid && [s.Action].flat().includes('execute-api:Invoke'))
+          .flatMap((s) => [s.Resource].flat().map(flatten));
+      const api = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'))[0];
+      const build = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/$default/POST/admin/projects/prj-0123456789abcdef/builds`;
+      expect(invokable('InvokeAdminApi').some((resource) => covers(resource, build))).toBe(true);
+      expect(invokable('ReadAdminApi')).toHaveLength(1);
+      expect(invokable('ReadAdminApi').some((resource) => covers(resource, build))).toBe(false);
+      const runner = policies.find((policy) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) => s.Sid === 'ConsumeTriggers'),
+      );
+      const runnerActions = (runner?.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) =>
+        [s.Action].flat(),
+      );
+      expect(runnerActions.filter((action) => action.startsWith('execute-api:'))).toEqual([]);
+    });
+
     it('lets pipeline runners consume triggers.fifo and read deploy keys, and nothing more', () => {
       const triggers = queueId(`hookgate-${STAGE}-triggers.fifo`);
       const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((policy) =>
