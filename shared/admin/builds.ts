@@ -281,7 +281,11 @@ function wantedOf(input: { branch?: string; tag?: string; pullRequest?: number }
   }
   if (input.branch !== undefined) return { type: 'branch', name: input.branch };
   if (input.tag !== undefined) return { type: 'tag', name: input.tag };
-  return { type: 'pull-request', id: input.pullRequest as number };
+  const id = input.pullRequest as number;
+  if (!Number.isInteger(id) || id < 1 || id > 2 ** 31) {
+    throw new ValidationError(`invalid request: pullRequest: must be a pull request number, not ${id}`);
+  }
+  return { type: 'pull-request', id };
 }
 
 /** The trigger's ref: `pull-requests/<id>` for a pull request, as the rules name it. */

@@ -117,11 +117,8 @@ export const EvaluateSchema = z.strictObject({
 export const BuildRequestSchema = z.strictObject({
   branch: z.optional(Branch),
   tag: z.optional(z.string().check(matches(/^[^\s]{1,255}$/, 'must be a tag name'))),
-  pullRequest: z.optional(
-    z
-      .number()
-      .check(z.refine((n) => Number.isInteger(n) && n > 0 && n <= 2 ** 31, 'must be a pull request number')),
-  ),
+  /** Its number: a positive whole number (checked by the operation). */
+  pullRequest: z.optional(z.number()),
   commit: z.optional(
     z.string().check(matches(/^[0-9a-fA-F]{7,64}$/, 'must be a commit hash (7 to 64 hex digits)')),
   ),

@@ -1,9 +1,35 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import * as z from 'zod/mini';
 import type { ManualBuildEvent, Provider } from '../domain/events';
-import { MANUAL_BUILD_EVENT_KEY, type ManualBuild, ManualBuildSchema } from '../domain/manual-build';
+import { MANUAL_BUILD_EVENT_KEY, type ManualBuild } from '../domain/manual-build';
 import { InvalidPayloadError } from '../errors';
 import type { DeliveryRecord, NewDelivery } from '../store/store';
-import { describeIssues } from '../validation';
+import { describeIssues, oneOf } from '../validation';
+
+/** The stored body of a manual build: what `manualBuildDelivery` writes. */
+const ManualBuildSchema = z.object({
+  projectId: z.string(),
+  buildId: z.string(),
+  repository: z.object({
+    id: z.string(),
+    fullName: z.string(),
+    cloneUrls: z.object({ ssh: z.optional(z.string()), https: z.optional(z.string()) }),
+  }),
+  ref: z.object({ type: oneOf(['branch', 'tag', 'pull-request'] as const), name: z.string() }),
+  commit: z.object({ sha: z.string(), abbreviated: z.boolean(), message: z.optional(z.string()) }),
+  pullRequest: z.optional(
+    z.object({
+      id: z.number(),
+      title: z.string(),
+      sourceBranch: z.string(),
+      destinationBranch: z.string(),
+      fromFork: z.boolean(),
+      sourceRepository: z.string(),
+    }),
+  ),
+  fromFork: z.boolean(),
+  actor: z.object({ name: z.string() }),
+});
 
 /** A manual build's delivery id: one per build request id, so a retried request finds its record. */
 export function manualBuildDeliveryId(requestId: string): string {

@@ -28,9 +28,11 @@ const KB = 1024;
 /**
  * Own code (the SDK external). 100 KB is the webhook's goal (bench/README.md): it is on Bitbucket's
  * request path. The processor and admin functions, off it, carry the REST client and the
- * deadline and parking logic of DESIGN §11; their guard is looser.
+ * deadline and parking logic of DESIGN §11; their guard is looser. The admin function's is looser
+ * still: it alone carries the admin operations, manual builds (ref and pull-request lookups)
+ * among them, and nobody waits on its cold start but an admin.
  */
-const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 128 * KB, admin: 128 * KB };
+const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 128 * KB, admin: 144 * KB };
 const WHOLE_BUNDLE_LIMIT = 700 * KB;
 
 let outdir: string;
