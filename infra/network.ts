@@ -54,8 +54,6 @@ export class PrivateNetwork extends Construct {
   readonly securityGroups: ec2.ISecurityGroup[];
   /** The endpoints created; functions placed here wait for them, so their first calls find them. */
   readonly endpoints: ec2.CfnVPCEndpoint[] = [];
-  /** The interface endpoints' own security group: HTTPS in from the functions' groups only. */
-  readonly endpointSecurityGroup?: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, settings: PrivateNetworkSettings) {
     super(scope, id);
@@ -88,6 +86,7 @@ export class PrivateNetwork extends Construct {
       routeTableIds: settings.endpoints.routeTableIds,
     });
     this.endpoints.push(dynamoDb);
+    // The interface endpoints' own group: HTTPS in from the functions' groups only.
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc: this.vpc,
       description: 'Hookgate interface endpoints: HTTPS from the Hookgate functions only',
@@ -112,7 +111,6 @@ export class PrivateNetwork extends Construct {
       });
       this.endpoints.push(endpoint);
     }
-    this.endpointSecurityGroup = endpointSecurityGroup;
   }
 
   /** What a function in these subnets must be allowed to do: manage its network interfaces. */
