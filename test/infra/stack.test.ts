@@ -691,8 +691,9 @@ describe('the Hookgate stack', () => {
       const runner = policies.find((policy) =>
         (policy.Properties.PolicyDocument.Statement as Statement[]).some((s) => s.Sid === 'ConsumeTriggers'),
       );
-      const runnerActions = (runner?.Properties.PolicyDocument.Statement as Statement[]).flatMap((s) =>
-        [s.Action].flat(),
+      expect(runner).toBeDefined();
+      const runnerActions = ((runner as Resource).Properties.PolicyDocument.Statement as Statement[]).flatMap(
+        (s) => [s.Action].flat(),
       );
       expect(runnerActions.filter((action) => action.startsWith('execute-api:'))).toEqual([]);
     });
