@@ -23,6 +23,7 @@ export const ADMIN_USAGE = `usage: hookgate admin <integrations|projects|deliver
     projects get|disconnect|health <id>
     projects set <id> [--settings-file F] [--set key=value]... [--pipeline-file P] [--default-branch B]
     projects repair <id> [--rotate-deploy-key]
+    projects build <id> (--branch B | --tag T | --pull-request N) [--commit SHA] [--request-id ID]
     deliveries list [--integration I] [--project P] [--limit N] [--next C]
     deliveries get|replay <id> [--integration I]
   where and how (every verb):

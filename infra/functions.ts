@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { PARTITION_PREFIXES } from '../shared/store/keys';
 import { BUNDLING, ENTRIES, LOCK_FILE, PROJECT_ROOT } from './bundling';
 import { acknowledgeWildcardResource } from './nag';
+import type { PrivateNetwork } from './network';
 import type { DeliveryQueues } from './queues';
 import type { SecretAccess } from './secret-access';
 import type { Storage } from './storage';
@@ -57,6 +58,8 @@ interface BundledFunctionProps {
   logRetention: logs.RetentionDays;
   environment: Record<string, string>;
   reservedConcurrentExecutions?: number;
+  /** The VPC placement, for a function that calls Bitbucket (infra/network.ts). */
+  network?: PrivateNetwork;
 }
 
 /**
@@ -72,7 +75,10 @@ function bundledFunction(scope: Construct, props: BundledFunctionProps): NodejsF
   });
   // In place of AWSLambdaBasicExecutionRole, which may write to every log group in the account.
   logGroup.grantWrite(role);
-  return new NodejsFunction(scope, 'Function', {
+  // In place of AWSLambdaVPCAccessExecutionRole, for the same reason; before the function, which
+  // Lambda creates only once its role may manage network interfaces.
+  props.network?.grantVpcAccess(role);
+  const fn = new NodejsFunction(scope, 'Function', {
     entry: props.entry,
     handler: 'handler',
     description: props.description,
@@ -89,7 +95,16 @@ function bundledFunction(scope: Construct, props: BundledFunctionProps): NodejsF
     ...(props.reservedConcurrentExecutions === undefined
       ? {}
       : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+    ...(props.network
+      ? {
+          vpc: props.network.vpc,
+          vpcSubnets: { subnets: props.network.subnets },
+          securityGroups: props.network.securityGroups,
+        }
+      : {}),
   });
+  for (const endpoint of props.network?.endpoints ?? []) fn.node.addDependency(endpoint);
+  return fn;
 }
 
 export interface WebhookFunctionProps {
@@ -146,6 +161,8 @@ export interface ProcessorFunctionProps {
   queues: DeliveryQueues;
   secrets: SecretAccess;
   logRetention: logs.RetentionDays;
+  /** Runs it in a VPC, to reach a Data Center behind a firewall. */
+  network?: PrivateNetwork;
 }
 
 /**
@@ -169,6 +186,7 @@ export class ProcessorFunction extends Construct {
         TABLE_NAME: props.storage.table.tableName,
         TRIGGERS_QUEUE_URL: props.queues.triggers.queueUrl,
       },
+      ...(props.network ? { network: props.network } : {}),
     });
     // It reads anything it decides with, and writes deliveries, pull-request state (under the
     // project) and trigger claims only.
@@ -213,6 +231,8 @@ export interface AdminFunctionProps {
    * Without it the function answers with the domain the admin request came to.
    */
   webhookBaseUrl?: string;
+  /** Runs it in a VPC, to reach a Data Center behind a firewall. */
+  network?: PrivateNetwork;
 }
 
 /**
@@ -238,6 +258,7 @@ export class AdminFunction extends Construct {
         ROTATION_GRACE_HOURS: String(props.rotationGraceHours),
         ...(props.webhookBaseUrl ? { WEBHOOK_BASE_URL: props.webhookBaseUrl } : {}),
       },
+      ...(props.network ? { network: props.network } : {}),
     });
     props.storage.grantItems(
       fn,

@@ -10,6 +10,7 @@ import {
   ProcessorFunction,
   WebhookFunction,
 } from './functions';
+import { PrivateNetwork } from './network';
 import { DeliveryQueues } from './queues';
 import { SecretAccess } from './secret-access';
 import type { HookgateSettings } from './settings';
@@ -21,6 +22,8 @@ export type HookgateStackProps = StackProps & HookgateSettings;
 export class HookgateStack extends Stack {
   readonly settings: HookgateSettings;
   readonly storage: Storage;
+  /** The VPC placement of the processor and admin function, when `vpcId` is set. */
+  readonly network?: PrivateNetwork;
   readonly queues: DeliveryQueues;
   readonly secrets: SecretAccess;
   readonly webhook: WebhookFunction;
@@ -40,6 +43,7 @@ export class HookgateStack extends Stack {
       rotationGraceHours,
       throttleRateLimit,
       throttleBurstLimit,
+      vpc,
       ...stackProps
     } = props;
     super(scope, id, {
@@ -54,10 +58,15 @@ export class HookgateStack extends Stack {
       rotationGraceHours,
       throttleRateLimit,
       throttleBurstLimit,
+      ...(vpc ? { vpc } : {}),
     };
     Tags.of(this).add('hookgate:stage', stage);
 
     this.storage = new Storage(this, 'Storage');
+    // Only the functions that call Bitbucket go into the VPC: the webhook function and the
+    // sweeper call AWS alone and stay outside, with no endpoint or NAT to depend on.
+    if (vpc) this.network = new PrivateNetwork(this, 'Network', vpc);
+    const network = this.network ? { network: this.network } : {};
     this.queues = new DeliveryQueues(this, 'Queues', { stage, processorTimeout: PROCESSOR_TIMEOUT });
     this.secrets = new SecretAccess(this, stage);
     this.webhook = new WebhookFunction(this, 'Webhook', {
@@ -71,6 +80,7 @@ export class HookgateStack extends Stack {
       queues: this.queues,
       secrets: this.secrets,
       logRetention,
+      ...network,
     });
     this.admin = new AdminFunction(this, 'Admin', {
       stage,
@@ -81,6 +91,7 @@ export class HookgateStack extends Stack {
       rotationGraceHours,
       // Webhook URLs the admin API hands out name the custom domain, not the execute-api host.
       ...(domain ? { webhookBaseUrl: `https://${domain.domainName}` } : {}),
+      ...network,
     });
     this.sweeper = new DeliverySweeper(this, 'Sweeper', {
       storage: this.storage,
@@ -142,6 +153,18 @@ export class HookgateStack extends Stack {
       'triggers.fifo: pipeline runners receive from it',
     );
     output('TriggersQueueArn', this.queues.triggers.queueArn, 'triggers.fifo ARN, for runner IAM policies');
+    const deadLetters = [
+      ['Deliveries', this.queues.deliveriesDeadLetters, 'deliveries.fifo'],
+      ['Triggers', this.queues.triggersDeadLetters, 'triggers.fifo'],
+    ] as const;
+    for (const [name, queue, source] of deadLetters) {
+      output(`${name}DeadLetterQueueUrl`, queue.queueUrl, `Dead-letter queue of ${source}`);
+      output(
+        `${name}DeadLetterQueueArn`,
+        queue.queueArn,
+        `Dead-letter queue of ${source}: the --source-arn of aws sqs start-message-move-task (README, Redrive)`,
+      );
+    }
     output(
       'TableName',
       this.storage.table.tableName,

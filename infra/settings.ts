@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import type { CustomDomain } from './api';
+import type { PrivateNetworkSettings } from './network';
 
 /** What varies between deployments; set with `-c key=value` or in cdk.json's `context`. */
 export interface HookgateSettings {
@@ -17,6 +18,11 @@ export interface HookgateSettings {
   /** The API stage's throttle: steady requests per second, and the burst above it. */
   throttleRateLimit: number;
   throttleBurstLimit: number;
+  /**
+   * Runs the functions that call Bitbucket (processor, admin) in these subnets of an existing
+   * VPC, to reach a Data Center behind a firewall. Absent: no VPC.
+   */
+  vpc?: PrivateNetworkSettings;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -89,6 +95,8 @@ export function settingsFromContext(node: Node): HookgateSettings {
     );
   }
 
+  const vpc = vpcFromContext(text);
+
   return {
     stage,
     ...(domainName && certificateArn ? { domain: { domainName, certificateArn } } : {}),
@@ -97,5 +105,72 @@ export function settingsFromContext(node: Node): HookgateSettings {
     rotationGraceHours: positiveInteger('rotationGraceHours', DEFAULT_SETTINGS.rotationGraceHours),
     throttleRateLimit,
     throttleBurstLimit,
+    ...(vpc ? { vpc } : {}),
   };
+}
+
+/** The VPC context keys: given with `-c` as comma-separated ids, or as JSON arrays in cdk.json. */
+const VPC_KEYS = ['vpcId', 'subnetIds', 'securityGroupIds', 'vpcEndpoints', 'routeTableIds'] as const;
+
+/**
+ * The VPC placement from `vpcId`, `subnetIds`, `securityGroupIds`, `vpcEndpoints` and
+ * `routeTableIds`, read without any AWS lookup (synth needs no credentials). Throws on a
+ * malformed id or a combination that cannot deploy.
+ */
+function vpcFromContext(text: (key: string) => string | undefined): PrivateNetworkSettings | undefined {
+  const vpcId = text('vpcId');
+  if (vpcId === undefined) {
+    const stray = VPC_KEYS.filter((key) => key !== 'vpcId' && text(key) !== undefined);
+    if (stray.length) throw new Error(`context ${stray.join(', ')} needs vpcId: give the VPC too`);
+    return undefined;
+  }
+  if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) throw new Error(`context vpcId must be a VPC id, got "${vpcId}"`);
+  const ids = (key: string, prefix: string): string[] => {
+    const given = text(key);
+    if (given === undefined) return [];
+    const list = given.startsWith('[') ? parseJsonList(key, given) : given.split(/[\s,]+/).filter(Boolean);
+    const pattern = new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
+    for (const id of list) {
+      if (!pattern.test(id)) throw new Error(`context ${key} must list ${prefix}-… ids, got "${id}"`);
+    }
+    return [...new Set(list)];
+  };
+  const subnetIds = ids('subnetIds', 'subnet');
+  if (subnetIds.length === 0) {
+    throw new Error('context vpcId needs subnetIds: the private subnets the functions run in');
+  }
+  const endpointsText = text('vpcEndpoints') ?? 'true';
+  if (endpointsText !== 'true' && endpointsText !== 'false') {
+    throw new Error(`context vpcEndpoints must be true or false, got "${endpointsText}"`);
+  }
+  const endpoints = endpointsText === 'true';
+  const routeTableIds = ids('routeTableIds', 'rtb');
+  if (endpoints && routeTableIds.length === 0) {
+    throw new Error(
+      "context vpcEndpoints=true needs routeTableIds (the subnets' route tables, for the DynamoDB gateway endpoint); " +
+        'or set vpcEndpoints=false when the subnets reach AWS through a NAT gateway or endpoints of their own',
+    );
+  }
+  if (!endpoints && routeTableIds.length) {
+    throw new Error('context routeTableIds is only used with vpcEndpoints=true');
+  }
+  return {
+    vpcId,
+    subnetIds,
+    securityGroupIds: ids('securityGroupIds', 'sg'),
+    endpoints: endpoints ? { routeTableIds } : false,
+  };
+}
+
+function parseJsonList(key: string, given: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(given);
+  } catch {
+    throw new Error(`context ${key} is neither a comma-separated list nor a JSON array: "${given}"`);
+  }
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw new Error(`context ${key} must be an array of strings`);
+  }
+  return value as string[];
 }

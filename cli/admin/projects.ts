@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ProjectSettingsSchema } from '../../shared/domain/settings';
 import { isRecord } from '../../shared/is-record';
 import { cell, fields, itemsOf, pick, table } from '../admin-format';
@@ -138,6 +139,51 @@ export const PROJECT_VERBS: Record<string, Verb> = {
       return [
         actions.length > 0 ? objectsTable(actions) : 'nothing to repair\n',
         ...(health ? [healthReport(args.id ?? '', health)] : []),
+      ].join('\n');
+    },
+  },
+  build: {
+    args: ['id'],
+    options: {
+      branch: { type: 'string' },
+      tag: { type: 'string' },
+      'pull-request': { type: 'string' },
+      commit: { type: 'string' },
+      'request-id': { type: 'string' },
+    },
+    request: ({ args, values }) => {
+      const branch = str(values, 'branch');
+      const tag = str(values, 'tag');
+      const pullRequest = str(values, 'pull-request');
+      if ([branch, tag, pullRequest].filter((given) => given !== undefined).length !== 1) {
+        throw new UsageError('give exactly one of --branch, --tag and --pull-request: what to build');
+      }
+      if (pullRequest !== undefined && !/^[1-9]\d{0,9}$/.test(pullRequest)) {
+        throw new UsageError(`--pull-request takes the pull request's number, not "${pullRequest}"`);
+      }
+      return {
+        method: 'POST',
+        path: `/admin/projects/${segment(args.id)}/builds`,
+        body: {
+          ...defined('branch', branch),
+          ...defined('tag', tag),
+          ...defined('pullRequest', pullRequest === undefined ? undefined : Number(pullRequest)),
+          ...defined('commit', str(values, 'commit')),
+          // One id per invocation: a request the API got but whose answer was lost is not built
+          // twice when the same id is sent again (--request-id, from a script that retries).
+          requestId: str(values, 'request-id') ?? randomUUID(),
+        },
+      };
+    },
+    render: ({ body }) => {
+      const ref = isRecord(body) && isRecord(body.ref) ? `${cell(body.ref.type)} ${cell(body.ref.name)}` : '';
+      const sha = isRecord(body) && isRecord(body.commit) ? cell(body.commit.sha).slice(0, 12) : '';
+      const again = isRecord(body) && body.duplicate === true;
+      const what = `a manual build of ${ref} at ${sha}`;
+      return [
+        again ? `this request id already queued ${what}` : `queued ${what}`,
+        `hookgate admin deliveries get ${cell(pick(body, 'deliveryId'))} shows how it went`,
+        fields(body, ['duplicate', 'message']),
       ].join('\n');
     },
   },

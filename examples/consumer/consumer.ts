@@ -29,8 +29,24 @@ export type GitRunner = (
   options: { cwd: string; env: Record<string, string> },
 ) => Promise<void>;
 
-/** What the runner does with a checkout (start the build); the directory is removed afterwards. */
-export type Build = (checkout: { dir: string; trigger: TriggerMessage }) => Promise<void>;
+/**
+ * A build the runner started that still works in the checkout: the checkout is removed when
+ * `finished` settles (a rejection is logged; the message is gone by then, so nothing retries it).
+ */
+export interface RunningBuild {
+  finished: Promise<unknown>;
+}
+
+/**
+ * Starts the pipeline for a checkout and resolves once it has started: the message is deleted
+ * then, so the project's next trigger does not wait for this build to finish. Resolve with a
+ * `RunningBuild` when the build keeps using the checkout; otherwise the checkout is removed at
+ * once. A rejection leaves the message for SQS to deliver again.
+ */
+export type Build = (checkout: {
+  dir: string;
+  trigger: TriggerMessage;
+}) => Promise<RunningBuild | undefined> | Promise<void>;
 
 export interface ConsumerDeps {
   sqs: SQSClient;
@@ -42,15 +58,20 @@ export interface ConsumerDeps {
   /** Where temporary checkouts go (default: the OS temp directory). */
   workRoot?: string;
   log?: (message: string) => void;
+  /**
+   * Builds still running in their checkout, each until its checkout is removed: await them
+   * (`Promise.all`) before the process exits.
+   */
+  running?: Set<Promise<void>>;
 }
 
 export type Outcome = 'done' | 'failed' | 'skipped';
 
 /**
  * Receives one batch from `triggers.fifo` (long polling) and handles its messages in order. A
- * message is deleted only when its checkout (and build) succeeded; a failed one comes back after
- * the visibility timeout, and after 5 receives moves to the dead-letter queue, which alarms.
- * Later messages of a failed message's group are left alone too, so a project's order holds.
+ * message is deleted once its checkout succeeded and its build has started; a failed one comes
+ * back after the visibility timeout, and after 5 receives moves to the dead-letter queue, which
+ * alarms. Later messages of a failed message's group are left alone too, so a project's order holds.
  */
 export async function consumeOnce(deps: ConsumerDeps): Promise<Outcome[]> {
   const { Messages = [] } = await deps.sqs.send(
@@ -76,15 +97,21 @@ export async function consumeOnce(deps: ConsumerDeps): Promise<Outcome[]> {
   return outcomes;
 }
 
-/** Validates, checks out and builds one trigger; deletes the message only when all of it worked. */
+/**
+ * Validates one trigger, checks it out and starts its build; deletes the message once the build
+ * has started. The checkout is removed when the build no longer needs it.
+ */
 export async function handleMessage(deps: ConsumerDeps, message: Message): Promise<Outcome> {
   const log = deps.log ?? console.log;
+  const work = await mkdtemp(join(deps.workRoot ?? tmpdir(), 'hookgate-'));
+  let running: RunningBuild | undefined;
   try {
     const trigger = parseTrigger(message.Body ?? '');
     log(
       `trigger ${trigger.triggerId}: ${trigger.project.repository} ${trigger.ref.type} ${trigger.ref.name} @ ${trigger.commit.sha} (${trigger.reason}, ${trigger.trust})`,
     );
-    await checkout(deps, trigger);
+    const dir = await checkout(deps, trigger, work);
+    running = (await deps.build?.({ dir, trigger })) ?? undefined;
     await deps.sqs.send(
       new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }),
     );
@@ -92,6 +119,19 @@ export async function handleMessage(deps: ConsumerDeps, message: Message): Promi
   } catch (error) {
     log(`message ${message.MessageId} not handled, it will come back: ${(error as Error).message}`);
     return 'failed';
+  } finally {
+    const remove = () => rm(work, { recursive: true, force: true });
+    if (!running) await remove();
+    else {
+      const cleanup = running.finished
+        .then(
+          () => undefined,
+          (error: unknown) => log(`a build failed after it started: ${(error as Error)?.message ?? error}`),
+        )
+        .then(remove);
+      deps.running?.add(cleanup);
+      void cleanup.finally(() => deps.running?.delete(cleanup));
+    }
   }
 }
 
@@ -109,20 +149,20 @@ export function parseTrigger(body: string): TriggerMessage {
 }
 
 /**
- * Clones the project at the trigger's commit with its deploy key, in a fresh temporary directory,
- * then runs the build. The key and known_hosts files live in that directory (key mode 0600) and
- * are deleted with it whatever happens.
+ * Clones the project at the trigger's commit with its deploy key into `work/repo` and returns
+ * that directory. The key and known_hosts files (key mode 0600) are removed as soon as git is
+ * done, whatever happens, so the build never sees the key.
  */
-async function checkout(deps: ConsumerDeps, trigger: TriggerMessage): Promise<void> {
+async function checkout(deps: ConsumerDeps, trigger: TriggerMessage, work: string): Promise<string> {
   // It becomes a git argument: a hash and nothing else (never something git reads as an option).
   if (!/^[0-9a-f]{7,64}$/.test(trigger.commit.sha))
     throw new Error(`commit ${trigger.commit.sha} is not a hash`);
   const key = await deployKey(deps.secrets, trigger.checkout.deployKeySecretId);
-  const work = await mkdtemp(join(deps.workRoot ?? tmpdir(), 'hookgate-'));
+  const ssh = await mkdtemp(join(work, 'ssh-'));
+  const dir = join(work, 'repo');
   try {
-    const keyFile = join(work, 'deploy-key');
-    const knownHostsFile = join(work, 'known_hosts');
-    const dir = join(work, 'repo');
+    const keyFile = join(ssh, 'deploy-key');
+    const knownHostsFile = join(ssh, 'known_hosts');
     await writeFile(keyFile, key.privateKey.endsWith('\n') ? key.privateKey : `${key.privateKey}\n`, {
       mode: 0o600,
     });
@@ -135,9 +175,9 @@ async function checkout(deps: ConsumerDeps, trigger: TriggerMessage): Promise<vo
     const git = deps.git ?? runGit;
     await git(['clone', '--no-checkout', '--', trigger.project.cloneUrl, dir], { cwd: work, env });
     await git(['checkout', '--detach', trigger.commit.sha], { cwd: dir, env });
-    await deps.build?.({ dir, trigger });
+    return dir;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await rm(ssh, { recursive: true, force: true });
   }
 }
 

@@ -11,9 +11,19 @@ if (!queueUrl) {
 }
 
 const build: Build = async ({ dir, trigger }) => {
-  // Start the pipeline here; the checkout (and the key beside it) is deleted when this returns.
+  // Start the pipeline here and return once it has started: the message is deleted then. Return
+  // { finished } while it still works in `dir`; the checkout is removed when that settles (the
+  // deploy key is gone already). A build that fails after it started is not retried: build it
+  // again with `hookgate admin projects build`.
   console.log(`checked out ${trigger.project.repository} at ${trigger.commit.sha} in ${dir}`);
 };
 
-const deps = { sqs: new SQSClient({}), secrets: new SecretsManagerClient({}), queueUrl, build };
-for (;;) await consumeOnce(deps);
+const running = new Set<Promise<void>>();
+const deps = { sqs: new SQSClient({}), secrets: new SecretsManagerClient({}), queueUrl, build, running };
+let stopping = false;
+process.once('SIGTERM', () => {
+  stopping = true;
+});
+while (!stopping) await consumeOnce(deps);
+// Builds still running in their checkouts finish before the process exits.
+await Promise.all(running);

@@ -1,3 +1,4 @@
+import { requestBuild } from '../../shared/admin/builds';
 import type {
   AdminContext,
   AdminDeps,
@@ -40,6 +41,7 @@ const ROUTES: ReadonlyArray<readonly [string, string, AdminOperation]> = [
   ['DELETE', 'projects/{id}', disconnectProject],
   ['GET', 'projects/{id}/health', projectHealth],
   ['POST', 'projects/{id}/repair', repairProject],
+  ['POST', 'projects/{id}/builds', requestBuild],
   ['GET', 'deliveries', listDeliveries],
   ['GET', 'deliveries/{id}', getDelivery],
   ['POST', 'deliveries/{id}/replay', replayDelivery],

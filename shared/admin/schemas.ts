@@ -110,3 +110,28 @@ export const EvaluateSchema = z.strictObject({
   defaultBranch: z.optional(Branch),
   state: Anything,
 });
+
+/**
+ * `POST /admin/projects/{id}/builds`: one of `branch`, `tag` and `pullRequest` (checked by the
+ * operation), the commit to build (else the ref's head, asked of Bitbucket), and the client's id
+ * of this request, which makes a retry of it answer the same build.
+ */
+export const BuildRequestSchema = z.strictObject({
+  branch: z.optional(Branch),
+  tag: z.optional(z.string().check(matches(/^[^\s]{1,255}$/, 'must be a tag name'))),
+  /** Its number: a positive whole number (checked by the operation). */
+  pullRequest: z.optional(z.number()),
+  commit: z.optional(
+    z.string().check(matches(/^[0-9a-fA-F]{7,64}$/, 'must be a commit hash (7 to 64 hex digits)')),
+  ),
+  requestId: z.optional(
+    z
+      .string()
+      .check(
+        matches(
+          /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/,
+          'must be 1 to 100 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+        ),
+      ),
+  ),
+});

@@ -1,6 +1,7 @@
 /**
  * Reason codes (DESIGN §4), by the action they come with. Stable: dashboards and runners key on
- * them. The trigger reasons are the `reason` of a trigger message.
+ * them. The trigger reasons are the `reason` of a trigger message; `manual` is a build asked for
+ * through the admin API (`POST /admin/projects/{id}/builds`), not decided from a delivery.
  */
 export const TRIGGER_REASONS = [
   'default-branch',
@@ -10,6 +11,7 @@ export const TRIGGER_REASONS = [
   'branch-push',
   'forked-pr',
   'pr-opened',
+  'manual',
 ] as const;
 
 export const SKIP_REASONS = [

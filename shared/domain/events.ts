@@ -1,6 +1,8 @@
+import type { DecisionPullRequest, DecisionRef } from './decision';
+
 /**
- * The one event model both Bitbucket platforms are normalised into. Pure data: the rules read
- * only this, never a raw payload.
+ * The one event model both Bitbucket platforms are normalised into, and the manual builds the
+ * admin API records. Pure data: the rules read only this, never a raw payload.
  */
 
 export type Provider = 'bitbucket-cloud' | 'bitbucket-data-center';
@@ -114,4 +116,32 @@ export interface UnusedEvent extends EventBase {
   repository?: Repository;
 }
 
-export type HookEvent = PushEvent | PullRequestEvent | RepositoryUpdatedEvent | PingEvent | UnusedEvent;
+/**
+ * A build an admin asked for (`POST /admin/projects/{id}/builds`): not a Bitbucket event, but
+ * recorded and processed as a delivery (`hookgate:manual-build`, shared/domain/manual-build.ts).
+ */
+export interface ManualBuildEvent extends EventBase {
+  kind: 'manual-build';
+  /** The project's repository when the build was asked for: how the processor finds the project. */
+  repository: Repository;
+  projectId: string;
+  /** One per request: the trigger id is made from it, so every manual build is sent. */
+  buildId: string;
+  ref: DecisionRef;
+  /** The head of the ref when asked for, or the commit given. */
+  commit: Commit;
+  /** Known when Bitbucket was asked for the pull request. */
+  pullRequest?: DecisionPullRequest;
+  /** A pull request from a fork: built untrusted. */
+  fromFork: boolean;
+  /** Who asked (the admin API's principal). */
+  actor: Actor;
+}
+
+export type HookEvent =
+  | PushEvent
+  | PullRequestEvent
+  | RepositoryUpdatedEvent
+  | PingEvent
+  | UnusedEvent
+  | ManualBuildEvent;

@@ -6,10 +6,17 @@ import type {
   TriggerDecision,
   TriggerReason,
 } from './decision';
-import type { HookEvent, PullRequest, PullRequestEvent, PushEvent, RefChange } from './events';
+import type {
+  HookEvent,
+  ManualBuildEvent,
+  PullRequest,
+  PullRequestEvent,
+  PushEvent,
+  RefChange,
+} from './events';
 import { firstMatch } from './glob';
 import { type ProjectSettings, skipMarkersOf } from './settings';
-import { triggerIdOf } from './trigger-id';
+import { manualTriggerIdOf, triggerIdOf } from './trigger-id';
 
 /** An open pull request as Hookgate last saw it. */
 export interface OpenPullRequest {
@@ -60,7 +67,33 @@ export function decide(event: HookEvent, context: RuleContext): Decision[] {
       ];
     case 'unused':
       return [notUsed(`"${event.eventKey}" events do not start builds`)];
+    case 'manual-build':
+      return [decideManualBuild(event, context)];
   }
+}
+
+/**
+ * A manual build is built whatever the settings say (an admin asked for exactly this ref and
+ * commit): no skip marker, ignore pattern or only-PRs rule applies. A pull request from a fork is
+ * built untrusted, with secrets only when the project passes them to forks.
+ */
+export function decideManualBuild(event: ManualBuildEvent, context: RuleContext): TriggerDecision {
+  const projectId = context.projectId ?? event.projectId;
+  const what =
+    event.ref.type === 'pull-request'
+      ? `pull request #${event.pullRequest?.id ?? event.ref.name.replace(/^pull-requests\//, '')}`
+      : `${event.ref.type} "${event.ref.name}"`;
+  return {
+    action: 'trigger',
+    reason: 'manual',
+    message: `manual build of ${what} asked for by ${event.actor.name}${event.fromFork ? ' (from a fork: untrusted)' : ''}`,
+    ref: { ...event.ref },
+    commit: { ...event.commit },
+    ...(event.pullRequest ? { pullRequest: { ...event.pullRequest } } : {}),
+    triggerId: manualTriggerIdOf(projectId, event.buildId),
+    trust: event.fromFork ? 'untrusted' : 'trusted',
+    secretsAllowed: event.fromFork ? context.settings.passSecretsToForkedPullRequests : true,
+  };
 }
 
 /** Decisions for a push: each entry of `changes[]` on its own. */

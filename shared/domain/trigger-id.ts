@@ -16,3 +16,14 @@ export function triggerIdOf(
     .update(JSON.stringify(['hookgate.trigger/v1', projectId, refType, refName, sha.toLowerCase()]))
     .digest('hex');
 }
+
+/**
+ * The trigger id of a manual build: its own per build request, so a commit built before (its
+ * trigger sent, dead-lettered or failed) is sent again. The same request asked twice (a client
+ * retry) gets the same id, and so at most one trigger.
+ */
+export function manualTriggerIdOf(projectId: string, buildId: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['hookgate.trigger/v1', 'manual', projectId, buildId]))
+    .digest('hex');
+}

@@ -6,14 +6,16 @@ import { buildTriggerMessage } from '../domain/build-trigger';
 import { type Decision, isTrigger, type TriggerDecision } from '../domain/decision';
 import type { HookEvent, PullRequestEvent } from '../domain/events';
 import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../domain/known-hosts';
+import { MANUAL_BUILD_EVENT_KEY } from '../domain/manual-build';
 import { decide, type OpenPullRequest, type RuleContext } from '../domain/rules';
 import { DEFAULT_SETTINGS } from '../domain/settings';
 import type { TriggerMessage } from '../domain/trigger-message';
-import { DependencyError, HookgateError, isRetryable, OutOfTimeError } from '../errors';
+import { DependencyError, HookgateError, InvalidPayloadError, isRetryable, OutOfTimeError } from '../errors';
 import type { Log, Telemetry } from '../observability';
 import type { Queue } from '../queue/queue';
 import type { DeliveryRecord, IngestStore, IntegrationRecord, ProjectRecord } from '../store/store';
 import type { DeliveryMessage } from './delivery-message';
+import { manualBuildEventOf } from './manual-build';
 import type { RepositoryLookup } from './repository-lookup';
 
 /** What the processor decided for one delivery (the local stack prints it). */
@@ -183,11 +185,7 @@ async function processRecord(deps: ProcessDeliveryDeps, stored: DeliveryRecord):
 
   let event: HookEvent;
   try {
-    event = normaliseDelivery({
-      eventKey: record.eventKey,
-      body: JSON.parse(gunzipSync(record.bodyGzip).toString('utf8')),
-      provider: record.provider,
-    });
+    event = eventOf(record);
   } catch (error) {
     if (!(error instanceof HookgateError || error instanceof SyntaxError)) throw error;
     // A payload that cannot be read never will be: record why instead of retrying it.
@@ -243,6 +241,28 @@ async function processRecord(deps: ProcessDeliveryDeps, stored: DeliveryRecord):
 }
 
 /**
+ * The event a stored delivery holds: a Bitbucket payload, normalised, or a manual build. Throws
+ * the normaliser's errors, SyntaxError, and InvalidPayloadError for a manual build that did not
+ * come from the admin API: it records them decided (a replay of one decides again), so an
+ * undecided one was sent to the webhook, and a signed delivery may not pose as an admin's build.
+ */
+function eventOf(record: DeliveryRecord): HookEvent {
+  if (record.eventKey !== MANUAL_BUILD_EVENT_KEY) {
+    return normaliseDelivery({
+      eventKey: record.eventKey,
+      body: JSON.parse(gunzipSync(record.bodyGzip).toString('utf8')),
+      provider: record.provider,
+    });
+  }
+  if (record.status === 'received' && !record.replayOf) {
+    throw new InvalidPayloadError(
+      `${MANUAL_BUILD_EVENT_KEY} is recorded by the admin API only (POST /admin/projects/{id}/builds); this one was not`,
+    );
+  }
+  return manualBuildEventOf(record);
+}
+
+/**
  * Runs `work` for each item, TRIGGER_CONCURRENCY at a time, starting none once the budget is
  * shorter than TRIGGER_STEP_MS. Settles only when every started item has, so nothing outlives the
  * invocation; then throws the first error, or OutOfTimeError when items were left unstarted.
@@ -278,7 +298,9 @@ async function findProject(
   const repositoryId = 'repository' in event ? event.repository?.id : undefined;
   if (!repositoryId) return undefined;
   const known = await deps.store.findProjectByRepository(record.integration, repositoryId);
-  if (known || !deps.connectUnknownRepository || event.kind === 'unused') return known;
+  // A manual build names a project that was connected when it was asked for; if it is gone, so be it.
+  if (known || !deps.connectUnknownRepository || event.kind === 'unused' || event.kind === 'manual-build')
+    return known;
   const integration = await deps.store.getIntegration(record.integration);
   return integration ? deps.connectUnknownRepository(integration, event) : undefined;
 }
@@ -504,6 +526,8 @@ async function applyState(
 ): Promise<ProjectRecord> {
   const at = deps.now().toISOString();
   if (event.kind === 'pull-request') await recordPullRequest(deps, project, event, at);
+  // A manual build's repository is the project as it stood when asked for, not news of a rename.
+  if (event.kind === 'manual-build') return project;
   const named = 'repository' in event ? event.repository : undefined;
   if (!named?.fullName) return project;
   // A move whose payload has no links (most Data Center ones) must not keep the old name's URLs.

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   GetSecretValueCommand,
   ResourceNotFoundException,
@@ -186,6 +186,75 @@ describe('the example trigger consumer', () => {
     expect(readdirSync(workRoot)).toEqual([]);
   });
 
+  it('deletes the message once the build has started, and keeps the checkout until the build finishes', async () => {
+    receive(sqsMessage('m-1', trigger()));
+    let finish = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let checkout = '';
+    const running = new Set<Promise<void>>();
+
+    const outcomes = await consumeOnce(
+      deps({
+        git: fakeGit().git,
+        running,
+        build: async ({ dir }) => {
+          checkout = dir;
+          return { finished };
+        },
+      }),
+    );
+
+    expect(outcomes).toEqual(['done']);
+    expect(deleted()).toEqual(['receipt-m-1']);
+    // The fake git writes nothing: the build's work directory is what must still be there.
+    expect(existsSync(dirname(checkout))).toBe(true);
+    expect(running.size).toBe(1);
+    finish();
+    await Promise.all(running);
+    expect(readdirSync(workRoot)).toEqual([]);
+    expect(running.size).toBe(0);
+  });
+
+  it('removes the deploy key before the build starts, so the build never sees it', async () => {
+    receive(sqsMessage('m-1', trigger()));
+    const { git, calls } = fakeGit();
+    const seen: string[] = [];
+
+    await consumeOnce(
+      deps({
+        git,
+        build: async ({ dir }) => {
+          seen.push(...readdirSync(dirname(dir), { recursive: true }).map(String));
+        },
+      }),
+    );
+
+    const keyFile = /-i '([^']+)'/.exec(calls[0]?.env.GIT_SSH_COMMAND ?? '')?.[1] ?? '';
+    expect(keyFile).not.toBe('');
+    expect(seen.filter((name) => !name.startsWith('repo'))).toEqual([]);
+    expect(existsSync(keyFile)).toBe(false);
+  });
+
+  it('logs a build that fails after it started, and still removes its checkout', async () => {
+    receive(sqsMessage('m-1', trigger()));
+    const running = new Set<Promise<void>>();
+
+    await consumeOnce(
+      deps({
+        git: fakeGit().git,
+        running,
+        build: async () => ({ finished: Promise.reject(new Error('tests failed')) }),
+      }),
+    );
+    await Promise.all(running);
+
+    expect(deleted()).toEqual(['receipt-m-1']);
+    expect(logs.join('\n')).toMatch(/a build failed after it started: tests failed/);
+    expect(readdirSync(workRoot)).toEqual([]);
+  });
+
   it('keeps the message when git fails, so SQS delivers it again (and dead-letters it in the end)', async () => {
     receive(sqsMessage('m-1', trigger()));
     const { git } = fakeGit((args) => args[0] === 'clone');
@@ -195,7 +264,7 @@ describe('the example trigger consumer', () => {
     expect(logs.join('\n')).toMatch(/m-1 not handled.*could not read from remote repository/);
   });
 
-  it('keeps the message when the build fails', async () => {
+  it('keeps the message when the build fails to start', async () => {
     receive(sqsMessage('m-1', trigger()));
     const build = async () => {
       throw new Error('pipeline refused');

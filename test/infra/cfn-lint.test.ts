@@ -3,10 +3,19 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHookgateApp } from '../../infra/hookgate-app';
 import { synthesize } from '../support/cdk-cli';
 
 // cfn-lint (AWS's CloudFormation linter) on the templates `cdk synth -c stage=ci` writes, as
-// `npm run synth` does: no error, and no warning that is not acknowledged below.
+// `npm run synth` does, and on the same stage placed in a VPC with endpoints (the shape with
+// every network resource): no error, and no warning that is not acknowledged below.
+
+/** The VPC shape's context: made-up ids, as cfn-lint checks their form, not their existence. */
+const VPC_CONTEXT = {
+  vpcId: 'vpc-0123456789abcdef0',
+  subnetIds: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2',
+  routeTableIds: 'rtb-0ccccccccccccccc3',
+};
 
 const SKIP_LINE = 'cfn-lint check skipped: cfn-lint not found (pip install cfn-lint)';
 
@@ -44,24 +53,33 @@ function cfnLintRuns(): boolean {
 
 describe.skipIf(!cfnLintRuns())('cfn-lint on the synthesised templates', () => {
   let outdir: string;
+  let vpcOutdir: string;
   let templates: string[];
   let findings: Finding[];
 
   beforeAll(async () => {
     outdir = mkdtempSync(join(tmpdir(), 'hookgate-cfn-lint-'));
     await synthesize('ci', outdir);
-    templates = readdirSync(outdir)
-      .filter((name) => name.endsWith('.template.json'))
-      .map((name) => join(outdir, name));
+    // In process and without esbuild: the functions' code is the same as above.
+    vpcOutdir = mkdtempSync(join(tmpdir(), 'hookgate-cfn-lint-vpc-'));
+    createHookgateApp({
+      outdir: vpcOutdir,
+      context: { stage: 'ci', 'aws:cdk:bundling-stacks': [], ...VPC_CONTEXT },
+    }).app.synth();
+    templates = [outdir, vpcOutdir].flatMap((dir) =>
+      readdirSync(dir)
+        .filter((name) => name.endsWith('.template.json'))
+        .map((name) => join(dir, name)),
+    );
     findings = await cfnLint(templates);
   }, 180_000);
 
   afterAll(() => {
-    if (outdir) rmSync(outdir, { recursive: true, force: true });
+    for (const dir of [outdir, vpcOutdir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('finds no error in any template', () => {
-    expect(templates).toHaveLength(1);
+    expect(templates).toHaveLength(2);
     expect(findings.filter((finding) => finding.Level === 'Error')).toEqual([]);
   });
 

@@ -71,4 +71,73 @@ describe('settings from CDK context', () => {
   it('refuses an alarm email that is not an address', () => {
     expect(() => settings({ alarmEmail: 'ops' })).toThrow(/alarmEmail/);
   });
+
+  describe('VPC placement', () => {
+    const VPC = 'vpc-0123456789abcdef0';
+    const SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'];
+
+    it('reads comma-separated ids from -c, and creates endpoints by default', () => {
+      expect(
+        settings({
+          vpcId: VPC,
+          subnetIds: SUBNETS.join(','),
+          securityGroupIds: 'sg-0ddddddddddddddd4',
+          routeTableIds: 'rtb-0ccccccccccccccc3, rtb-0eeeeeeeeeeeeeee5',
+        }).vpc,
+      ).toEqual({
+        vpcId: VPC,
+        subnetIds: SUBNETS,
+        securityGroupIds: ['sg-0ddddddddddddddd4'],
+        endpoints: { routeTableIds: ['rtb-0ccccccccccccccc3', 'rtb-0eeeeeeeeeeeeeee5'] },
+      });
+    });
+
+    it("takes cdk.json's arrays and booleans, and no endpoints when vpcEndpoints is false", () => {
+      expect(settings({ vpcId: VPC, subnetIds: SUBNETS, vpcEndpoints: false }).vpc).toEqual({
+        vpcId: VPC,
+        subnetIds: SUBNETS,
+        securityGroupIds: [],
+        endpoints: false,
+      });
+      expect(settings({ vpcId: VPC, subnetIds: JSON.stringify(SUBNETS), vpcEndpoints: 'false' }).vpc).toEqual(
+        expect.objectContaining({ subnetIds: SUBNETS }),
+      );
+    });
+
+    it('refuses a VPC without subnets, and subnets or endpoint settings without a VPC', () => {
+      expect(() => settings({ vpcId: VPC })).toThrow(/needs subnetIds/);
+      expect(() => settings({ subnetIds: SUBNETS.join(',') })).toThrow(/subnetIds needs vpcId/);
+      expect(() => settings({ vpcEndpoints: 'false' })).toThrow(/vpcEndpoints needs vpcId/);
+    });
+
+    it("refuses endpoints without the subnets' route tables, and route tables without endpoints", () => {
+      expect(() => settings({ vpcId: VPC, subnetIds: SUBNETS.join(',') })).toThrow(/needs routeTableIds/);
+      expect(() =>
+        settings({
+          vpcId: VPC,
+          subnetIds: SUBNETS.join(','),
+          vpcEndpoints: 'false',
+          routeTableIds: 'rtb-0ccccccccccccccc3',
+        }),
+      ).toThrow(/only used with vpcEndpoints=true/);
+    });
+
+    it('refuses ids that are not of their kind, and a vpcEndpoints that is not a boolean', () => {
+      expect(() => settings({ vpcId: 'my-vpc', subnetIds: SUBNETS.join(',') })).toThrow(/vpcId/);
+      expect(() =>
+        settings({ vpcId: VPC, subnetIds: 'sg-0ddddddddddddddd4', vpcEndpoints: 'false' }),
+      ).toThrow(/subnetIds must list subnet-/);
+      expect(() =>
+        settings({
+          vpcId: VPC,
+          subnetIds: SUBNETS.join(','),
+          vpcEndpoints: 'false',
+          securityGroupIds: 'default',
+        }),
+      ).toThrow(/securityGroupIds/);
+      expect(() => settings({ vpcId: VPC, subnetIds: SUBNETS.join(','), vpcEndpoints: 'yes' })).toThrow(
+        /vpcEndpoints must be true or false/,
+      );
+    });
+  });
 });

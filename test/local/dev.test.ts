@@ -385,6 +385,59 @@ describe('hookgate dev: the admin API', () => {
     expect(triggersIn(dataDir)).toEqual([]);
     expect(dev.stderr).toBe('');
   }, 30_000);
+
+  it('builds a commit again when asked through the admin API and hookgate admin projects build', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const dev = startDev(['--port', String(port), '--data-dir', dataDir, '--secret', SECRET]);
+    await dev.waitFor(READY);
+    const token = dev.stdout.match(ADMIN_TOKEN_LINE)?.[1] ?? '';
+    const base = `http://127.0.0.1:${port}`;
+
+    // A push to main, triggered once; the same push again is not sent again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect((await deliver(`${base}/webhooks/local`, PUSH_MAIN, 'repo:push')).status).toBe(202);
+    }
+    await dev.waitFor(/already sent/);
+    expect(triggersIn(dataDir).map((t) => t.reason)).toEqual(['default-branch']);
+    const projectId = triggersIn(dataDir)[0]?.project.id ?? '';
+
+    // `local` has no credentials: the commit must be given.
+    const refused = await adminCall(base, 'POST', `/admin/projects/${projectId}/builds`, {
+      token,
+      body: { branch: 'main' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(/--commit <sha>/);
+
+    const cli = await runCli([
+      'admin',
+      'projects',
+      'build',
+      projectId,
+      '--branch',
+      'main',
+      '--commit',
+      SHA_MAIN,
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(cli.stderr).toBe('');
+    expect(cli.exit.code).toBe(0);
+    expect(cli.stdout).toMatch(/^queued a manual build of branch main at e42fac24456e$/m);
+    await dev.waitFor(/^trigger {2}cloudbeers\/temp {2}branch main {2}e42fac2 {2}manual$/m);
+    expect(dev.stdout).toMatch(
+      new RegExp(`^admin project\\.build project/${projectId} {2}delivery=build-`, 'm'),
+    );
+
+    const triggers = triggersIn(dataDir);
+    expect(triggers.map((t) => t.reason)).toEqual(['default-branch', 'manual']);
+    expect(triggers[1]?.commit.sha).toBe(SHA_MAIN);
+    expect(triggers[1]?.triggerId).not.toBe(triggers[0]?.triggerId);
+    const listed = await adminCall(base, 'GET', `/admin/deliveries?project=${projectId}`, { token });
+    expect(listed.body.items[0]).toMatchObject({ eventKey: 'hookgate:manual-build', status: 'processed' });
+    expect(dev.stderr).toBe('');
+  }, 30_000);
 });
 
 describe('hookgate dev: integrations changed through the admin API', () => {

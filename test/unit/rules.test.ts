@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseDelivery } from '../../shared/bitbucket/normalise';
 import type { Decision } from '../../shared/domain/decision';
-import type { HookEvent, PullRequestEvent, PushEvent } from '../../shared/domain/events';
+import type { HookEvent, ManualBuildEvent, PullRequestEvent, PushEvent } from '../../shared/domain/events';
 import { decide, type OpenPullRequest } from '../../shared/domain/rules';
 import { type ProjectSettingsInput, ProjectSettingsSchema } from '../../shared/domain/settings';
-import { triggerIdOf } from '../../shared/domain/trigger-id';
+import { manualTriggerIdOf, triggerIdOf } from '../../shared/domain/trigger-id';
 import { readFixtureJson } from '../support/fixtures';
 
 /** A decision's trigger id, read whatever its action (only triggers have one). */
@@ -391,5 +391,69 @@ describe('trigger ids', () => {
       (event('cloud/jenkins-bbsource__createPayloadFork.json', 'pullrequest:created') as PullRequestEvent)
         .kind,
     ).toBe('pull-request');
+  });
+});
+
+describe('manual builds', () => {
+  const manual = (edit: Partial<ManualBuildEvent> = {}): ManualBuildEvent => ({
+    kind: 'manual-build',
+    provider: 'bitbucket-cloud',
+    eventKey: 'hookgate:manual-build',
+    projectId: 'prj-0123456789abcdef',
+    buildId: 'b-1',
+    repository: { id: '{708c9715-0ecc-4a5d-87ed-63c4ba48ea06}', fullName: 'cloudbeers/temp', cloneUrls: {} },
+    ref: { type: 'branch', name: 'wip/experiment' },
+    commit: {
+      sha: 'e42fac24456e4a56f1b7f9358afc3070e3b7ddec',
+      abbreviated: false,
+      message: 'wip [ci skip]\n',
+    },
+    fromFork: false,
+    actor: { name: 'alice' },
+    ...edit,
+  });
+
+  it('triggers what was asked for whatever the settings, skip markers included, with reason manual', () => {
+    const decision = only(
+      run(manual(), {
+        settings: { ignoreBranches: ['wip/*'], onlyBuildPullRequests: true },
+      }),
+    );
+    expect(decision).toMatchObject({
+      action: 'trigger',
+      reason: 'manual',
+      message: 'manual build of branch "wip/experiment" asked for by alice',
+      ref: { type: 'branch', name: 'wip/experiment' },
+      trust: 'trusted',
+      secretsAllowed: true,
+    });
+  });
+
+  it('gives each build request its own trigger id, never the one a push of that commit has', () => {
+    const first = idOf(only(run(manual())));
+    const second = idOf(only(run(manual({ buildId: 'b-2' }))));
+    expect(first).toBe(manualTriggerIdOf('prj-0123456789abcdef', 'b-1'));
+    expect(second).not.toBe(first);
+    expect(first).not.toBe(
+      triggerIdOf(
+        'prj-0123456789abcdef',
+        'branch',
+        'wip/experiment',
+        'e42fac24456e4a56f1b7f9358afc3070e3b7ddec',
+      ),
+    );
+  });
+
+  it('builds a pull request from a fork untrusted, with secrets only when forks get them', () => {
+    const fork = manual({ ref: { type: 'pull-request', name: 'pull-requests/7' }, fromFork: true });
+    expect(only(run(fork))).toMatchObject({
+      message: 'manual build of pull request #7 asked for by alice (from a fork: untrusted)',
+      trust: 'untrusted',
+      secretsAllowed: false,
+    });
+    expect(only(run(fork, { settings: { passSecretsToForkedPullRequests: true } }))).toMatchObject({
+      trust: 'untrusted',
+      secretsAllowed: true,
+    });
   });
 });

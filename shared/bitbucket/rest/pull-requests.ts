@@ -121,6 +121,6 @@ export async function resolveCommit(client: ProviderConnection, ref: RepoRef, ha
 }
 
 /** A BBQL string literal: https://developer.atlassian.com/cloud/bitbucket/rest/intro/#filtering */
-function bbqlString(value: string): string {
+export function bbqlString(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

@@ -115,6 +115,15 @@ describe('hookgate admin errors', () => {
       ['projects', 'connect', 'acme', 'widgets'],
       /workspace\/slug .* PROJECT\/slug/,
     ],
+    'a build of nothing': [['projects', 'build', 'p1'], /exactly one of --branch, --tag and --pull-request/],
+    'a build of a branch and a tag': [
+      ['projects', 'build', 'p1', '--branch', 'main', '--tag', 'v1'],
+      /exactly one of --branch, --tag and --pull-request/,
+    ],
+    'a build of a pull request that is not a number': [
+      ['projects', 'build', 'p1', '--pull-request', '#7'],
+      /--pull-request takes the pull request's number/,
+    ],
     'a bad --limit': [['deliveries', 'list', '--limit', 'ten'], /--limit must be a whole number/],
     'a missing credentials file': [
       [

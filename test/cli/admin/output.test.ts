@@ -231,6 +231,28 @@ describe('hookgate admin output', () => {
     expect(stdout).toMatch(/^webhook\s+ok$/m);
   });
 
+  it('says which manual build was queued, or that the request id had queued it already', async () => {
+    const answer = {
+      deliveryId: 'build-r1',
+      status: 'decided',
+      reason: 'manual',
+      triggerId: 'ab'.repeat(32),
+      ref: { type: 'branch', name: 'main' },
+      commit: { sha: 'e42fac24456e4a56f1b7f9358afc3070e3b7ddec', abbreviated: false },
+    };
+    api.reply(202, answer);
+    const first = await admin('projects', 'build', 'p1', '--branch', 'main');
+    expect(first.stdout).toMatch(/^queued a manual build of branch main at e42fac24456e$/m);
+    expect(first.stdout).toMatch(/^hookgate admin deliveries get build-r1 shows how it went$/m);
+    expect(first.stdout).toMatch(/^triggerId\s+(ab){32}$/m);
+
+    api.reply(202, { ...answer, duplicate: true });
+    const again = await admin('projects', 'build', 'p1', '--branch', 'main', '--request-id', 'r1');
+    expect(again.stdout).toMatch(
+      /^this request id already queued a manual build of branch main at e42fac24456e$/m,
+    );
+  });
+
   it('shows project health as a check, status, reason table', async () => {
     api.reply(200, {
       status: 'broken',

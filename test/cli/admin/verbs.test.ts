@@ -261,6 +261,34 @@ const CASES: Record<string, Case> = {
     path: '/admin/projects/p1/repair',
     body: { rotateDeployKey: true },
   },
+  'projects build of a branch at a given commit, with the request id given': {
+    args: [
+      'projects',
+      'build',
+      'p1',
+      '--branch',
+      'release/1.x',
+      '--commit',
+      'e42fac2',
+      '--request-id',
+      'ci-41',
+    ],
+    method: 'POST',
+    path: '/admin/projects/p1/builds',
+    body: { branch: 'release/1.x', commit: 'e42fac2', requestId: 'ci-41' },
+  },
+  'projects build of a pull request sends its number, with a request id of its own': {
+    args: ['projects', 'build', 'p1', '--pull-request', '7'],
+    method: 'POST',
+    path: '/admin/projects/p1/builds',
+    body: { pullRequest: 7, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+  },
+  'projects build of a tag': {
+    args: ['projects', 'build', 'p1', '--tag', 'v1.0'],
+    method: 'POST',
+    path: '/admin/projects/p1/builds',
+    body: { tag: 'v1.0', requestId: expect.any(String) },
+  },
   'deliveries list with every filter and the page cursor': {
     args: [
       'deliveries',

@@ -55,6 +55,9 @@ export interface CloudRepositoryState {
   commits: string[];
   /** Files per ref (branch name or full commit hash). */
   files: Map<string, Set<string>>;
+  /** Branch and tag heads by name (full hashes). */
+  branches: Map<string, string>;
+  tags: Map<string, string>;
 }
 
 export interface CloudRepositorySeed {
@@ -65,6 +68,8 @@ export interface CloudRepositorySeed {
   commits?: string[];
   files?: Record<string, string[]>;
   pullRequests?: Array<Partial<CloudPullRequestState> & { sourceBranch: string }>;
+  branches?: Record<string, string>;
+  tags?: Record<string, string>;
 }
 
 interface Principal {
@@ -145,6 +150,8 @@ export class FakeCloud extends FakeHttpServer {
       pullRequests: [],
       commits: seed.commits ?? [],
       files: new Map(Object.entries(seed.files ?? {}).map(([ref, paths]) => [ref, new Set(paths)])),
+      branches: new Map(Object.entries(seed.branches ?? {})),
+      tags: new Map(Object.entries(seed.tags ?? {})),
     };
     for (const [index, pull] of (seed.pullRequests ?? []).entries()) {
       repo.pullRequests.push({
@@ -263,6 +270,26 @@ export class FakeCloud extends FakeHttpServer {
       if (!repo) return notFound();
       return this.listPullRequests(request, repo);
     }
+    if (resource === 'pullrequests' && tail.length === 1 && method === 'GET') {
+      const denied = need('pullrequest');
+      if (denied) return denied;
+      if (!repo) return notFound();
+      const pull = repo.pullRequests.find((p) => String(p.id) === tail[0]);
+      return pull
+        ? { status: 200, json: pullRequestJson(pull, repo) }
+        : cloudError(404, `Pull request ${tail[0]} not found`);
+    }
+    if (
+      resource === 'refs' &&
+      tail.length === 1 &&
+      (tail[0] === 'branches' || tail[0] === 'tags') &&
+      method === 'GET'
+    ) {
+      const denied = need('repository');
+      if (denied) return denied;
+      if (!repo) return notFound();
+      return this.listRefs(request, repo, tail[0]);
+    }
     if (resource === 'commit' && tail.length === 1 && method === 'GET') {
       const denied = need('repository');
       if (denied) return denied;
@@ -357,6 +384,31 @@ export class FakeCloud extends FakeHttpServer {
     return this.page(
       request,
       pulls.map((p) => pullRequestJson(p, repo)),
+    );
+  }
+
+  /** `refs/branches` or `refs/tags`, filtered by `q=name = "…"` as BBQL does. */
+  private listRefs(
+    request: FakeRequest,
+    repo: CloudRepositoryState,
+    kind: 'branches' | 'tags',
+  ): FakeResponse {
+    let name: string | undefined;
+    const q = request.query.get('q');
+    if (q) {
+      const match = /^name\s*=\s*"((?:[^"\\]|\\.)*)"$/.exec(q);
+      if (!match) return cloudError(400, `Invalid query: ${q}`);
+      name = (match[1] ?? '').replace(/\\(.)/g, '$1');
+    }
+    const heads = kind === 'branches' ? repo.branches : repo.tags;
+    const refs = [...heads].filter(([ref]) => name === undefined || ref === name);
+    return this.page(
+      request,
+      refs.map(([ref, hash]) => ({
+        type: kind === 'branches' ? 'branch' : 'tag',
+        name: ref,
+        target: { type: 'commit', hash, message: `head of ${ref}\n` },
+      })),
     );
   }
 

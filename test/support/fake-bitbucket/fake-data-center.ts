@@ -57,6 +57,9 @@ export interface DcRepositoryState {
   commits: string[];
   /** Files per ref (branch name or full commit hash). */
   files: Map<string, Map<string, string>>;
+  /** Branch and tag heads by name (full hashes). */
+  branches: Map<string, string>;
+  tags: Map<string, string>;
 }
 
 export interface DcRepositorySeed {
@@ -67,6 +70,8 @@ export interface DcRepositorySeed {
   commits?: string[];
   files?: Record<string, Record<string, string>>;
   pullRequests?: Array<Partial<DcPullRequestState> & { fromBranch: string; fromCommit: string }>;
+  branches?: Record<string, string>;
+  tags?: Record<string, string>;
 }
 
 const KNOWN_EVENTS = new Set([
@@ -120,6 +125,8 @@ export class FakeDataCenter extends FakeHttpServer {
       files: new Map(
         Object.entries(seed.files ?? {}).map(([ref, files]) => [ref, new Map(Object.entries(files))]),
       ),
+      branches: new Map(Object.entries(seed.branches ?? {})),
+      tags: new Map(Object.entries(seed.tags ?? {})),
     };
     for (const [index, pull] of (seed.pullRequests ?? []).entries()) {
       repo.pullRequests.push({
@@ -240,6 +247,40 @@ export class FakeDataCenter extends FakeHttpServer {
     }
     if (resource === 'pull-requests' && tail.length === 0 && method === 'GET') {
       return need('REPO_READ') ?? (repo ? this.listPullRequests(request, repo) : noRepo());
+    }
+    if (resource === 'pull-requests' && tail.length === 1 && method === 'GET') {
+      const denied = need('REPO_READ');
+      if (denied) return denied;
+      if (!repo) return noRepo();
+      const pull = repo.pullRequests.find((p) => String(p.id) === tail[0]);
+      return pull
+        ? { status: 200, json: pullRequestJson(pull, repo) }
+        : dcError(
+            404,
+            `No pull request exists with ID ${tail[0]} for this repository`,
+            'com.atlassian.bitbucket.pull.NoSuchPullRequestException',
+          );
+    }
+    if ((resource === 'branches' || resource === 'tags') && tail.length === 0 && method === 'GET') {
+      const denied = need('REPO_READ');
+      if (denied) return denied;
+      if (!repo) return noRepo();
+      // `filterText` matches anywhere in the name, as DC does; exact names are not boosted here.
+      const text = request.query.get('filterText') ?? '';
+      const branch = resource === 'branches';
+      const heads = [...(branch ? repo.branches : repo.tags)].filter(([name]) => name.includes(text));
+      return this.page(
+        request,
+        heads.map(([name, commit]) => ({
+          id: `refs/${branch ? 'heads' : 'tags'}/${name}`,
+          displayId: name,
+          type: branch ? 'BRANCH' : 'TAG',
+          latestCommit: commit,
+          latestChangeset: commit,
+          // An annotated tag's own object; a build wants the commit it points at.
+          ...(branch ? { isDefault: name === repo.defaultBranch } : { hash: '7'.repeat(40) }),
+        })),
+      );
     }
     if (resource === 'commits' && tail.length === 1 && method === 'GET') {
       const denied = need('REPO_READ');
