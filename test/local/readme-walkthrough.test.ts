@@ -45,6 +45,10 @@ function promisedLines(textBlocks: Block[]): RegExp[] {
     const decision = line.match(/^(trigger|skip|ignore)\s+([a-z-]+):/);
     if (decision) promised.push(new RegExp(`^\\s+${decision[1]}\\s+${decision[2]}:`, 'm'));
     if (line.startsWith('[exec] ')) promised.push(new RegExp(`^${escapeRegExp(line)}$`, 'm'));
+    // A trigger line as printed, `…` standing for what differs from run to run.
+    if (line.startsWith('trigger  ')) {
+      promised.push(new RegExp(`^${escapeRegExp(line).replaceAll('…', '\\S*')}$`, 'm'));
+    }
     const audit = line.match(/^admin (\S+) (\w+)\//);
     if (audit) promised.push(new RegExp(`^admin ${escapeRegExp(audit[1] ?? '')} ${audit[2]}/`, 'm'));
   }
