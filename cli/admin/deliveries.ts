@@ -1,7 +1,9 @@
-import { isRecord } from '../../shared/is-record';
-import { cell, fields, itemsOf, nextOf, pick, table } from '../admin-format';
+import type { DeliveryDetailView, DeliveryPageAnswer, ReplayAnswer } from '../../shared/admin/views';
+import type { Decision } from '../../shared/domain/decision';
+import type { AdminResponse } from '../admin-client';
+import { cell, decisionsTable, fields, table } from '../admin-format';
 import { UsageError } from '../errors';
-import { segment, str, unwrap, type Verb } from './verb';
+import { segment, str, type Verb } from './verb';
 
 /** `hookgate admin deliveries <verb>` */
 export const DELIVERY_VERBS: Record<string, Verb> = {
@@ -29,23 +31,21 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
         },
       };
     },
-    render: ({ body }) => {
-      const items = itemsOf(body);
-      const next = nextOf(body);
-      const rows = items.map((item) => [
-        cell(pick(item, 'deliveryId', 'id')),
-        cell(pick(item, 'integration')),
-        cell(pick(item, 'eventKey')),
-        cell(pick(item, 'status')),
-        cell(pick(item, 'projectId', 'project')),
-        cell(pick(item, 'receivedAt')),
-        decisionSummary(isRecord(item) ? item.decisions : undefined),
+    render: ({ body }: AdminResponse<DeliveryPageAnswer>) => {
+      const rows = body.items.map((item) => [
+        item.deliveryId,
+        item.integration,
+        item.eventKey,
+        item.status,
+        cell(item.projectId),
+        item.receivedAt,
+        decisionSummary(item.decisions),
       ]);
       const text =
-        items.length === 0
+        rows.length === 0
           ? 'no deliveries\n'
           : table(['ID', 'INTEGRATION', 'EVENT', 'STATUS', 'PROJECT', 'RECEIVED', 'DECISIONS'], rows);
-      return next ? `${text}more: add --next ${next}\n` : text;
+      return body.next ? `${text}more: add --next ${body.next}\n` : text;
     },
   },
   get: {
@@ -56,21 +56,9 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
       path: `/admin/deliveries/${segment(args.id)}`,
       query: { integration: str(values, 'integration') },
     }),
-    render: ({ body }) => {
-      const record = unwrap(body, 'delivery');
-      const decisions = isRecord(record) && Array.isArray(record.decisions) ? record.decisions : [];
-      const head = fields(record, ['decisions', 'bodyGzip', 'body']);
-      if (decisions.length === 0) return head;
-      const rows = decisions.map((decision) => {
-        const ref = isRecord(decision) && isRecord(decision.ref) ? decision.ref : {};
-        return [
-          cell(pick(decision, 'action')),
-          cell(pick(decision, 'reason')),
-          ref.type && ref.name ? `${cell(ref.type)} ${cell(ref.name)}` : '',
-          cell(pick(decision, 'message')),
-        ];
-      });
-      return `${head}\n${table(['ACTION', 'REASON', 'REF', 'MESSAGE'], rows)}`;
+    render: ({ body }: AdminResponse<DeliveryDetailView>) => {
+      const head = fields(body, ['decisions']);
+      return body.decisions.length === 0 ? head : `${head}\n${decisionsTable(body.decisions)}`;
     },
   },
   replay: {
@@ -81,17 +69,14 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
       path: `/admin/deliveries/${segment(args.id)}/replay`,
       query: { integration: str(values, 'integration') },
     }),
-    render: ({ body }, { args }) => `replayed delivery ${args.id}\n${body === undefined ? '' : fields(body)}`,
+    render: ({ body }: AdminResponse<ReplayAnswer>, { args }) =>
+      `replayed delivery ${args.id}\n${fields(body)}`,
   },
 };
 
 /** `2 trigger, 1 skip`: the decisions of one delivery at a glance. */
-function decisionSummary(decisions: unknown): string {
-  if (!Array.isArray(decisions)) return '';
+function decisionSummary(decisions: readonly Decision[]): string {
   const counts = new Map<string, number>();
-  for (const decision of decisions) {
-    const action = pick(decision, 'action') ?? '?';
-    counts.set(action, (counts.get(action) ?? 0) + 1);
-  }
+  for (const { action } of decisions) counts.set(action, (counts.get(action) ?? 0) + 1);
   return [...counts].map(([action, count]) => `${count} ${action}`).join(', ');
 }

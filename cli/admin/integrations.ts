@@ -1,11 +1,16 @@
-import { isRecord } from '../../shared/is-record';
-import { cell, fields, itemsOf, pick, scopeCell, table } from '../admin-format';
+import type {
+  IntegrationCreatedAnswer,
+  IntegrationView,
+  ItemsAnswer,
+  SecretRotatedAnswer,
+} from '../../shared/admin/views';
+import type { AdminResponse } from '../admin-client';
+import { cell, fields, scopeCell, table } from '../admin-format';
 import { UsageError } from '../errors';
 import {
   credentials,
   defined,
   list,
-  objectsTable,
   pairs,
   provider,
   SCOPE_OPTIONS,
@@ -13,7 +18,6 @@ import {
   scopeOf,
   segment,
   str,
-  unwrap,
   type Verb,
 } from './verb';
 
@@ -41,29 +45,25 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
         },
       };
     },
-    render: ({ body }) => {
-      const items = itemsOf(body);
-      if (items.length === 0) return 'no integrations\n';
+    render: ({ body }: AdminResponse<ItemsAnswer<IntegrationView>>) => {
+      if (body.items.length === 0) return 'no integrations\n';
       return table(
         ['NAME', 'PROVIDER', 'SCOPE', 'LABELS', 'STATUS', 'VERSION'],
-        items.map((item) => {
-          const record = isRecord(item) ? item : {};
-          return [
-            cell(record.name),
-            cell(record.provider),
-            scopeCell(record.scope),
-            cell(record.labels),
-            cell(record.status),
-            cell(record.version),
-          ];
-        }),
+        body.items.map((item) => [
+          item.name,
+          item.provider,
+          scopeCell(item.scope),
+          cell(item.labels),
+          item.status,
+          String(item.version),
+        ]),
       );
     },
   },
   get: {
     args: ['name'],
     request: ({ args }) => ({ method: 'GET', path: `/admin/integrations/${segment(args.name)}` }),
-    render: ({ body }) => fields(unwrap(body, 'integration')),
+    render: ({ body }: AdminResponse<IntegrationView>) => fields(body),
   },
   create: {
     args: ['name'],
@@ -94,17 +94,15 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
         },
       };
     },
-    render: ({ body }, { args, endpoint }) => {
-      const record = unwrap(body, 'integration');
-      const secret = pick(body, 'webhookSecret', 'secret');
-      const rows: [string, string][] = [
-        ['webhook URL', pick(body, 'webhookUrl') ?? `${endpoint.replace(/\/+$/, '')}/webhooks/${args.name}`],
-      ];
-      if (secret) rows.push(['webhook secret', secret]);
+    render: ({ body }: AdminResponse<IntegrationCreatedAnswer>) => {
+      const { integration } = body;
       return [
-        `created integration ${args.name} (${cell(pick(record, 'provider'))}, ${scopeCell(isRecord(record) ? record.scope : undefined)})`,
-        pairs(rows),
-        ...(secret ? [SECRET_NOTE] : []),
+        `created integration ${integration.name} (${integration.provider}, ${scopeCell(integration.scope)})`,
+        pairs([
+          ['webhook URL', body.webhookUrl],
+          ['webhook secret', body.webhookSecret],
+        ]),
+        SECRET_NOTE,
       ].join('\n');
     },
   },
@@ -144,8 +142,8 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
         ...(ifMatch ? { headers: { 'If-Match': ifMatch } } : {}),
       };
     },
-    render: ({ body }, { args }) =>
-      `updated integration ${args.name}\n${fields(unwrap(body, 'integration'))}`,
+    render: ({ body }: AdminResponse<IntegrationView>, { args }) =>
+      `updated integration ${args.name}\n${fields(body)}`,
   },
   delete: {
     args: ['name'],
@@ -159,18 +157,29 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
       method: 'POST',
       path: `/admin/integrations/${segment(args.name)}/rotate-secret`,
     }),
-    render: ({ body }, { args }) => {
-      const hooks = isRecord(body) && Array.isArray(body.projects) ? body.projects : [];
-      return [
+    render: ({ body }: AdminResponse<SecretRotatedAnswer>, { args }) =>
+      [
         `rotated the webhook secret of ${args.name}`,
         pairs([
-          ['webhook secret', pick(body, 'webhookSecret', 'secret') ?? ''],
-          ['previous valid until', pick(body, 'previousValidUntil') ?? 'none (there was no previous secret)'],
+          ['webhook secret', body.webhookSecret],
+          ['previous valid until', body.previousValidUntil ?? 'none (there was no previous secret)'],
         ]),
         'The new secret is shown once: webhooks Hookgate manages were updated; put it on any other',
         'webhook to this integration before the previous secret expires.',
-        ...(hooks.length > 0 ? ['', objectsTable(hooks)] : []),
-      ].join('\n');
-    },
+        ...(body.projects.length > 0
+          ? [
+              '',
+              table(
+                ['PROJECT', 'REPOSITORY', 'WEBHOOK', 'REASON'],
+                body.projects.map((hook) => [
+                  hook.projectId,
+                  hook.repository,
+                  hook.status,
+                  cell(hook.reason),
+                ]),
+              ),
+            ]
+          : []),
+      ].join('\n'),
   },
 };

@@ -1,18 +1,11 @@
+import type { Health } from '../../shared/admin/health';
+import type { ProjectConnectedAnswer } from '../../shared/admin/projects';
+import type { ItemsAnswer, ProjectView, RepairAnswer } from '../../shared/admin/views';
 import { ProjectSettingsSchema } from '../../shared/domain/settings';
-import { isRecord } from '../../shared/is-record';
-import { cell, fields, itemsOf, pick, table } from '../admin-format';
+import type { AdminResponse } from '../admin-client';
+import { cell, fields, table } from '../admin-format';
 import { UsageError } from '../errors';
-import {
-  defined,
-  list,
-  objectsTable,
-  readObject,
-  SECRET_NOTE,
-  segment,
-  str,
-  unwrap,
-  type Verb,
-} from './verb';
+import { defined, list, readObject, segment, str, type Verb } from './verb';
 
 /** `hookgate admin projects <verb>` */
 export const PROJECT_VERBS: Record<string, Verb> = {
@@ -24,17 +17,16 @@ export const PROJECT_VERBS: Record<string, Verb> = {
       if (!integration) throw new UsageError('--integration is required: the projects of which integration?');
       return { method: 'GET', path: '/admin/projects', query: { integration } };
     },
-    render: ({ body }) => {
-      const items = itemsOf(body);
-      if (items.length === 0) return 'no projects\n';
+    render: ({ body }: AdminResponse<ItemsAnswer<ProjectView>>) => {
+      if (body.items.length === 0) return 'no projects\n';
       return table(
         ['ID', 'REPOSITORY', 'INTEGRATION', 'DEFAULT BRANCH', 'STATUS'],
-        items.map((item) => [
-          cell(pick(item, 'id')),
-          cell(pick(item, 'repository', 'fullName')),
-          cell(pick(item, 'integration')),
-          cell(pick(item, 'defaultBranch')),
-          cell(pick(item, 'status')),
+        body.items.map((item) => [
+          item.id,
+          item.repository,
+          item.integration,
+          item.defaultBranch,
+          item.status,
         ]),
       );
     },
@@ -67,25 +59,19 @@ export const PROJECT_VERBS: Record<string, Verb> = {
         },
       };
     },
-    render: ({ body }, { args }) => {
-      const record = unwrap(body, 'project');
-      const id = pick(record, 'id') ?? pick(body, 'id', 'projectId');
-      const secret = pick(body, 'webhookSecret');
-      const manual = isRecord(body) && isRecord(body.manualSetup);
-      return [
-        `connected ${args.repository} through ${args.integration}${id ? ` as project ${id}` : ''}`,
-        ...(manual
+    render: ({ body }: AdminResponse<ProjectConnectedAnswer>, { args }) =>
+      [
+        `connected ${args.repository} through ${args.integration} as project ${body.project.id}`,
+        ...('manualSetup' in body
           ? ['The integration has no credentials: add the webhook and the deploy key below by hand.']
           : []),
         fields(body),
-        ...(secret ? [SECRET_NOTE] : []),
-      ].join('\n');
-    },
+      ].join('\n'),
   },
   get: {
     args: ['id'],
     request: ({ args }) => ({ method: 'GET', path: `/admin/projects/${segment(args.id)}` }),
-    render: ({ body }) => fields(unwrap(body, 'project')),
+    render: ({ body }: AdminResponse<ProjectView>) => fields(body),
   },
   set: {
     args: ['id'],
@@ -112,7 +98,7 @@ export const PROJECT_VERBS: Record<string, Verb> = {
       }
       return { method: 'PATCH', path: `/admin/projects/${segment(args.id)}`, body };
     },
-    render: ({ body }, { args }) => `updated project ${args.id}\n${fields(unwrap(body, 'project'))}`,
+    render: ({ body }: AdminResponse<ProjectView>, { args }) => `updated project ${args.id}\n${fields(body)}`,
   },
   disconnect: {
     args: ['id'],
@@ -122,7 +108,7 @@ export const PROJECT_VERBS: Record<string, Verb> = {
   health: {
     args: ['id'],
     request: ({ args }) => ({ method: 'GET', path: `/admin/projects/${segment(args.id)}/health` }),
-    render: ({ body }, { args }) => healthReport(args.id ?? '', body),
+    render: ({ body }: AdminResponse<Health>, { args }) => healthReport(args.id ?? '', body),
   },
   repair: {
     args: ['id'],
@@ -132,14 +118,21 @@ export const PROJECT_VERBS: Record<string, Verb> = {
       path: `/admin/projects/${segment(args.id)}/repair`,
       ...(values['rotate-deploy-key'] ? { body: { rotateDeployKey: true } } : {}),
     }),
-    render: ({ body }, { args }) => {
-      const actions = isRecord(body) && Array.isArray(body.actions) ? body.actions : itemsOf(body);
-      const health = isRecord(body) && isRecord(body.health) ? body.health : undefined;
-      return [
-        actions.length > 0 ? objectsTable(actions) : 'nothing to repair\n',
-        ...(health ? [healthReport(args.id ?? '', health)] : []),
-      ].join('\n');
-    },
+    render: ({ body }: AdminResponse<RepairAnswer>, { args }) =>
+      [
+        body.actions.length > 0
+          ? table(
+              ['ACTION', 'RESULT', 'TARGET', 'REASON'],
+              body.actions.map((action) => [
+                action.action,
+                action.result,
+                cell(action.target),
+                cell(action.reason),
+              ]),
+            )
+          : 'nothing to repair\n',
+        healthReport(args.id ?? '', body.health),
+      ].join('\n'),
   },
 };
 
@@ -162,19 +155,7 @@ function parseAssignment(assignment: string): Record<string, unknown> {
 }
 
 /** `project <id>: <status>` and a check, status, reason table. */
-function healthReport(id: string, health: unknown): string {
-  const overall = pick(health, 'status', 'health');
-  const checks = itemsOf(health).map((check) => [
-    cell(pick(check, 'check', 'name', 'id')),
-    checkStatus(check),
-    cell(pick(check, 'reason', 'message', 'detail')),
-  ]);
-  return `${overall ? `project ${id}: ${overall}\n` : ''}${table(['CHECK', 'STATUS', 'REASON'], checks)}`;
-}
-
-function checkStatus(check: unknown): string {
-  const status = pick(check, 'status');
-  if (status) return status;
-  const ok = isRecord(check) ? check.ok : undefined;
-  return ok === true ? 'ok' : ok === false ? 'failing' : '';
+function healthReport(id: string, health: Health): string {
+  const checks = health.checks.map((check) => [check.name, check.status, cell(check.reason)]);
+  return `project ${id}: ${health.status}\n${table(['CHECK', 'STATUS', 'REASON'], checks)}`;
 }

@@ -1,7 +1,6 @@
 import { PROVIDERS, type Provider } from '../../shared/domain/events';
 import { isRecord } from '../../shared/is-record';
 import type { AdminRequest, AdminResponse } from '../admin-client';
-import { cell, table } from '../admin-format';
 import { UsageError } from '../errors';
 import { readJson } from '../evaluate';
 
@@ -15,6 +14,10 @@ export interface Call {
   endpoint: string;
 }
 
+/**
+ * One `hookgate admin` verb: the request it sends and how it shows the answer. A verb's `render`
+ * names the answer type of its route (`AdminResponse<ItemsAnswer<IntegrationView>>`).
+ */
 export interface Verb {
   args: readonly string[];
   options?: Record<string, OptionSpec>;
@@ -82,23 +85,8 @@ export async function readObject(path: string, what: string): Promise<Record<str
   return value;
 }
 
-/** The record inside `{ <key>: {...} }`, or the body itself. */
-export function unwrap(body: unknown, key: string): unknown {
-  return isRecord(body) && isRecord(body[key]) ? body[key] : body;
-}
-
 /** Aligned `name  value` lines without a header. */
 export function pairs(rows: readonly [string, string][]): string {
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
-}
-
-/** A table of objects: one column per key, in order of first appearance. */
-export function objectsTable(items: readonly unknown[]): string {
-  const keys = [...new Set(items.flatMap((item) => (isRecord(item) ? Object.keys(item) : [])))];
-  if (keys.length === 0) return `${items.map(cell).join('\n')}\n`;
-  return table(
-    keys.map((key) => key.toUpperCase()),
-    items.map((item) => keys.map((key) => cell(isRecord(item) ? item[key] : undefined))),
-  );
 }

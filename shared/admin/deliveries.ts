@@ -19,7 +19,13 @@ import {
 } from './context';
 import { ConflictError } from './errors';
 import { EvaluateSchema, INTEGRATION_NAME } from './schemas';
-import { deliveryDetail, deliverySummary } from './views';
+import {
+  type DeliveryPageAnswer,
+  deliveryDetail,
+  deliverySummary,
+  type EvaluateAnswer,
+  type ReplayAnswer,
+} from './views';
 
 const DEFAULT_LIMIT = 25;
 const MAX_LIMIT = 100;
@@ -59,7 +65,8 @@ export async function listDeliveries(
     limit,
     cursor: next || undefined,
   });
-  return { status: 200, body: { items: page.items.map(deliverySummary), next: page.next ?? null } };
+  const answer: DeliveryPageAnswer = { items: page.items.map(deliverySummary), next: page.next ?? null };
+  return { status: 200, body: answer };
 }
 
 /** `GET /admin/deliveries/{id}?integration=`: with decisions and headers (the signature is not kept). */
@@ -129,7 +136,12 @@ export async function replayDelivery(
   audit(deps, context, 'delivery.replay', `delivery/${integration.name}/${source}`, { replay: deliveryId });
   return {
     status: 202,
-    body: { deliveryId, integration: integration.name, replayOf: source, status: 'received' },
+    body: {
+      deliveryId,
+      integration: integration.name,
+      replayOf: source,
+      status: 'received',
+    } satisfies ReplayAnswer,
   };
 }
 
@@ -191,5 +203,5 @@ export async function evaluate(
       (project ? { openPullRequests: await deps.store.listOpenPullRequests(project.id) } : undefined),
     projectId: project?.id,
   });
-  return { status: 200, body: { decisions } };
+  return { status: 200, body: { decisions } satisfies EvaluateAnswer };
 }

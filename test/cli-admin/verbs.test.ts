@@ -28,8 +28,9 @@ beforeEach(() => {
   api.reply(200, {});
 });
 
+// What is sent, not what is printed: --json leaves the canned answer unread.
 function admin(...args: string[]) {
-  return runCli(['admin', ...args, '--endpoint', api.url, '--token', TOKEN]);
+  return runCli(['admin', ...args, '--endpoint', api.url, '--token', TOKEN, '--json']);
 }
 
 interface Case {
