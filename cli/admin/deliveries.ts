@@ -1,3 +1,4 @@
+import { MAX_DELIVERIES_PAGE } from '../../shared/admin/schemas';
 import type { DeliveryDetailView, DeliveryPageAnswer, ReplayAnswer } from '../../shared/admin/views';
 import type { Decision } from '../../shared/domain/decision';
 import type { AdminResponse } from '../admin-client';
@@ -15,17 +16,35 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
       limit: { type: 'string' },
       next: { type: 'string' },
     },
+    synopsis: `(--integration <name> | --project <id>) [--limit 1-${MAX_DELIVERIES_PAGE}] [--next <cursor>]`,
+    about: [
+      'Newest first: every delivery an integration received, or those decided for one project.',
+      '--limit: how many on a page [25]; --next: the cursor the last page printed.',
+    ],
+    flags: { limit: '--limit', next: '--next', integration: '--integration', project: '--project' },
     request: ({ values }) => {
+      const integration = str(values, 'integration');
+      const project = str(values, 'project');
+      if (!integration === !project) {
+        throw new UsageError(
+          `${integration ? 'give one of' : 'give'} --integration <name> (every delivery it received) or --project <id> (those decided for it)${integration ? ', not both' : ''}`,
+        );
+      }
       const limit = str(values, 'limit');
-      if (limit !== undefined && !/^[1-9]\d{0,3}$/.test(limit)) {
-        throw new UsageError(`--limit must be a whole number from 1 to 9999, not "${limit}"`);
+      if (
+        limit !== undefined &&
+        !(/^\d+$/.test(limit) && Number(limit) >= 1 && Number(limit) <= MAX_DELIVERIES_PAGE)
+      ) {
+        throw new UsageError(
+          `--limit must be a whole number from 1 to ${MAX_DELIVERIES_PAGE}, not "${limit}"`,
+        );
       }
       return {
         method: 'GET',
         path: '/admin/deliveries',
         query: {
-          integration: str(values, 'integration'),
-          project: str(values, 'project'),
+          integration,
+          project,
           limit,
           next: str(values, 'next'),
         },
@@ -51,6 +70,11 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
   get: {
     args: ['id'],
     options: { integration: { type: 'string' } },
+    synopsis: '[--integration <name>]',
+    about: [
+      'One delivery with its headers (never the signature) and decisions: why it built or did not.',
+      '--integration: when the same id is in two integrations.',
+    ],
     request: ({ args, values }) => ({
       method: 'GET',
       path: `/admin/deliveries/${segment(args.id)}`,
@@ -64,6 +88,11 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
   replay: {
     args: ['id'],
     options: { integration: { type: 'string' } },
+    synopsis: '[--integration <name>]',
+    about: [
+      "Decides a delivery again with today's rules, settings and pull requests, as a new delivery",
+      'replay-<id>-<n>. A trigger already sent is not sent again.',
+    ],
     request: ({ args, values }) => ({
       method: 'POST',
       path: `/admin/deliveries/${segment(args.id)}/replay`,

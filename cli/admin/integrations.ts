@@ -10,6 +10,7 @@ import { UsageError } from '../errors';
 import {
   credentials,
   defined,
+  knownHosts,
   list,
   pairs,
   provider,
@@ -19,7 +20,17 @@ import {
   segment,
   str,
   type Verb,
+  YES_OPTION,
 } from './verb';
+
+/** The fields of an integration's body and the options that set them. */
+const FLAGS = {
+  baseUrl: '--base-url',
+  sshKnownHosts: '--ssh-known-hosts-file',
+  credentials: '--credentials-file',
+  labels: '--label',
+  description: '--description',
+};
 
 /** `hookgate admin integrations <verb>` */
 export const INTEGRATION_VERBS: Record<string, Verb> = {
@@ -31,6 +42,8 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
       provider: { type: 'string' },
       'include-deleted': { type: 'boolean' },
     },
+    synopsis: '[--label L]... [--scope default|<space>] [--provider P] [--include-deleted]',
+    about: ['The integrations with every label given, in the scope and of the provider given.'],
     request: ({ values }) => {
       const labels = list(values, 'label');
       return {
@@ -62,6 +75,7 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
   },
   get: {
     args: ['name'],
+    about: ['One integration: whether it has credentials (never them), its webhook URL and version.'],
     request: ({ args }) => ({ method: 'GET', path: `/admin/integrations/${segment(args.name)}` }),
     render: ({ body }: AdminResponse<IntegrationView>) => fields(body),
   },
@@ -74,7 +88,18 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
       description: { type: 'string' },
       'base-url': { type: 'string' },
       'credentials-file': { type: 'string' },
+      'ssh-known-hosts-file': { type: 'string' },
     },
+    synopsis:
+      '--provider bitbucket-cloud|bitbucket-data-center (--default | --space <id>)\n[--label L]... [--description D] [--base-url U] [--credentials-file creds.json]\n[--ssh-known-hosts-file known_hosts]',
+    about: [
+      'A Bitbucket Cloud workspace or Data Center server, and its webhook URL and secret (shown once).',
+      '--credentials-file: a JSON file, e.g. {"kind": "access-token", "token": "…"} (README).',
+      '--base-url: Data Center: the server root. --ssh-known-hosts-file: Data Center: a known_hosts',
+      'file for its SSH endpoint (one line per key; blank lines and # comments left out), passed to',
+      'runners in triggers.',
+    ],
+    flags: FLAGS,
     request: async ({ args, values }) => {
       const scope = scopeOf(values);
       if (scope === undefined) {
@@ -90,6 +115,7 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
           labels: list(values, 'label'),
           description: str(values, 'description') ?? '',
           ...defined('baseUrl', str(values, 'base-url')),
+          ...defined('sshKnownHosts', await knownHosts(values)),
           ...defined('credentials', await credentials(values)),
         },
       };
@@ -115,8 +141,17 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
       'base-url': { type: 'string' },
       'credentials-file': { type: 'string' },
       'remove-credentials': { type: 'boolean' },
+      'ssh-known-hosts-file': { type: 'string' },
       'if-match': { type: 'string' },
     },
+    synopsis:
+      '[--label L]... [--description D] [--default | --space <id>] [--base-url U]\n[--credentials-file F | --remove-credentials] [--ssh-known-hosts-file F] [--if-match <version>]',
+    about: [
+      'Changes what is given, nothing else: --label replaces all labels, --ssh-known-hosts-file all',
+      'known hosts lines (an empty file removes them). --if-match: only if the integration is still at',
+      'that version.',
+    ],
+    flags: FLAGS,
     request: async ({ args, values }) => {
       const labels = list(values, 'label');
       if (values['remove-credentials'] && str(values, 'credentials-file')) {
@@ -127,11 +162,12 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
         ...defined('description', str(values, 'description')),
         ...defined('scope', scopeOf(values)),
         ...defined('baseUrl', str(values, 'base-url')),
+        ...defined('sshKnownHosts', await knownHosts(values)),
         ...defined('credentials', values['remove-credentials'] ? null : await credentials(values)),
       };
       if (Object.keys(body).length === 0) {
         throw new UsageError(
-          'nothing to update: give --label, --description, --default, --space, --base-url, --credentials-file or --remove-credentials',
+          'nothing to update: give --label, --description, --default, --space, --base-url, --credentials-file, --remove-credentials or --ssh-known-hosts-file',
         );
       }
       const ifMatch = str(values, 'if-match');
@@ -147,12 +183,24 @@ export const INTEGRATION_VERBS: Record<string, Verb> = {
   },
   delete: {
     args: ['name'],
+    options: YES_OPTION,
+    synopsis: '[--yes]',
+    about: [
+      'Deletes the integration: its projects are detached and its webhook URL answers 410.',
+      'Asks first in a terminal; --yes does not ask (nothing is asked without a terminal).',
+    ],
+    confirm: ({ args }) =>
+      `Delete integration ${args.name}? Its projects are detached and its webhook URL answers 410.`,
     request: ({ args }) => ({ method: 'DELETE', path: `/admin/integrations/${segment(args.name)}` }),
     render: (_, { args }) =>
       `deleted integration ${args.name}: its projects are detached and its webhook URL answers 410\n`,
   },
   'rotate-secret': {
     args: ['name'],
+    about: [
+      'A new webhook secret, shown once; the previous one keeps working for a grace period. With',
+      'credentials, the webhooks Hookgate manages get the new secret.',
+    ],
     request: ({ args }) => ({
       method: 'POST',
       path: `/admin/integrations/${segment(args.name)}/rotate-secret`,

@@ -1,17 +1,33 @@
 import type { Health } from '../../shared/admin/health';
 import type { ProjectConnectedAnswer } from '../../shared/admin/projects';
 import type { ItemsAnswer, ProjectView, RepairAnswer } from '../../shared/admin/views';
-import { ProjectSettingsSchema } from '../../shared/domain/settings';
+import { SETTING_KINDS, type SettingKind } from '../../shared/domain/settings';
 import type { AdminResponse } from '../admin-client';
 import { cell, fields, table } from '../admin-format';
 import { UsageError } from '../errors';
-import { defined, list, readObject, segment, str, type Verb } from './verb';
+import { defined, list, readObject, segment, str, type Verb, YES_OPTION } from './verb';
+
+/** The fields of a project's body and the options that set them. */
+const FLAGS = {
+  repositoryId: '--repository-id',
+  defaultBranch: '--default-branch',
+  pipelineFile: '--pipeline-file',
+  rotateDeployKey: '--rotate-deploy-key',
+};
+
+const SET_FORMAT = [
+  '--set takes one setting: yes/no ones as true, false, yes or no (onlyBuildPullRequests=yes);',
+  'lists comma-separated or as JSON (ignoreBranches=wip/*,tmp/* or ignoreBranches=\'["wip/*"]\');',
+  'skipMarkers either. --set applies over --settings-file (JSON, as the API takes it).',
+];
 
 /** `hookgate admin projects <verb>` */
 export const PROJECT_VERBS: Record<string, Verb> = {
   list: {
     args: [],
     options: { integration: { type: 'string' } },
+    synopsis: '--integration <name>',
+    about: ['The projects (connected repositories) of one integration.'],
     request: ({ values }) => {
       const integration = str(values, 'integration');
       if (!integration) throw new UsageError('--integration is required: the projects of which integration?');
@@ -39,6 +55,14 @@ export const PROJECT_VERBS: Record<string, Verb> = {
       'settings-file': { type: 'string' },
       'pipeline-file': { type: 'string' },
     },
+    synopsis: '\n[--repository-id ID] [--default-branch B] [--settings-file F] [--pipeline-file P]',
+    about: [
+      '<repository> is workspace/slug (Cloud) or PROJECT/slug (Data Center). With credentials, Hookgate',
+      'reads the repository from Bitbucket and adds the deploy key and webhook itself. Without, give',
+      '--repository-id (Cloud: the {uuid}, Data Center: the numeric id) and --default-branch, and add',
+      'what the answer lists by hand. --settings-file: the settings as JSON (README, "The rules").',
+    ],
+    flags: FLAGS,
     request: async ({ args, values }) => {
       if (!/^[^/\s]+\/[^/\s]+$/.test(args.repository ?? '')) {
         throw new UsageError(
@@ -70,6 +94,7 @@ export const PROJECT_VERBS: Record<string, Verb> = {
   },
   get: {
     args: ['id'],
+    about: ["One project: its repository, settings, deploy key's public half and webhook."],
     request: ({ args }) => ({ method: 'GET', path: `/admin/projects/${segment(args.id)}` }),
     render: ({ body }: AdminResponse<ProjectView>) => fields(body),
   },
@@ -81,6 +106,13 @@ export const PROJECT_VERBS: Record<string, Verb> = {
       'pipeline-file': { type: 'string' },
       'default-branch': { type: 'string' },
     },
+    synopsis: '[--settings-file F] [--set key=value]... [--pipeline-file P] [--default-branch B]',
+    about: [
+      'Changes settings (merged over the current ones), the pipeline file or the default branch.',
+      ...SET_FORMAT,
+      `settings: ${Object.keys(SETTING_KINDS).join(', ')}.`,
+    ],
+    flags: FLAGS,
     request: async ({ args, values }) => {
       const file = str(values, 'settings-file');
       const settings: Record<string, unknown> = file ? await readObject(file, 'settings') : {};
@@ -102,17 +134,31 @@ export const PROJECT_VERBS: Record<string, Verb> = {
   },
   disconnect: {
     args: ['id'],
+    options: YES_OPTION,
+    synopsis: '[--yes]',
+    about: [
+      'Removes the webhook and deploy key Hookgate added (with credentials) and forgets the project.',
+      'Asks first in a terminal; --yes does not ask (nothing is asked without a terminal).',
+    ],
+    confirm: ({ args }) => `Disconnect project ${args.id}? Its deliveries are no longer decided.`,
     request: ({ args }) => ({ method: 'DELETE', path: `/admin/projects/${segment(args.id)}` }),
     render: (_, { args }) => `disconnected project ${args.id}\n`,
   },
   health: {
     args: ['id'],
+    about: ['Checks the integration, credentials, webhook, deploy key and pipeline file of a project.'],
     request: ({ args }) => ({ method: 'GET', path: `/admin/projects/${segment(args.id)}/health` }),
     render: ({ body }: AdminResponse<Health>, { args }) => healthReport(args.id ?? '', body),
   },
   repair: {
     args: ['id'],
     options: { 'rotate-deploy-key': { type: 'boolean' } },
+    synopsis: '[--rotate-deploy-key]',
+    about: [
+      'Puts back on Bitbucket what health finds broken (webhook, deploy key); needs credentials.',
+      '--rotate-deploy-key: a new deploy key even when the current one is fine.',
+    ],
+    flags: FLAGS,
     request: ({ args, values }) => ({
       method: 'POST',
       path: `/admin/projects/${segment(args.id)}/repair`,
@@ -136,22 +182,52 @@ export const PROJECT_VERBS: Record<string, Verb> = {
   },
 };
 
-const SETTING_NAMES = Object.keys(ProjectSettingsSchema.shape);
-
-/** `key=value`: the value as JSON when it parses (`true`, `["release/*"]`), else as a string. */
-function parseAssignment(assignment: string): Record<string, unknown> {
+/**
+ * `key=value`, the value written as the setting's kind asks: booleans as true, false, yes or no;
+ * lists comma-separated (`wip/*,tmp/*`) or as a JSON array; `skipMarkers` either. Throws
+ * UsageError naming the setting, what was given and what it takes.
+ */
+export function parseAssignment(assignment: string): Record<string, unknown> {
   const at = assignment.indexOf('=');
   const key = at < 0 ? assignment : assignment.slice(0, at);
   if (at <= 0) throw new UsageError(`--set takes key=value, not "${assignment}"`);
-  if (!SETTING_NAMES.includes(key)) {
-    throw new UsageError(`unknown setting "${key}" (settings: ${SETTING_NAMES.join(', ')})`);
+  const kind: SettingKind | undefined = Object.hasOwn(SETTING_KINDS, key)
+    ? SETTING_KINDS[key as keyof typeof SETTING_KINDS]
+    : undefined;
+  if (!kind) {
+    throw new UsageError(`unknown setting "${key}" (settings: ${Object.keys(SETTING_KINDS).join(', ')})`);
   }
-  const text = assignment.slice(at + 1);
-  try {
-    return { [key]: JSON.parse(text) };
-  } catch {
-    return { [key]: text };
+  const text = assignment.slice(at + 1).trim();
+  const yesNo = BOOLEAN_WORDS[text.toLowerCase()];
+  if (kind !== 'list' && yesNo !== undefined) return { [key]: yesNo };
+  if (kind === 'boolean') {
+    throw new UsageError(`--set ${key}: expected true, false, yes or no, got "${text}"`);
   }
+  return { [key]: listOf(key, text) };
+}
+
+const BOOLEAN_WORDS: Record<string, boolean | undefined> = { true: true, yes: true, false: false, no: false };
+
+/** A JSON array of strings, or comma-separated words (none for an empty value). */
+function listOf(key: string, text: string): string[] {
+  if (text.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON: `[skip ci],[ci skip]` is a list of two markers.
+    }
+    if (parsed !== undefined) {
+      if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string')) return parsed;
+      throw new UsageError(
+        `--set ${key}: expected a JSON array of strings or comma-separated values, got ${text}`,
+      );
+    }
+  }
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /** `project <id>: <status>` and a check, status, reason table. */

@@ -18,7 +18,7 @@ import {
   shown,
 } from './context';
 import { ConflictError } from './errors';
-import { EvaluateSchema, INTEGRATION_NAME } from './schemas';
+import { EvaluateSchema, INTEGRATION_NAME, MAX_DELIVERIES_PAGE } from './schemas';
 import {
   type DeliveryPageAnswer,
   deliveryDetail,
@@ -28,7 +28,6 @@ import {
 } from './views';
 
 const DEFAULT_LIMIT = 25;
-const MAX_LIMIT = 100;
 /** Replays of one delivery are numbered; past this many, replay the last replay's result instead. */
 const MAX_REPLAYS = 100;
 const MAX_CURSOR_LENGTH = 4_096;
@@ -55,8 +54,10 @@ export async function listDeliveries(
   // A cursor is a few hundred bytes of key; a longer one was not ours.
   if (next && next.length > MAX_CURSOR_LENGTH) throw new ValidationError('next is not a page cursor');
   const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new ValidationError(`limit must be a whole number from 1 to ${MAX_LIMIT}, not "${query.limit}"`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DELIVERIES_PAGE) {
+    throw new ValidationError(
+      `limit must be a whole number from 1 to ${MAX_DELIVERIES_PAGE}, not "${query.limit}"`,
+    );
   }
   const page = await deps.store.listDeliveries({
     // Exactly one of the two is given (checked above).
