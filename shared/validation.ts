@@ -56,10 +56,10 @@ export interface IssueWording {
   /** At most this many issues, for a message that must stay short. */
   limit?: number;
   /**
-   * How a wrong value is shown: `type` (the default) says only what it is (`got a string`), for
-   * input that may hold secrets or long text; `value` quotes a short one (`got "yes"`).
+   * Quote a wrong value when short (`got "yes"`), for input the caller wrote. Without, only its
+   * kind is said (`got a string`): input may hold secrets (credentials) or long text (payloads).
    */
-  given?: 'type' | 'value';
+  values?: boolean;
 }
 
 /** zod's own message for every issue when no locale is loaded, as in zod/mini. */
@@ -75,20 +75,21 @@ export function safeParse<S extends z.ZodMiniType>(schema: S, value: unknown) {
 
 /**
  * Each zod issue as `path: expected …, got …` (the got part when the issue carries its input, as
- * those of `safeParse` do); unknown keys as `unknown key "k" at path`.
+ * those of `safeParse` do; the schema's own message, when it has one, for the expected part);
+ * unknown keys as `unknown key "k" at path`.
  */
-export function listIssues(
-  issues: readonly z.core.$ZodIssue[],
-  { topLevel = '(top level)', limit, given = 'type' }: IssueWording = {},
-): string[] {
-  return issues.slice(0, limit).map((issue) => {
-    const where = issue.path.length ? issue.path.map(String).join('.') : topLevel;
+export function listIssues(issues: readonly z.core.$ZodIssue[], wording: IssueWording = {}): string[] {
+  return issues.slice(0, wording.limit).map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : (wording.topLevel ?? '(top level)');
     if (issue.code === 'unrecognized_keys') {
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} at ${where}`;
     }
-    const nested = closestBranch(issue);
-    if (nested) return listIssues([nested], { topLevel, given })[0] as string;
-    return `${where}: ${wordIssue(issue, given)}`;
+    // A union every branch of which failed, one inside (a list with a bad item): that item.
+    const inner =
+      issue.code === 'invalid_union' ? issue.errors.filter((branch) => branch[0]?.path.length) : [];
+    const item = inner.length === 1 && issue.message === ZOD_DEFAULT_MESSAGE ? inner[0]?.[0] : undefined;
+    if (item) return listIssues([{ ...item, path: [...issue.path, ...item.path] }], wording)[0] as string;
+    return `${where}: ${wordIssue(issue, wording.values)}`;
   });
 }
 
@@ -105,100 +106,58 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], wording?: Is
 export function validate<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = safeParse(schema, value);
   if (result.success) return result.data;
-  throw new ValidationError(`invalid ${what}: ${describeIssues(result.error.issues, { given: 'value' })}`);
+  throw new ValidationError(`invalid ${what}: ${describeIssues(result.error.issues, { values: true })}`);
 }
 
-/** `expected …, got …` for one issue: its own message when the schema gave one, else from its code. */
-function wordIssue(issue: z.core.$ZodIssue, given: 'type' | 'value'): string {
-  const custom = issue.message && issue.message !== ZOD_DEFAULT_MESSAGE ? issue.message : undefined;
-  const input: unknown = (issue as { input?: unknown }).input;
-  const has = 'input' in issue;
-  const got = (text: string | undefined) => (has && text !== undefined ? `, got ${text}` : '');
+/** `expected …, got …` for one issue. */
+function wordIssue(issue: z.core.$ZodIssue, values = false): string {
+  const input: unknown = issue.input;
+  let got = 'input' in issue ? shown(input, values) : undefined;
+  let expected = '';
   switch (issue.code) {
     case 'invalid_type':
-      return `${custom ?? `expected ${typeName(issue.expected)}`}${got(shownValue(input, given))}`;
-    case 'invalid_union': {
-      const expected = [...new Set(issue.errors.flatMap((branch) => branch.map(expectedType)))];
-      const wanted = expected.includes(undefined) ? undefined : expected.join(' or ');
-      return `${custom ?? (wanted ? `expected ${wanted}` : 'matches none of the accepted forms')}${got(shownValue(input, given))}`;
-    }
-    case 'invalid_value':
-      return `${custom ?? `expected ${issue.values.length > 1 ? 'one of ' : ''}${issue.values.map((v) => JSON.stringify(v)).join(', ')}`}${got(given === 'value' ? shownValue(input, given) : undefined)}`;
+      expected = kind(issue.expected);
+      break;
+    case 'invalid_union':
+      expected = issue.errors
+        .map((branch) => kind(String((branch[0] as { expected?: string })?.expected)))
+        .join(' or ');
+      break;
     case 'too_big':
-    case 'too_small':
-      return `${custom ?? `expected ${bound(issue)}`}${got(sizeOf(input, issue.origin))}`;
-    case 'invalid_format':
-      return `${custom ?? `expected ${issue.format}`}${got(given === 'value' ? shownValue(input, given) : undefined)}`;
-    default:
-      return custom ?? ZOD_DEFAULT_MESSAGE;
-  }
-}
-
-/**
- * For a union whose every branch failed: the issue of the branch that took the value's type and
- * failed inside it (`skipMarkers.0: expected …`), when exactly one did; else undefined.
- */
-function closestBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue | undefined {
-  if (issue.code !== 'invalid_union' || (issue.message && issue.message !== ZOD_DEFAULT_MESSAGE)) {
-    return undefined;
-  }
-  const deeper = issue.errors.filter((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
-  const [first] = deeper.length === 1 ? (deeper[0] ?? []) : [];
-  return first ? { ...first, path: [...issue.path, ...first.path] } : undefined;
-}
-
-/** What a union branch that failed on the type itself expected, else undefined. */
-function expectedType(issue: z.core.$ZodIssue): string | undefined {
-  return issue.code === 'invalid_type' && issue.path.length === 0 ? typeName(issue.expected) : undefined;
-}
-
-function typeName(expected: string): string {
-  if (expected === 'int') return 'a whole number';
-  if (expected === 'null' || expected === 'undefined') return expected;
-  return `${/^[aeiou]/.test(expected) ? 'an' : 'a'} ${expected}`;
-}
-
-function bound(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): string {
-  const big = issue.code === 'too_big';
-  const limit = Number(big ? issue.maximum : issue.minimum);
-  const inclusive = issue.inclusive !== false;
-  const relation = big ? (inclusive ? 'at most' : 'less than') : inclusive ? 'at least' : 'more than';
-  if (issue.origin === 'string') {
-    return !big && limit === 1 && inclusive ? 'a non-empty string' : `${relation} ${limit} characters`;
-  }
-  if (issue.origin === 'array' || issue.origin === 'set') {
-    return !big && limit === 1 && inclusive ? 'a non-empty list' : `${relation} ${limit} items`;
-  }
-  return `${relation} ${limit}`;
-}
-
-/** The size a too_big or too_small issue is about: a length, a count, or the number itself. */
-function sizeOf(input: unknown, origin: string): string | undefined {
-  if (typeof input === 'string' && origin === 'string') {
-    return input.length === 0 ? 'an empty string' : `${input.length} characters`;
-  }
-  if (Array.isArray(input)) return input.length === 0 ? 'an empty array' : `${plural(input.length, 'item')}`;
-  if (typeof input === 'number' || typeof input === 'bigint') return String(input);
-  return undefined;
-}
-
-const MAX_SHOWN = 60;
-
-/** What a value is (`a string`, `an array of 2 items`), or a short scalar itself when `value` is asked. */
-function shownValue(input: unknown, given: 'type' | 'value'): string {
-  if (input === undefined) return 'nothing';
-  if (input === null) return 'null';
-  if (Array.isArray(input))
-    return input.length === 0 ? 'an empty array' : `an array of ${plural(input.length, 'item')}`;
-  if (given === 'value') {
-    if (typeof input === 'string') {
-      return JSON.stringify(input.length > MAX_SHOWN ? `${input.slice(0, MAX_SHOWN)}…` : input);
+    case 'too_small': {
+      const big = issue.code === 'too_big';
+      const limit = big ? issue.maximum : issue.minimum;
+      const unit = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' items' : '';
+      expected =
+        !big && limit === 1 && unit
+          ? `a non-empty ${issue.origin}`
+          : `${big ? 'at most' : 'at least'} ${limit}${unit}`;
+      if (typeof input === 'string' || Array.isArray(input)) {
+        got = input.length ? `${input.length}${unit}` : `an empty ${issue.origin}`;
+      }
+      break;
     }
-    if (typeof input === 'number' || typeof input === 'boolean') return String(input);
+    default:
+      // An enum's or a format's value may be a secret (a token): shown only when values are.
+      if (issue.code === 'invalid_value')
+        expected = `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      if (!values) got = undefined;
   }
-  return typeName(typeof input);
+  const own = issue.message === ZOD_DEFAULT_MESSAGE ? expected && `expected ${expected}` : issue.message;
+  return `${own || ZOD_DEFAULT_MESSAGE}${got ? `, got ${got}` : ''}`;
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+/** `a boolean`, `an object`. */
+function kind(type: string): string {
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
+
+/** A short scalar itself when values are shown, else what kind of value it is. */
+function shown(input: unknown, values: boolean): string {
+  if (input === undefined) return 'nothing';
+  if (Array.isArray(input)) return `an array of ${input.length} items`;
+  if (input === null || (values && typeof input !== 'object')) {
+    return JSON.stringify(typeof input === 'string' && input.length > 60 ? `${input.slice(0, 60)}…` : input);
+  }
+  return kind(typeof input);
 }

@@ -98,10 +98,10 @@ describe('wording zod issues', () => {
 });
 
 describe('saying what was expected and what was given', () => {
-  const problems = (schema: z.ZodMiniType, value: unknown, given?: 'type' | 'value') => {
+  const problems = (schema: z.ZodMiniType, value: unknown, shown?: 'value') => {
     const result = safeParse(schema, value);
     if (result.success) throw new Error('expected a failure');
-    return listIssues(result.error.issues, given ? { given } : {});
+    return listIssues(result.error.issues, { values: shown === 'value' });
   };
 
   it('names the setting, the value given and the type expected', () => {

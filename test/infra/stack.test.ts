@@ -28,9 +28,10 @@ const KB = 1024;
 /**
  * Own code (the SDK external). 100 KB is the webhook's goal (bench/README.md): it is on Bitbucket's
  * request path. The processor and admin functions, off it, carry the REST client and the
- * deadline and parking logic of DESIGN §11; their guard is looser.
+ * deadline and parking logic of DESIGN §11; their guard is looser. The admin function's also
+ * holds the wording of validation messages (what was given, what is expected: about 1.4 KB).
  */
-const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 128 * KB, admin: 128 * KB };
+const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 128 * KB, admin: 132 * KB };
 const WHOLE_BUNDLE_LIMIT = 700 * KB;
 
 let outdir: string;
