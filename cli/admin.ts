@@ -189,9 +189,11 @@ function splitCommand(argv: string[]): {
   help: boolean;
 } {
   const options: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h' } };
-  for (const verb of [...Object.values(RESOURCES).flatMap(Object.values), ...Object.values(STANDALONE)]) {
-    Object.assign(options, (verb as Verb).options);
-  }
+  const verbs = [
+    ...Object.values(RESOURCES).flatMap((some) => Object.values(some)),
+    ...Object.values(STANDALONE),
+  ];
+  for (const verb of verbs) Object.assign(options, verb.options);
   Object.assign(options, CONNECTION_OPTIONS, OUTPUT_OPTIONS);
   const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
   const [first, second] = tokens.filter((token) => token.kind === 'positional');

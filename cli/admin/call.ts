@@ -6,8 +6,6 @@ import {
   type AdminResponse,
 } from '../admin-client';
 import { CommandFailedError } from '../errors';
-import { type AdminDeps, connect } from './connect';
-import type { Values } from './verb';
 
 /** API routes a message may name, and the command that does the same. */
 const ROUTE_COMMANDS: readonly (readonly [RegExp, string])[] = [
@@ -38,20 +36,9 @@ export function inCliTerms(message: string, flags: Record<string, string> = {}):
 }
 
 /**
- * Sends one request to the admin API that the options name. Throws CommandFailedError (exit 1)
- * with one line when the API refuses (`404 not-found: …`, in CLI terms) or cannot be reached.
+ * Sends one request to the admin API. Throws CommandFailedError (exit 1) with one line when the
+ * API refuses (`404 not-found: …`, in the CLI's terms: see inCliTerms) or cannot be reached.
  */
-export async function callAdmin(
-  values: Values,
-  deps: AdminDeps,
-  request: AdminRequest,
-  flags?: Record<string, string>,
-): Promise<AdminResponse> {
-  const { client } = await connect(values, deps);
-  return send(client, request, flags);
-}
-
-/** `callAdmin` with a client already connected. */
 export async function send(
   client: AdminClient,
   request: AdminRequest,

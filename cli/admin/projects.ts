@@ -140,7 +140,8 @@ export const PROJECT_VERBS: Record<string, Verb> = {
       'Removes the webhook and deploy key Hookgate added (with credentials) and forgets the project.',
       'Asks first in a terminal; --yes does not ask (nothing is asked without a terminal).',
     ],
-    confirm: ({ args }) => `Disconnect project ${args.id}? Its deliveries are no longer decided.`,
+    confirm: ({ args }) =>
+      `Disconnect project ${args.id}? Hookgate's webhook and deploy key leave the repository, and its deliveries are no longer decided.`,
     request: ({ args }) => ({ method: 'DELETE', path: `/admin/projects/${segment(args.id)}` }),
     render: (_, { args }) => `disconnected project ${args.id}\n`,
   },
@@ -187,7 +188,7 @@ export const PROJECT_VERBS: Record<string, Verb> = {
  * lists comma-separated (`wip/*,tmp/*`) or as a JSON array; `skipMarkers` either. Throws
  * UsageError naming the setting, what was given and what it takes.
  */
-export function parseAssignment(assignment: string): Record<string, unknown> {
+function parseAssignment(assignment: string): Record<string, unknown> {
   const at = assignment.indexOf('=');
   const key = at < 0 ? assignment : assignment.slice(0, at);
   if (at <= 0) throw new UsageError(`--set takes key=value, not "${assignment}"`);

@@ -49,7 +49,7 @@ const DELETES: [string, string[], RegExp][] = [
   [
     'projects disconnect',
     ['projects', 'disconnect', 'prj-1'],
-    /^Disconnect project prj-1\? Its deliveries are no longer decided\. \[y\/N\] $/,
+    /^Disconnect project prj-1\? Hookgate's webhook and deploy key leave the repository, and its deliveries are no longer decided\. \[y\/N\] $/,
   ],
 ];
 
