@@ -11,11 +11,15 @@ export interface AdminRequest {
   headers?: Record<string, string>;
 }
 
-/** A 2xx answer: the body as sent (for --json) and parsed (undefined when empty or not JSON). */
-export interface AdminResponse {
+/**
+ * A 2xx answer: the body as sent (for --json) and parsed. `Body` is the answer type of the route
+ * (shared/admin/views.ts), which a verb names; the client itself cannot know it (undefined when
+ * the answer is empty or not JSON).
+ */
+export interface AdminResponse<Body = unknown> {
   status: number;
   text: string;
-  body: unknown;
+  body: Body;
 }
 
 /** What a signer sees: the request exactly as it will be sent. */

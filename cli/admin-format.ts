@@ -1,5 +1,6 @@
 // Plain-text rendering of admin API answers: aligned columns, no colours, no dependency.
 
+import type { DecisionView, IntegrationView } from '../shared/admin/views';
 import { isRecord } from '../shared/is-record';
 
 /** One table: a header row and the rows below it, columns padded to the widest cell. */
@@ -16,24 +17,9 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
 }
 
 /** A record as `field  value` lines; nested objects flattened to `a.b`, scalar lists joined. */
-export function fields(record: unknown, skip: readonly string[] = []): string {
+export function fields(record: object, skip: readonly string[] = []): string {
   const rows = flatten(record).filter(([key]) => !skip.includes(key.split('.')[0] ?? key));
   return rows.length === 0 ? '' : table(['FIELD', 'VALUE'], rows);
-}
-
-/** The rows of a list answer: `items`, or the first array property, or the body itself. */
-export function itemsOf(body: unknown): unknown[] {
-  if (Array.isArray(body)) return body;
-  if (!isRecord(body)) return [];
-  if (Array.isArray(body.items)) return body.items;
-  return (Object.values(body).find(Array.isArray) as unknown[] | undefined) ?? [];
-}
-
-/** The cursor of the next page, when the answer has one. */
-export function nextOf(body: unknown): string | undefined {
-  if (!isRecord(body)) return undefined;
-  const next = body.next ?? body.nextCursor ?? body.nextToken;
-  return typeof next === 'string' && next ? next : undefined;
 }
 
 /** A cell for any value: scalars as text, scalar lists joined, the rest as compact JSON. */
@@ -47,26 +33,23 @@ export function cell(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** `default`, or the space id of a `{ space }` scope. */
-export function scopeCell(scope: unknown): string {
-  return isRecord(scope) && typeof scope.space === 'string' ? `space:${scope.space}` : cell(scope);
+/** `default`, or `space:<id>` for a space scope. */
+export function scopeCell(scope: IntegrationView['scope'] | undefined): string {
+  if (scope === undefined) return '';
+  return scope === 'default' ? scope : `space:${scope.space}`;
 }
 
-/** The first string among `keys` of `record` (top level, then one level down). */
-export function pick(record: unknown, ...keys: string[]): string | undefined {
-  if (!isRecord(record)) return undefined;
-  for (const key of keys) {
-    const value = record[key];
-    if (typeof value === 'string' || typeof value === 'number') return String(value);
-  }
-  for (const nested of Object.values(record)) {
-    if (!isRecord(nested)) continue;
-    for (const key of keys) {
-      const value = nested[key];
-      if (typeof value === 'string' || typeof value === 'number') return String(value);
-    }
-  }
-  return undefined;
+/** The decisions of a delivery or an evaluation: action, reason, ref and message. */
+export function decisionsTable(decisions: readonly DecisionView[]): string {
+  return table(
+    ['ACTION', 'REASON', 'REF', 'MESSAGE'],
+    decisions.map((decision) => [
+      `${decision.action}${sentNote(decision)}`,
+      decision.reason,
+      decision.ref ? `${decision.ref.type} ${decision.ref.name}` : '',
+      cell(decision.message),
+    ]),
+  );
 }
 
 function flatten(value: unknown, prefix = '', depth = 0): [string, string][] {
@@ -79,4 +62,10 @@ function flatten(value: unknown, prefix = '', depth = 0): [string, string][] {
     else rows.push([name, cell(nested)]);
   }
   return rows;
+}
+
+/** ` (sent)` or ` (already sent)` after a trigger whose delivery recorded it. */
+function sentNote(decision: DecisionView): string {
+  if (typeof decision.sent !== 'boolean') return '';
+  return decision.sent ? ' (sent)' : ' (already sent)';
 }

@@ -1,47 +1,78 @@
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATA_DIR } from '../local/data-dir';
-import { type AdminDeps, CONNECTION_OPTIONS, connect } from './admin/connect';
+import { send } from './admin/call';
+import { type AdminDeps, connect, type Terminal } from './admin/connect';
 import { DELIVERY_VERBS } from './admin/deliveries';
+import { EVALUATE_VERB } from './admin/evaluate';
 import { INTEGRATION_VERBS } from './admin/integrations';
 import { PROJECT_VERBS } from './admin/projects';
-import type { Call, OptionSpec, Verb } from './admin/verb';
-import { AdminApiError, AdminConnectionError, type AdminResponse } from './admin-client';
-import { CommandFailedError, UsageError } from './errors';
+import { type Call, CONNECTION_OPTIONS, CONNECTION_USAGE, type OptionSpec, type Verb } from './admin/verb';
+import { CommandFailedError, optionErrorOf, UsageError } from './errors';
 
 export type { AdminDeps } from './admin/connect';
-
-export const ADMIN_USAGE = `usage: hookgate admin <integrations|projects|deliveries> <verb> [arguments] [--json]
-    integrations list [--label L]... [--scope default|<space>] [--provider P] [--include-deleted]
-    integrations get|delete|rotate-secret <name>
-    integrations create <name> --provider bitbucket-cloud|bitbucket-data-center (--default | --space <id>)
-        [--label L]... [--description D] [--base-url U] [--credentials-file creds.json]
-    integrations update <name> [--label L]... [--description D] [--default | --space <id>]
-        [--base-url U] [--credentials-file F | --remove-credentials] [--if-match <version>]
-    projects list --integration I
-    projects connect <integration> <workspace/slug|PROJECT/slug> [--repository-id ID]
-        [--default-branch B] [--settings-file F] [--pipeline-file P]
-    projects get|disconnect|health <id>
-    projects set <id> [--settings-file F] [--set key=value]... [--pipeline-file P] [--default-branch B]
-    projects repair <id> [--rotate-deploy-key]
-    projects build <id> (--branch B | --tag T | --pull-request N) [--commit SHA] [--request-id ID]
-    deliveries list [--integration I] [--project P] [--limit N] [--next C]
-    deliveries get|replay <id> [--integration I]
-  where and how (every verb):
-    --endpoint <url>   the admin API's base URL (env HOOKGATE_ENDPOINT; default: the local stack
-                       of --data-dir, else http://127.0.0.1:3000)
-    --token <token>    the local stack's admin token (env HOOKGATE_ADMIN_TOKEN; on a loopback
-                       endpoint read from --data-dir when absent)
-    --auth iam|token   default: token on loopback or when a token is given, else iam (SigV4 with
-                       the default AWS credential chain)
-    --region <region>  signing region (default: from an execute-api host, else AWS_REGION)
-    --data-dir <dir>   the local stack's data folder (default ${DEFAULT_DATA_DIR})
-    --json             print the API's answer as it came (for scripts)`;
 
 const RESOURCES: Record<string, Record<string, Verb>> = {
   integrations: INTEGRATION_VERBS,
   projects: PROJECT_VERBS,
   deliveries: DELIVERY_VERBS,
 };
+
+/** Verbs with no resource: `hookgate admin evaluate <payload.json>`. */
+const STANDALONE: Record<string, Verb> = { evaluate: EVALUATE_VERB };
+
+const OUTPUT_OPTIONS: Record<string, OptionSpec> = { json: { type: 'boolean' } };
+
+/** `<name> [--label L]...`: a verb's arguments and options, continuation lines indented by `indent`. */
+function synopsisOf(verb: Verb, indent: string): string {
+  const args = verb.args.map((arg) => `<${arg}>`).join(' ');
+  const options = (verb.synopsis ?? '').split('\n').join(`\n${indent}`);
+  return [args, options].filter(Boolean).join(' ').replace(/ +\n/g, '\n');
+}
+
+function verbLines(): string[] {
+  const lines: string[] = [];
+  for (const [resource, verbs] of Object.entries(RESOURCES)) {
+    for (const [name, verb] of Object.entries(verbs)) {
+      lines.push(`    ${resource} ${name} ${synopsisOf(verb, '        ')}`.trimEnd());
+    }
+  }
+  for (const [name, verb] of Object.entries(STANDALONE)) {
+    lines.push(`    ${name} ${synopsisOf(verb, '        ')}`.trimEnd());
+  }
+  return lines;
+}
+
+const COMMAND_LIST = [...Object.keys(RESOURCES), ...Object.keys(STANDALONE)].join('|');
+
+export const ADMIN_USAGE = `usage: hookgate admin <${COMMAND_LIST}> [<verb>] [arguments] [--json]
+${verbLines().join('\n')}
+  where and how (every verb):
+${CONNECTION_USAGE}
+    --json             print the API's answer as it came (for scripts)
+  hookgate admin <resource> <verb> --help says more about one verb.`;
+
+/** The usage of one verb, what it does, and the connection options every verb takes. */
+function verbUsage(command: string, verb: Verb): string {
+  const head = `usage: hookgate admin ${command} ${synopsisOf(verb, '    ')}`.trimEnd();
+  return [
+    head,
+    ...(verb.about ?? []).map((line) => `  ${line}`),
+    '  where and how:',
+    CONNECTION_USAGE,
+    "    --json             print the API's answer as it came (for scripts)",
+  ].join('\n');
+}
+
+/** `--help` anywhere: the verb's usage when resource and verb are known, else the whole usage. */
+export function adminHelp(argv: readonly string[]): string {
+  const { resource, verbName } = splitCommand([...argv]);
+  const standalone = resource && Object.hasOwn(STANDALONE, resource) ? STANDALONE[resource] : undefined;
+  if (resource && standalone) return verbUsage(resource, standalone);
+  const verbs = resource && Object.hasOwn(RESOURCES, resource) ? RESOURCES[resource] : undefined;
+  const verb = verbs && verbName && Object.hasOwn(verbs, verbName) ? verbs[verbName] : undefined;
+  if (verb) return verbUsage(`${resource} ${verbName}`, verb);
+  return ADMIN_USAGE;
+}
 
 /**
  * `hookgate admin`: one admin API call against a deployed stack (SigV4) or the local one
@@ -54,28 +85,18 @@ export async function runAdmin(
 ): Promise<void> {
   const { resource, verbName, rest, help } = splitCommand(argv);
   if (help) {
-    out(`${ADMIN_USAGE}\n`);
+    out(`${adminHelp(argv)}\n`);
     return;
   }
-  const verbs = resource && Object.hasOwn(RESOURCES, resource) ? RESOURCES[resource] : undefined;
-  if (!verbs) {
-    throw new UsageError(
-      `${resource ? `unknown resource "${resource}"` : 'missing the resource'}: hookgate admin <${Object.keys(RESOURCES).join('|')}> <verb> (see hookgate admin --help)`,
-    );
+  const { verb, command } = findVerb(resource, verbName);
+  let parsed: ReturnType<typeof parseVerb>;
+  try {
+    parsed = parseVerb(rest, verb);
+  } catch (error) {
+    throw optionErrorOf(error, `admin ${command}`) ?? error;
   }
-  const verb = verbName && Object.hasOwn(verbs, verbName) ? verbs[verbName] : undefined;
-  if (!verb) {
-    throw new UsageError(
-      `${verbName ? `unknown verb "${verbName}"` : 'missing the verb'} for ${resource} (try: ${Object.keys(verbs).join(', ')})`,
-    );
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { ...CONNECTION_OPTIONS, ...verb.options },
-  });
-  const synopsis =
-    `hookgate admin ${resource} ${verbName} ${verb.args.map((a) => `<${a}>`).join(' ')}`.trimEnd();
+  const { values, positionals } = parsed;
+  const synopsis = `hookgate admin ${command} ${verb.args.map((a) => `<${a}>`).join(' ')}`.trimEnd();
   if (positionals.length < verb.args.length) {
     throw new UsageError(`missing <${verb.args[positionals.length]}>: ${synopsis}`);
   }
@@ -87,20 +108,12 @@ export async function runAdmin(
       throw new UsageError(`--${name} must not be empty`);
   }
   const args = Object.fromEntries(verb.args.map((name, i) => [name, positionals[i] ?? '']));
-  const { client, endpoint } = await connect(values, deps);
-  const call: Call = { args, values, endpoint };
+  const call: Call = { args, values };
   const request = await verb.request(call);
+  const { client } = await connect(values, deps);
+  if (verb.confirm && !values.yes) await confirm(verb.confirm(call), deps.terminal ?? processTerminal());
 
-  let response: AdminResponse;
-  try {
-    response = await client.request(request);
-  } catch (error) {
-    if (error instanceof AdminApiError) {
-      throw new CommandFailedError(`${error.status} ${error.code}: ${error.message}`, { cause: error });
-    }
-    if (error instanceof AdminConnectionError) throw new CommandFailedError(error.message, { cause: error });
-    throw error;
-  }
+  const response = await send(client, request, verb.flags);
   if (values.json) {
     if (response.text) out(response.text.endsWith('\n') ? response.text : `${response.text}\n`);
     return;
@@ -109,9 +122,65 @@ export async function runAdmin(
   out(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+function parseVerb(argv: string[], verb: Verb) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, ...OUTPUT_OPTIONS, ...verb.options },
+  });
+}
+
+function findVerb(
+  resource: string | undefined,
+  verbName: string | undefined,
+): { verb: Verb; command: string } {
+  if (resource && Object.hasOwn(STANDALONE, resource)) {
+    return { verb: STANDALONE[resource] as Verb, command: resource };
+  }
+  const verbs = resource && Object.hasOwn(RESOURCES, resource) ? RESOURCES[resource] : undefined;
+  if (!verbs) {
+    throw new UsageError(
+      `${resource ? `unknown resource "${resource}"` : 'missing the resource'}: hookgate admin <${COMMAND_LIST}> <verb> (see hookgate admin --help)`,
+    );
+  }
+  const verb = verbName && Object.hasOwn(verbs, verbName) ? verbs[verbName] : undefined;
+  if (!verb) {
+    throw new UsageError(
+      `${verbName ? `unknown verb "${verbName}"` : 'missing the verb'} for ${resource} (try: ${Object.keys(verbs).join(', ')})`,
+    );
+  }
+  return { verb, command: `${resource} ${verbName}` };
+}
+
+/**
+ * Asks `question` in a terminal and goes on only on yes. Without a terminal (a script, a pipe)
+ * nothing is asked: scripts that delete keep working as before.
+ */
+async function confirm(question: string, terminal: Terminal): Promise<void> {
+  if (!terminal.interactive) return;
+  const answer = await terminal.ask(`${question} [y/N] `);
+  if (!/^\s*y(es)?\s*$/i.test(answer)) throw new CommandFailedError('cancelled: nothing was changed');
+}
+
+/** The process's own terminal: interactive when stdin and stderr are both a TTY. */
+function processTerminal(): Terminal {
+  return {
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    async ask(question) {
+      const prompt = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await prompt.question(question);
+      } finally {
+        prompt.close();
+      }
+    },
+  };
+}
+
 /**
  * The resource and verb are the first two positionals wherever options stand
- * (`hookgate admin --json integrations list` works too); the rest is parsed per verb.
+ * (`hookgate admin --json integrations list` works too); the rest is parsed per verb. A verb
+ * with no resource (`evaluate`) is the first positional alone.
  */
 function splitCommand(argv: string[]): {
   resource?: string;
@@ -120,17 +189,21 @@ function splitCommand(argv: string[]): {
   help: boolean;
 } {
   const options: Record<string, OptionSpec> = { help: { type: 'boolean', short: 'h' } };
-  for (const verbs of Object.values(RESOURCES)) {
-    for (const verb of Object.values(verbs)) Object.assign(options, verb.options);
-  }
-  Object.assign(options, CONNECTION_OPTIONS);
+  const verbs = [
+    ...Object.values(RESOURCES).flatMap((some) => Object.values(some)),
+    ...Object.values(STANDALONE),
+  ];
+  for (const verb of verbs) Object.assign(options, verb.options);
+  Object.assign(options, CONNECTION_OPTIONS, OUTPUT_OPTIONS);
   const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
   const [first, second] = tokens.filter((token) => token.kind === 'positional');
   const help = tokens.some((token) => token.kind === 'option' && token.name === 'help');
+  const alone = first && Object.hasOwn(STANDALONE, first.value);
+  const verb = alone ? undefined : second;
   return {
     ...(first ? { resource: first.value } : {}),
-    ...(second ? { verbName: second.value } : {}),
-    rest: argv.filter((_, i) => i !== first?.index && i !== second?.index),
+    ...(verb ? { verbName: verb.value } : {}),
+    rest: argv.filter((_, i) => i !== first?.index && i !== verb?.index),
     help,
   };
 }

@@ -1,5 +1,5 @@
 import { HookgateError } from '../shared/errors';
-import { CommandFailedError, UsageError } from './errors';
+import { CommandFailedError, optionErrorOf, UsageError } from './errors';
 
 const SUMMARY = `hookgate: Bitbucket webhooks in, pipeline triggers out
 
@@ -11,9 +11,16 @@ commands:
 
 type Command = (argv: string[], out: (text: string) => void) => Promise<void>;
 
+interface Loaded {
+  run: Command;
+  usage: string;
+  /** The help for these arguments, when it depends on them (`admin projects connect --help`). */
+  help?: (argv: string[]) => string;
+}
+
 // Each command loads on use: `evaluate` runs hundreds of times in tests and must not pay for
 // dynalite or the AWS SDK that `dev` and `admin` need.
-const COMMANDS: Record<string, () => Promise<{ run: Command; usage: string }>> = {
+const COMMANDS: Record<string, () => Promise<Loaded>> = {
   evaluate: async () => {
     const m = await import('./evaluate');
     return { run: m.runEvaluate, usage: m.EVALUATE_USAGE };
@@ -28,7 +35,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command; usage: string }>> =
   },
   admin: async () => {
     const m = await import('./admin');
-    return { run: m.runAdmin, usage: m.ADMIN_USAGE };
+    return { run: m.runAdmin, usage: m.ADMIN_USAGE, help: m.adminHelp };
   },
 };
 
@@ -50,7 +57,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const { run } = await load();
+    const { run, usage, help } = await load();
+    if (wantsHelp(rest)) {
+      process.stdout.write(`${help ? help(rest) : usage}\n`);
+      return 0;
+    }
     await run(rest, (text) => process.stdout.write(text));
     return 0;
   } catch (error) {
@@ -58,15 +69,17 @@ export async function main(argv: string[]): Promise<number> {
       if (error.message) process.stderr.write(`hookgate ${name}: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof UsageError || error instanceof HookgateError || isParseArgsError(error)) {
-      process.stderr.write(`hookgate ${name}: ${(error as Error).message}\n`);
+    const usageError = error instanceof UsageError ? error : optionErrorOf(error, name);
+    if (usageError || error instanceof HookgateError) {
+      process.stderr.write(`hookgate ${name}: ${(usageError ?? (error as Error)).message}\n`);
       return 2;
     }
     throw error;
   }
 }
 
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+/** `--help` or `-h` among the options (not after `--`, where every word is an argument). */
+function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
 }

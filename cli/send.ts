@@ -5,12 +5,19 @@ import { readWebhookSecret } from '../local/bootstrap';
 import { DEFAULT_DATA_DIR, dataDirOf } from '../local/data-dir';
 import { readEndpoint } from '../local/endpoint-file';
 import { FileSecretStore } from '../local/file-secret-store';
+import { inferProvider } from '../shared/bitbucket/event-keys';
 import { signBody } from '../shared/bitbucket/signature';
+import type { Provider } from '../shared/domain/events';
 import { CommandFailedError, UsageError } from './errors';
 
 export const SEND_USAGE = `usage: hookgate send <payload.json> --event-key <key> [--url <url>] [--secret <secret>]
     [--data-dir <dir>] [--delivery-id <id>]
-    --url and --secret default to the local stack's (\`hookgate dev\`) found in --data-dir (${DEFAULT_DATA_DIR})`;
+    --url and --secret default to the local stack's (\`hookgate dev\`) found in --data-dir (${DEFAULT_DATA_DIR})
+    sent with the headers of the Bitbucket that sends the event key (or, when the key does not
+    tell, the body): Cloud's X-Request-UUID or Data Center's X-Request-Id (--delivery-id)`;
+
+/** A Data Center webhook's user agent, as captured (docs: reference/bitbucket-protocol.md §2.2). */
+const DATA_CENTER_USER_AGENT = 'Atlassian HttpClient 4.2.0 / Bitbucket-9.5.2 (9005002) / Default';
 
 /**
  * `hookgate send`: posts a payload file exactly as Bitbucket would, signed with the webhook
@@ -29,10 +36,19 @@ export async function runSend(argv: string[], out: (text: string) => void): Prom
     },
   });
   const [payloadPath, ...extra] = positionals;
-  if (!payloadPath || extra.length > 0) throw new UsageError(SEND_USAGE);
+  if (!payloadPath) {
+    throw new UsageError(
+      'missing the payload file: hookgate send <payload.json> --event-key <key> (see --help)',
+    );
+  }
+  if (extra.length > 0) throw new UsageError(`one payload file at a time; also got ${extra.join(' ')}`);
   const eventKey = values['event-key'];
-  if (!eventKey) throw new UsageError(`--event-key is required (e.g. repo:push)\n${SEND_USAGE}`);
-  const body = await readPayload(payloadPath);
+  if (!eventKey) {
+    throw new UsageError(
+      'missing --event-key: the event to send the payload as, e.g. repo:push (Bitbucket Cloud) or repo:refs_changed (Data Center)',
+    );
+  }
+  const { bytes: body, json } = await readPayload(payloadPath);
   const dir = dataDirOf(values['data-dir']);
   const url = values.url ?? (await readEndpoint(dir.endpoint))?.webhookUrl;
   if (!url) {
@@ -51,14 +67,11 @@ export async function runSend(argv: string[], out: (text: string) => void): Prom
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': 'Bitbucket-Webhooks/2.0',
-        'X-Event-Key': eventKey,
-        'X-Request-UUID': values['delivery-id'] ?? randomUUID(),
-        'X-Attempt-Number': '1',
-        'X-Hub-Signature': signBody(body, secret),
-      },
+      headers: webhookHeaders(inferProvider(eventKey, json) ?? 'bitbucket-cloud', {
+        eventKey,
+        deliveryId: values['delivery-id'] ?? randomUUID(),
+        signature: signBody(body, secret),
+      }),
       body,
       signal: AbortSignal.timeout(30_000),
     });
@@ -72,8 +85,36 @@ export async function runSend(argv: string[], out: (text: string) => void): Prom
   if (!response.ok) throw new CommandFailedError('');
 }
 
+/**
+ * The headers each Bitbucket sends with a delivery (reference/bitbucket-protocol.md §1.2, §2.2):
+ * Cloud's request UUID, attempt number and user agent; Data Center's request id and its own user
+ * agent, with neither of Cloud's.
+ */
+export function webhookHeaders(
+  provider: Provider,
+  delivery: { eventKey: string; deliveryId: string; signature: string },
+): Record<string, string> {
+  if (provider === 'bitbucket-data-center') {
+    return {
+      'Content-Type': 'application/json; charset=utf-8',
+      'User-Agent': DATA_CENTER_USER_AGENT,
+      'X-Event-Key': delivery.eventKey,
+      'X-Request-Id': delivery.deliveryId,
+      'X-Hub-Signature': delivery.signature,
+    };
+  }
+  return {
+    'Content-Type': 'application/json',
+    'User-Agent': 'Bitbucket-Webhooks/2.0',
+    'X-Event-Key': delivery.eventKey,
+    'X-Request-UUID': delivery.deliveryId,
+    'X-Attempt-Number': '1',
+    'X-Hub-Signature': delivery.signature,
+  };
+}
+
 /** The exact bytes of the payload file (they are what gets signed), checked to be JSON. */
-async function readPayload(path: string): Promise<Buffer> {
+async function readPayload(path: string): Promise<{ bytes: Buffer; json: unknown }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -84,11 +125,10 @@ async function readPayload(path: string): Promise<Buffer> {
     );
   }
   try {
-    JSON.parse(bytes.toString('utf8'));
+    return { bytes, json: JSON.parse(bytes.toString('utf8')) };
   } catch (error) {
     throw new UsageError(`payload file ${path} is not valid JSON: ${(error as Error).message}`);
   }
-  return bytes;
 }
 
 function pretty(text: string): string {

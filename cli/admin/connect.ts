@@ -11,23 +11,30 @@ import {
   sigV4Signer,
 } from '../admin-client';
 import { UsageError } from '../errors';
-import { nonEmpty, type OptionSpec, str, type Values } from './verb';
+import { nonEmpty, str, type Values } from './verb';
 
 const LOCAL_ENDPOINT = 'http://127.0.0.1:3000';
 
-export const CONNECTION_OPTIONS: Record<string, OptionSpec> = {
-  endpoint: { type: 'string' },
-  token: { type: 'string' },
-  auth: { type: 'string' },
-  region: { type: 'string' },
-  'data-dir': { type: 'string' },
-  json: { type: 'boolean' },
-};
-
-/** Test seams: the fetch and signer to use instead of the network and the credential chain. */
+/**
+ * Test seams: the fetch and signer to use instead of the network and the credential chain, and
+ * the terminal a confirmation is asked in instead of the process's own.
+ */
 export interface AdminDeps {
   fetch?: typeof fetch;
   signer?: Signer;
+  terminal?: Terminal;
+}
+
+/** Where a question is asked: only when a person is there to answer it. */
+export interface Terminal {
+  interactive: boolean;
+  /** Asks and resolves with the answer line. */
+  ask(question: string): Promise<string>;
+}
+
+/** No admin token was given or saved: no local stack has run on the data folder. */
+export class NoAdminTokenError extends UsageError {
+  override name = 'NoAdminTokenError';
 }
 
 /** Where to send requests and how to authenticate them, from the options, env and data folder. */
@@ -54,7 +61,7 @@ export async function connect(
       given ??
       (isLoopback(endpoint) ? await new FileSecretStore(dir.secrets).get(ADMIN_TOKEN_SECRET_ID) : undefined);
     if (!token) {
-      throw new UsageError(
+      throw new NoAdminTokenError(
         `no admin token: pass --token (the one \`hookgate dev\` prints) or set HOOKGATE_ADMIN_TOKEN${isLoopback(endpoint) ? `; none is saved in ${dir.root}` : ''}`,
       );
     }

@@ -1,7 +1,14 @@
-import { isRecord } from '../../shared/is-record';
-import { cell, fields, itemsOf, nextOf, pick, table } from '../admin-format';
+import { MAX_DELIVERIES_PAGE } from '../../shared/admin/schemas';
+import type {
+  DecisionView,
+  DeliveryDetailView,
+  DeliveryPageAnswer,
+  ReplayAnswer,
+} from '../../shared/admin/views';
+import type { AdminResponse } from '../admin-client';
+import { cell, decisionsTable, fields, table } from '../admin-format';
 import { UsageError } from '../errors';
-import { segment, str, unwrap, type Verb } from './verb';
+import { segment, str, type Verb } from './verb';
 
 /** `hookgate admin deliveries <verb>` */
 export const DELIVERY_VERBS: Record<string, Verb> = {
@@ -13,75 +20,90 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
       limit: { type: 'string' },
       next: { type: 'string' },
     },
+    synopsis: `(--integration <name> | --project <id>) [--limit 1-${MAX_DELIVERIES_PAGE}] [--next <cursor>]`,
+    about: [
+      'Newest first: every delivery an integration received, or those decided for one project.',
+      '--limit: how many on a page [25]; --next: the cursor the last page printed.',
+    ],
+    flags: { limit: '--limit', next: '--next', integration: '--integration', project: '--project' },
     request: ({ values }) => {
+      const integration = str(values, 'integration');
+      const project = str(values, 'project');
+      if (!integration === !project) {
+        throw new UsageError(
+          `${integration ? 'give one of' : 'give'} --integration <name> (every delivery it received) or --project <id> (those decided for it)${integration ? ', not both' : ''}`,
+        );
+      }
       const limit = str(values, 'limit');
-      if (limit !== undefined && !/^[1-9]\d{0,3}$/.test(limit)) {
-        throw new UsageError(`--limit must be a whole number from 1 to 9999, not "${limit}"`);
+      if (
+        limit !== undefined &&
+        !(/^\d+$/.test(limit) && Number(limit) >= 1 && Number(limit) <= MAX_DELIVERIES_PAGE)
+      ) {
+        throw new UsageError(
+          `--limit must be a whole number from 1 to ${MAX_DELIVERIES_PAGE}, not "${limit}"`,
+        );
       }
       return {
         method: 'GET',
         path: '/admin/deliveries',
         query: {
-          integration: str(values, 'integration'),
-          project: str(values, 'project'),
+          integration,
+          project,
           limit,
           next: str(values, 'next'),
         },
       };
     },
-    render: ({ body }) => {
-      const items = itemsOf(body);
-      const next = nextOf(body);
-      const rows = items.map((item) => [
-        cell(pick(item, 'deliveryId', 'id')),
-        cell(pick(item, 'integration')),
-        cell(pick(item, 'eventKey')),
-        cell(pick(item, 'status')),
-        cell(pick(item, 'projectId', 'project')),
-        cell(pick(item, 'receivedAt')),
-        decisionSummary(isRecord(item) ? item.decisions : undefined),
+    render: ({ body }: AdminResponse<DeliveryPageAnswer>) => {
+      const rows = body.items.map((item) => [
+        item.deliveryId,
+        item.integration,
+        item.eventKey,
+        item.status,
+        cell(item.projectId),
+        item.receivedAt,
+        decisionSummary(item.decisions),
       ]);
       const text =
-        items.length === 0
+        rows.length === 0
           ? 'no deliveries\n'
           : table(['ID', 'INTEGRATION', 'EVENT', 'STATUS', 'PROJECT', 'RECEIVED', 'DECISIONS'], rows);
-      return next ? `${text}more: add --next ${next}\n` : text;
+      return body.next ? `${text}more: add --next ${body.next}\n` : text;
     },
   },
   get: {
     args: ['id'],
     options: { integration: { type: 'string' } },
+    synopsis: '[--integration <name>]',
+    about: [
+      'One delivery with its headers (never the signature) and decisions: why it built or did not.',
+      '--integration: when the same id is in two integrations.',
+    ],
     request: ({ args, values }) => ({
       method: 'GET',
       path: `/admin/deliveries/${segment(args.id)}`,
       query: { integration: str(values, 'integration') },
     }),
-    render: ({ body }) => {
-      const record = unwrap(body, 'delivery');
-      const decisions = isRecord(record) && Array.isArray(record.decisions) ? record.decisions : [];
-      const head = fields(record, ['decisions', 'bodyGzip', 'body']);
-      if (decisions.length === 0) return head;
-      const rows = decisions.map((decision) => {
-        const ref = isRecord(decision) && isRecord(decision.ref) ? decision.ref : {};
-        return [
-          `${cell(pick(decision, 'action'))}${sentNote(decision)}`,
-          cell(pick(decision, 'reason')),
-          ref.type && ref.name ? `${cell(ref.type)} ${cell(ref.name)}` : '',
-          cell(pick(decision, 'message')),
-        ];
-      });
-      return `${head}\n${table(['ACTION', 'REASON', 'REF', 'MESSAGE'], rows)}`;
+    render: ({ body }: AdminResponse<DeliveryDetailView>) => {
+      const head = fields(body, ['decisions']);
+      return body.decisions.length === 0 ? head : `${head}\n${decisionsTable(body.decisions)}`;
     },
   },
   replay: {
     args: ['id'],
     options: { integration: { type: 'string' } },
+    synopsis: '[--integration <name>]',
+    about: [
+      "Decides a delivery again with today's rules, settings and pull requests, as a new delivery",
+      'replay-<id>-<n>. A trigger already sent is not sent again.',
+    ],
     request: ({ args, values }) => ({
       method: 'POST',
       path: `/admin/deliveries/${segment(args.id)}/replay`,
       query: { integration: str(values, 'integration') },
     }),
-    render: ({ body }, { args }) => `replayed delivery ${args.id}\n${body === undefined ? '' : fields(body)}`,
+    render: ({ body }: AdminResponse<ReplayAnswer>, { args }) =>
+      `replayed delivery ${args.id}\n${fields(body)}`,
   },
 };
 
@@ -89,14 +111,12 @@ export const DELIVERY_VERBS: Record<string, Verb> = {
  * `2 trigger (1 sent, 1 already sent), 1 skip`: the decisions of one delivery at a glance. A
  * trigger an earlier delivery had sent was not sent again (`sent: false`).
  */
-function decisionSummary(decisions: unknown): string {
-  if (!Array.isArray(decisions)) return '';
+function decisionSummary(decisions: readonly DecisionView[]): string {
   const counts = new Map<string, number>();
   const sent = { true: 0, false: 0 };
   for (const decision of decisions) {
-    const action = pick(decision, 'action') ?? '?';
-    counts.set(action, (counts.get(action) ?? 0) + 1);
-    if (isRecord(decision) && typeof decision.sent === 'boolean') sent[`${decision.sent}`] += 1;
+    counts.set(decision.action, (counts.get(decision.action) ?? 0) + 1);
+    if (typeof decision.sent === 'boolean') sent[`${decision.sent}`] += 1;
   }
   const triggers = [
     ...(sent.true ? [`${sent.true} sent`] : []),
@@ -109,10 +129,4 @@ function decisionSummary(decisions: unknown): string {
         ? ` (${triggers[0]?.replace(/^\d+ /, '')})`
         : ` (${triggers.join(', ')})`;
   return [...counts].map(([action, count]) => `${count} ${action}${detail(action, count)}`).join(', ');
-}
-
-/** ` (sent)` or ` (already sent)` after a trigger whose delivery recorded it. */
-function sentNote(decision: unknown): string {
-  if (!isRecord(decision) || typeof decision.sent !== 'boolean') return '';
-  return decision.sent ? ' (sent)' : ' (already sent)';
 }

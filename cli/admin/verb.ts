@@ -1,26 +1,63 @@
+import { DEFAULT_DATA_DIR } from '../../local/data-dir';
 import { PROVIDERS, type Provider } from '../../shared/domain/events';
 import { isRecord } from '../../shared/is-record';
 import type { AdminRequest, AdminResponse } from '../admin-client';
-import { cell, table } from '../admin-format';
 import { UsageError } from '../errors';
-import { readJson } from '../evaluate';
+import { readJson, readText } from '../files';
 
 export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-/** What a verb gets: its positional arguments by name, its option values and the endpoint. */
+/** What a verb gets: its positional arguments by name and its option values. */
 export interface Call {
   args: Record<string, string>;
   values: Values;
-  endpoint: string;
 }
 
+/**
+ * One `hookgate admin` verb: the request it sends and how it shows the answer. A verb's `render`
+ * names the answer type of its route (`AdminResponse<ItemsAnswer<IntegrationView>>`).
+ */
 export interface Verb {
+  /** The positional arguments, by name: `<name>` in the usage. */
   args: readonly string[];
   options?: Record<string, OptionSpec>;
+  /** The options in the usage line, after the arguments; continuation lines start with a newline. */
+  synopsis?: string;
+  /** What the verb does and what its options take, for `--help`. */
+  about?: readonly string[];
+  /**
+   * API field names and the CLI options that set them, so an error of the API speaks of
+   * `--repository-id`, not `repositoryId`.
+   */
+  flags?: Record<string, string>;
+  /** A question to confirm in a terminal before the request is sent (deletes); `--yes` skips it. */
+  confirm?(call: Call): string;
   request(call: Call): AdminRequest | Promise<AdminRequest>;
   render(response: AdminResponse, call: Call): string;
 }
+
+/** The option that answers a verb's confirmation in advance. */
+export const YES_OPTION: Record<string, OptionSpec> = { yes: { type: 'boolean', short: 'y' } };
+
+/** Where the admin API is and how to authenticate: every verb, and `hookgate evaluate --project-id`. */
+export const CONNECTION_OPTIONS: Record<string, OptionSpec> = {
+  endpoint: { type: 'string' },
+  token: { type: 'string' },
+  auth: { type: 'string' },
+  region: { type: 'string' },
+  'data-dir': { type: 'string' },
+};
+
+/** The lines of the usage that say what the connection options take. */
+export const CONNECTION_USAGE = `    --endpoint <url>   the admin API's base URL (env HOOKGATE_ENDPOINT; default: the local stack
+                       of --data-dir, else http://127.0.0.1:3000)
+    --token <token>    the local stack's admin token (env HOOKGATE_ADMIN_TOKEN; on a loopback
+                       endpoint read from --data-dir when absent)
+    --auth iam|token   default: token on loopback or when a token is given, else iam (SigV4 with
+                       the default AWS credential chain)
+    --region <region>  signing region (default: from an execute-api host, else AWS_REGION)
+    --data-dir <dir>   the local stack's data folder (default ${DEFAULT_DATA_DIR})`;
 
 export const SCOPE_OPTIONS: Record<string, OptionSpec> = {
   default: { type: 'boolean' },
@@ -76,29 +113,28 @@ export async function credentials(values: Values): Promise<Record<string, unknow
   return file ? readObject(file, 'credentials') : undefined;
 }
 
+/**
+ * The lines of the `--ssh-known-hosts-file` file, as the API takes them: blank lines and
+ * `# comments` left out; undefined when the option is not given.
+ */
+export async function knownHosts(values: Values): Promise<string[] | undefined> {
+  const file = str(values, 'ssh-known-hosts-file');
+  if (file === undefined) return undefined;
+  const text = await readText(file, 'known hosts');
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+}
+
 export async function readObject(path: string, what: string): Promise<Record<string, unknown>> {
   const value = await readJson(path, what);
   if (!isRecord(value)) throw new UsageError(`${what} file ${path} must hold a JSON object`);
   return value;
 }
 
-/** The record inside `{ <key>: {...} }`, or the body itself. */
-export function unwrap(body: unknown, key: string): unknown {
-  return isRecord(body) && isRecord(body[key]) ? body[key] : body;
-}
-
 /** Aligned `name  value` lines without a header. */
 export function pairs(rows: readonly [string, string][]): string {
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
-}
-
-/** A table of objects: one column per key, in order of first appearance. */
-export function objectsTable(items: readonly unknown[]): string {
-  const keys = [...new Set(items.flatMap((item) => (isRecord(item) ? Object.keys(item) : [])))];
-  if (keys.length === 0) return `${items.map(cell).join('\n')}\n`;
-  return table(
-    keys.map((key) => key.toUpperCase()),
-    items.map((item) => keys.map((key) => cell(isRecord(item) ? item[key] : undefined))),
-  );
 }

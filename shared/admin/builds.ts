@@ -319,6 +319,9 @@ function sameBuild(build: ManualBuild, wanted: Wanted, commit: string | undefine
 }
 
 /** What the API answers about a manual build. */
+/** The answer of `POST /admin/projects/{id}/builds`; `duplicate` when the request id was seen before. */
+export type BuildAnswer = ReturnType<typeof buildView> & { duplicate?: boolean };
+
 function buildView(
   project: ProjectRecord,
   deliveryId: string,

@@ -18,11 +18,16 @@ import {
   shown,
 } from './context';
 import { ConflictError } from './errors';
-import { EvaluateSchema, INTEGRATION_NAME } from './schemas';
-import { deliveryDetail, deliverySummary } from './views';
+import { EvaluateSchema, INTEGRATION_NAME, MAX_DELIVERIES_PAGE } from './schemas';
+import {
+  type DeliveryPageAnswer,
+  deliveryDetail,
+  deliverySummary,
+  type EvaluateAnswer,
+  type ReplayAnswer,
+} from './views';
 
 const DEFAULT_LIMIT = 25;
-const MAX_LIMIT = 100;
 /** Replays of one delivery are numbered; past this many, replay the last replay's result instead. */
 const MAX_REPLAYS = 100;
 const MAX_CURSOR_LENGTH = 4_096;
@@ -49,8 +54,10 @@ export async function listDeliveries(
   // A cursor is a few hundred bytes of key; a longer one was not ours.
   if (next && next.length > MAX_CURSOR_LENGTH) throw new ValidationError('next is not a page cursor');
   const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new ValidationError(`limit must be a whole number from 1 to ${MAX_LIMIT}, not "${query.limit}"`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_DELIVERIES_PAGE) {
+    throw new ValidationError(
+      `limit must be a whole number from 1 to ${MAX_DELIVERIES_PAGE}, not "${query.limit}"`,
+    );
   }
   const page = await deps.store.listDeliveries({
     // Exactly one of the two is given (checked above).
@@ -59,7 +66,8 @@ export async function listDeliveries(
     limit,
     cursor: next || undefined,
   });
-  return { status: 200, body: { items: page.items.map(deliverySummary), next: page.next ?? null } };
+  const answer: DeliveryPageAnswer = { items: page.items.map(deliverySummary), next: page.next ?? null };
+  return { status: 200, body: answer };
 }
 
 /** `GET /admin/deliveries/{id}?integration=`: with decisions and headers (the signature is not kept). */
@@ -129,7 +137,12 @@ export async function replayDelivery(
   audit(deps, context, 'delivery.replay', `delivery/${integration.name}/${source}`, { replay: deliveryId });
   return {
     status: 202,
-    body: { deliveryId, integration: integration.name, replayOf: source, status: 'received' },
+    body: {
+      deliveryId,
+      integration: integration.name,
+      replayOf: source,
+      status: 'received',
+    } satisfies ReplayAnswer,
   };
 }
 
@@ -191,5 +204,5 @@ export async function evaluate(
       (project ? { openPullRequests: await deps.store.listOpenPullRequests(project.id) } : undefined),
     projectId: project?.id,
   });
-  return { status: 200, body: { decisions } };
+  return { status: 200, body: { decisions } satisfies EvaluateAnswer };
 }

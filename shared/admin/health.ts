@@ -30,6 +30,7 @@ import {
 } from './context';
 import { ConflictError } from './errors';
 import { RepairSchema } from './schemas';
+import type { RepairAnswer } from './views';
 
 export type CheckStatus = 'ok' | 'broken' | 'unknown';
 
@@ -309,7 +310,10 @@ export async function repairProject(
   audit(deps, context, 'project.repair', `project/${id}`, {
     actions: actions.map((a) => `${a.action}:${a.result}${a.target ? `:${a.target}` : ''}`),
   });
-  return { status: 200, body: { actions, health: await inspect(deps, context, saved) } };
+  return {
+    status: 200,
+    body: { actions, health: await inspect(deps, context, saved) } satisfies RepairAnswer,
+  };
 }
 
 /** Applies repair's changes to the latest project item; re-attaching writes the mapping too. */

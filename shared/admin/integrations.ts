@@ -32,7 +32,14 @@ import {
 } from './context';
 import { ConflictError, PreconditionFailedError } from './errors';
 import { CreateIntegrationSchema, PatchIntegrationSchema } from './schemas';
-import { integrationView } from './views';
+import {
+  type HookRotation,
+  type IntegrationCreatedAnswer,
+  type IntegrationView,
+  type ItemsAnswer,
+  integrationView,
+  type SecretRotatedAnswer,
+} from './views';
 
 /**
  * `POST /admin/integrations`. Checks that the item and the credentials fit their stores, then
@@ -110,7 +117,7 @@ export async function createIntegration(
           integration: integrationView(context, record),
           webhookUrl: webhookUrlOf(context, name),
           webhookSecret: secret,
-        },
+        } satisfies IntegrationCreatedAnswer,
       };
     } catch (error) {
       if (wroteSecrets) await removeOrphanSecrets(deps, record, [webhookSecretId, credentialsSecretId]);
@@ -156,7 +163,10 @@ export async function listIntegrations(
       (!scope || scopeMatches(integration.scope, scope)) &&
       labels.every((wanted) => integration.labels.includes(wanted)),
   );
-  return { status: 200, body: { items: items.map((integration) => integrationView(context, integration)) } };
+  const answer: ItemsAnswer<IntegrationView> = {
+    items: items.map((integration) => integrationView(context, integration)),
+  };
+  return { status: 200, body: answer };
 }
 
 /** `GET /admin/integrations/{name}`: no secret, only whether credentials exist and their kind. */
@@ -326,7 +336,7 @@ export async function rotateSecret(
     }
 
     const url = webhookUrlOf(context, name);
-    const projects = [];
+    const projects: HookRotation[] = [];
     for (const project of connected) {
       const base = { projectId: project.id, repository: project.fullName };
       if (!client) {
@@ -357,7 +367,11 @@ export async function rotateSecret(
     return {
       status: 200,
       headers: { etag: etagOf(updated.version) },
-      body: { webhookSecret: secret, previousValidUntil: previous ? previousValidUntil : null, projects },
+      body: {
+        webhookSecret: secret,
+        previousValidUntil: previous ? previousValidUntil : null,
+        projects,
+      } satisfies SecretRotatedAnswer,
     };
   });
 }

@@ -41,7 +41,7 @@ import type { DeployKey as KeyPair } from './deploy-key';
 import { ConflictError } from './errors';
 import { projectIdOf } from './project-id';
 import { ConnectProjectSchema, INTEGRATION_NAME, PatchProjectSchema } from './schemas';
-import { projectView } from './views';
+import { type ItemsAnswer, type ProjectView, projectView } from './views';
 
 interface RepositoryFacts {
   id: string;
@@ -186,6 +186,9 @@ async function registerOnRepository(
     throw error;
   }
 }
+
+/** `POST /admin/projects`: the project, and what was registered on Bitbucket or is to be set up by hand. */
+export type ProjectConnectedAnswer = ReturnType<typeof connectAnswer>;
 
 /** Connect's answer: the project, and what was registered on Bitbucket or is to be set up by hand. */
 function connectAnswer(
@@ -350,7 +353,10 @@ export async function listProjects(
     throw new ValidationError(`integration must be an integration name, not "${shown(query.integration)}"`);
   }
   const projects = await deps.store.listProjects(query.integration);
-  return { status: 200, body: { items: projects.map((project) => projectView(context, project)) } };
+  const answer: ItemsAnswer<ProjectView> = {
+    items: projects.map((project) => projectView(context, project)),
+  };
+  return { status: 200, body: answer };
 }
 
 /** `GET /admin/projects/{id}`. */

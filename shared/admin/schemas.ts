@@ -100,6 +100,9 @@ export const RepairSchema = z.strictObject({
   rotateDeployKey: z.optional(z.boolean()),
 });
 
+/** The most deliveries one page of `GET /admin/deliveries` holds (`limit`). */
+export const MAX_DELIVERIES_PAGE = 100;
+
 /** `POST /admin/evaluate`: a project, or settings and a default branch. */
 export const EvaluateSchema = z.strictObject({
   eventKey: NonEmpty,

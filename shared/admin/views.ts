@@ -1,5 +1,8 @@
+import type { Decision } from '../domain/decision';
 import type { DeliveryRecord, DeliverySummary, IntegrationRecord, ProjectRecord } from '../store/store';
+import type { SetupAction } from './bitbucket-setup';
 import { type AdminContext, webhookUrlOf } from './context';
+import type { Health } from './health';
 
 // What the admin API shows of stored records: never a secret, a secret's value, or a private key.
 // Fields a record lacks are undefined here, so the JSON answer leaves them out.
@@ -64,11 +67,14 @@ export function deliverySummary(delivery: DeliverySummary) {
   };
 }
 
+/** A decision as a delivery's answer shows it: a trigger of a processed delivery says whether it was sent. */
+export type DecisionView = Decision & { sent?: boolean };
+
 /**
  * The decisions, each trigger of a processed delivery with `sent`: true when this delivery sent
  * it, false when an earlier delivery had (it was not sent again). Left out where not recorded.
  */
-function decisionsOf(delivery: DeliverySummary) {
+function decisionsOf(delivery: DeliverySummary): DecisionView[] {
   const decisions = delivery.decisions ?? [];
   if (delivery.status !== 'processed' || !delivery.alreadySent) return decisions;
   const alreadySent = new Set(delivery.alreadySent);
@@ -90,4 +96,66 @@ export function deliveryDetail(delivery: DeliveryRecord) {
     decidedAt: delivery.decidedAt,
     processedAt: delivery.processedAt,
   };
+}
+
+// The answers of the admin API (docs/admin.md), by route: what the handlers build and what
+// `hookgate admin` reads. A field that is undefined here is left out of the JSON.
+
+export type IntegrationView = ReturnType<typeof integrationView>;
+export type ProjectView = ReturnType<typeof projectView>;
+export type DeliverySummaryView = ReturnType<typeof deliverySummary>;
+export type DeliveryDetailView = ReturnType<typeof deliveryDetail>;
+
+/** `GET /admin/integrations` and `GET /admin/projects`. */
+export interface ItemsAnswer<T> {
+  items: T[];
+}
+
+/** `POST /admin/integrations`: the webhook secret is in this answer only. */
+export interface IntegrationCreatedAnswer {
+  integration: IntegrationView;
+  webhookUrl: string;
+  webhookSecret: string;
+}
+
+/** What `rotate-secret` did to the webhook of one connected project. */
+export interface HookRotation {
+  projectId: string;
+  repository: string;
+  status: 'updated' | 'not-found' | 'skipped' | 'failed';
+  hookIds?: string[];
+  reason?: string;
+}
+
+/** `POST /admin/integrations/{name}/rotate-secret`. */
+export interface SecretRotatedAnswer {
+  webhookSecret: string;
+  /** When the previous secret stops working; null when there was none. */
+  previousValidUntil: string | null;
+  projects: HookRotation[];
+}
+
+/** `POST /admin/projects/{id}/repair`. */
+export interface RepairAnswer {
+  actions: SetupAction[];
+  health: Health;
+}
+
+/** `GET /admin/deliveries`. */
+export interface DeliveryPageAnswer {
+  items: DeliverySummaryView[];
+  next: string | null;
+}
+
+/** `POST /admin/deliveries/{id}/replay`. */
+export interface ReplayAnswer {
+  deliveryId: string;
+  integration: string;
+  replayOf: string;
+  status: 'received';
+}
+
+/** `POST /admin/evaluate`. */
+export interface EvaluateAnswer {
+  decisions: Decision[];
 }

@@ -14,7 +14,7 @@ import type {
   UnusedEvent,
 } from '../domain/events';
 import { InvalidPayloadError, UnknownProviderError } from '../errors';
-import { describeIssues } from '../validation';
+import { describeIssues, safeParse } from '../validation';
 import { cloudCloneUrls } from './clone-urls';
 import {
   type CloudActor,
@@ -98,7 +98,7 @@ export function normaliseDelivery({ eventKey, body, provider }: Delivery): HookE
 }
 
 function parse<S extends z.ZodMiniType>(schema: S, body: unknown, eventKey: string): z.infer<S> {
-  const result = schema.safeParse(body);
+  const result = safeParse(schema, body);
   if (result.success) return result.data;
   const issue = describeIssues(result.error.issues, { topLevel: 'body', limit: 1 });
   throw new InvalidPayloadError(`${eventKey} payload is not valid at ${issue}`);

@@ -23,6 +23,22 @@ export const ProjectSettingsSchema = z.strictObject({
 });
 
 export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
+
+/** What each setting takes: yes or no, a list of globs or markers, or either (`skipMarkers`). */
+export type SettingKind = 'boolean' | 'list' | 'boolean-or-list';
+
+/** The kind of every setting, for input that is not JSON (`hookgate admin projects set --set`). */
+export const SETTING_KINDS = {
+  onlyBuildPullRequests: 'boolean',
+  buildForkedPullRequests: 'boolean',
+  passSecretsToForkedPullRequests: 'boolean',
+  alwaysBuildBranches: 'list',
+  ignoreBranches: 'list',
+  buildTags: 'boolean',
+  tagPatterns: 'list',
+  skipMarkers: 'boolean-or-list',
+  buildDraftPullRequests: 'boolean',
+} as const satisfies Record<keyof ProjectSettings, SettingKind>;
 export type ProjectSettingsInput = z.input<typeof ProjectSettingsSchema>;
 
 export const DEFAULT_SETTINGS: ProjectSettings = ProjectSettingsSchema.parse({});

@@ -30,7 +30,8 @@ const KB = 1024;
  * request path. The processor and admin functions, off it, carry the REST client and the
  * deadline and parking logic of DESIGN §11; their guard is looser. The admin function's is looser
  * still: it alone carries the admin operations, manual builds (ref and pull-request lookups)
- * among them, and nobody waits on its cold start but an admin.
+ * among them, and the wording of validation messages (what was given, what is expected), and
+ * nobody waits on its cold start but an admin.
  */
 const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 128 * KB, admin: 144 * KB };
 const WHOLE_BUNDLE_LIMIT = 700 * KB;

@@ -551,10 +551,10 @@ describe('hookgate dev: integrations changed through the admin API', () => {
 });
 
 describe('hookgate send', () => {
-  it('exits 2 with the usage when the event key is missing', async () => {
+  it('exits 2 with one line naming --event-key when the event key is missing', async () => {
     const sent = await runCli(['send', PUSH_MAIN]);
     expect(sent.exit.code).toBe(2);
-    expect(sent.stderr).toMatch(/^hookgate send: --event-key is required/);
+    expect(sent.stderr).toMatch(/^hookgate send: missing --event-key: [^\n]+\n$/);
   });
 
   it('exits 1 and prints the answer when the server refuses the delivery', async () => {

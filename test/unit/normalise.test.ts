@@ -249,6 +249,24 @@ describe('bad input', () => {
     expect(() => normaliseDelivery({ eventKey: 'pr:opened', body: [] })).toThrow(InvalidPayloadError);
   });
 
+  it('says where a real payload is wrong, what it expected there and what kind of value it found', () => {
+    const push = readFixtureJson<Record<string, unknown>>('cloud/drone-go-scm__push.json');
+    expect(() =>
+      normaliseDelivery({ eventKey: 'repo:push', body: { ...push, repository: 'acme/widgets' } }),
+    ).toThrow(
+      new InvalidPayloadError(
+        'repo:push payload is not valid at repository: expected an object, got a string',
+      ),
+    );
+    const dcPush = readFixtureJson<Record<string, unknown>>('server/woodpecker__HookPush.json');
+    const { changes: _changes, ...withoutChanges } = dcPush;
+    expect(() => normaliseDelivery({ eventKey: 'repo:refs_changed', body: withoutChanges })).toThrow(
+      new InvalidPayloadError(
+        'repo:refs_changed payload is not valid at changes: expected an array, got nothing',
+      ),
+    );
+  });
+
   it('asks for the provider when neither key nor body tells', () => {
     expect(() => normaliseDelivery({ eventKey: 'something:new', body: {} })).toThrow(UnknownProviderError);
     expect(normaliseDelivery({ eventKey: 'something:new', body: {}, provider: 'bitbucket-cloud' }).kind).toBe(

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { atMost, describeIssues, listIssues, matches, oneOf } from '../../shared/validation';
+import { ProjectSettingsSchema } from '../../shared/domain/settings';
+import { ValidationError } from '../../shared/errors';
+import {
+  atMost,
+  describeIssues,
+  listIssues,
+  matches,
+  oneOf,
+  safeParse,
+  validate,
+} from '../../shared/validation';
 
 /** The issues a schema reports, as the admin API words them. */
 const issues = (schema: z.ZodMiniType, value: unknown) =>
@@ -84,5 +94,77 @@ describe('wording zod issues', () => {
     const issues = failure({ name: 1, tags: [2] });
 
     expect(describeIssues(issues, { limit: 1 })).toBe('name: must be text');
+  });
+});
+
+describe('saying what was expected and what was given', () => {
+  const problems = (schema: z.ZodMiniType, value: unknown, shown?: 'value') => {
+    const result = safeParse(schema, value);
+    if (result.success) throw new Error('expected a failure');
+    return listIssues(result.error.issues, { values: shown === 'value' });
+  };
+
+  it('names the setting, the value given and the type expected', () => {
+    expect(problems(ProjectSettingsSchema, { onlyBuildPullRequests: 'yes' }, 'value')).toEqual([
+      'onlyBuildPullRequests: expected a boolean, got "yes"',
+    ]);
+    expect(problems(ProjectSettingsSchema, { ignoreBranches: 'wip/*' }, 'value')).toEqual([
+      'ignoreBranches: expected an array, got "wip/*"',
+    ]);
+    expect(problems(ProjectSettingsSchema, { tagPatterns: ['v*', ''] }, 'value')).toEqual([
+      'tagPatterns.1: expected a non-empty string, got an empty string',
+    ]);
+  });
+
+  it('lists the forms a union takes, or follows the one branch that took the type', () => {
+    expect(problems(ProjectSettingsSchema, { skipMarkers: 'x' }, 'value')).toEqual([
+      'skipMarkers: expected a boolean or an array, got "x"',
+    ]);
+    expect(problems(ProjectSettingsSchema, { skipMarkers: ['[skip]', 7] }, 'value')).toEqual([
+      'skipMarkers.1: expected a string, got 7',
+    ]);
+  });
+
+  it('says only what kind of value it was unless asked for the value, and never repeats a long one', () => {
+    const Payload = z.object({ repository: z.object({ uuid: z.string() }) });
+    expect(problems(Payload, { repository: 'acme/widgets' })).toEqual([
+      'repository: expected an object, got a string',
+    ]);
+    expect(problems(Payload, { repository: { uuid: ['a', 'b'] } })).toEqual([
+      'repository.uuid: expected a string, got an array of 2 items',
+    ]);
+    expect(problems(Payload, {})).toEqual(['repository: expected an object, got nothing']);
+    const long = 'x'.repeat(500);
+    expect(problems(z.object({ n: z.number() }), { n: long }, 'value')).toEqual([
+      `n: expected a number, got "${'x'.repeat(60)}…"`,
+    ]);
+  });
+
+  it('words bounds and enumerations, keeping a schema’s own message first', () => {
+    const Schema = z.object({
+      kind: oneOf(['a', 'b']),
+      labels: z.array(z.string()).check(atMost(2, 'at most 2 labels')),
+      name: z.string().check(atMost(3)),
+      slug: z.string().check(matches(/^[a-z]+$/, 'must be lowercase letters')),
+    });
+    expect(
+      problems(Schema, { kind: 'c', labels: ['1', '2', '3'], name: 'abcd', slug: 'A' }, 'value'),
+    ).toEqual([
+      'kind: expected one of "a", "b", got "c"',
+      'labels: at most 2 labels, got 3 items',
+      'name: expected at most 3 characters, got 4 characters',
+      'slug: must be lowercase letters, got "A"',
+    ]);
+    // Values that may be secrets are not repeated unless asked for.
+    expect(problems(Schema, { kind: 'c', labels: [], name: 'a', slug: 'S3cret' })).toEqual([
+      'kind: expected one of "a", "b"',
+      'slug: must be lowercase letters',
+    ]);
+  });
+
+  it('throws one ValidationError from validate that quotes what was given', () => {
+    expect(() => validate(ProjectSettingsSchema, { buildTags: 'no' }, 'settings')).toThrow(
+      new ValidationError('invalid settings: buildTags: expected a boolean, got "no"'),
+    );
   });
 });

@@ -5,7 +5,7 @@ import { ValidationError } from '../../errors';
 import { isRecord } from '../../is-record';
 import type { SecretReader } from '../../secrets/secrets';
 import type { IntegrationRecord } from '../../store/store';
-import { listIssues, matches, oneOf } from '../../validation';
+import { listIssues, matches, oneOf, safeParse } from '../../validation';
 import type { Authorizer } from './http';
 import { basicAuth, DEFAULT_OAUTH_TOKEN_URL, type OAuthOptions, oauthTokenSource } from './oauth';
 
@@ -77,7 +77,7 @@ export function safeParseCredentials(input: unknown): CredentialsResult {
   if (typeof kind !== 'string' || !Object.hasOwn(SCHEMAS, kind)) {
     return { success: false, problems: [`kind: must be one of '${Object.keys(SCHEMAS).join("', '")}'`] };
   }
-  const result = SCHEMAS[kind as CredentialsKind].safeParse(input);
+  const result = safeParse(SCHEMAS[kind as CredentialsKind], input);
   if (result.success) return result;
   return {
     success: false,

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { currentDeadline } from '../../deadline';
 import type { Log } from '../../observability';
-import { describeIssues } from '../../validation';
+import { describeIssues, safeParse } from '../../validation';
 import { checkResolvedHost, type HostLookup, type NetworkPolicy, systemLookup } from './address-policy';
 import {
   BitbucketApiError,
@@ -340,7 +340,7 @@ export function parseAnswer<S extends z.ZodMiniType>(
   method: string,
   path: string,
 ): z.output<S> {
-  const result = schema.safeParse(body);
+  const result = safeParse(schema, body);
   if (result.success) return result.data;
   throw new BitbucketApiError('unexpected answer from Bitbucket', {
     method,

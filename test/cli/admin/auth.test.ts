@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 beforeEach(() => {
-  api.reply(200, { integrations: [] });
+  api.reply(200, { items: [] });
 });
 
 const AWS_ENV = {

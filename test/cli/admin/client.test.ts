@@ -238,7 +238,7 @@ describe('runAdmin on a deployed endpoint', () => {
     vi.stubEnv('HOOKGATE_ADMIN_TOKEN', '');
     vi.stubEnv('HOOKGATE_ENDPOINT', '');
     const { runAdmin } = await import('../../../cli/admin');
-    const { fetch, sent } = recordingFetch(200, { integrations: [] });
+    const { fetch, sent } = recordingFetch(200, { items: [] });
     let printed = '';
     await runAdmin(
       ['integrations', 'list', '--endpoint', 'https://abc123.execute-api.ap-southeast-2.amazonaws.com'],

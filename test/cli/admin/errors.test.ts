@@ -58,6 +58,49 @@ describe('hookgate admin errors', () => {
     expect(result.stderr).toBe('hookgate admin: 500 internal: first\n');
   });
 
+  // The API names its own fields and routes; the CLI user knows the options and commands.
+  it.each([
+    [
+      'the options an integration without credentials needs, not the API fields',
+      ['projects', 'connect', 'local', 'acme/widgets'],
+      400,
+      {
+        code: 'invalid-request',
+        message:
+          'integration "local" has no credentials, so Bitbucket cannot be asked: pass repositoryId and defaultBranch',
+      },
+      'hookgate admin: 400 invalid-request: integration "local" has no credentials, so Bitbucket cannot be asked: pass --repository-id and --default-branch\n',
+    ],
+    [
+      'the health command where repair cannot change the repository',
+      ['projects', 'repair', 'prj-1'],
+      409,
+      {
+        code: 'no-credentials',
+        message:
+          'integration "local" has no credentials, so Hookgate cannot change the repository: add credentials, or fix what GET /admin/projects/prj-1/health reports by hand',
+      },
+      'hookgate admin: 409 no-credentials: integration "local" has no credentials, so Hookgate cannot change the repository: add credentials, or fix what `hookgate admin projects health prj-1` reports by hand\n',
+    ],
+    [
+      'the --integration option where a delivery id is in two integrations',
+      ['deliveries', 'get', 'd-1'],
+      409,
+      { code: 'ambiguous', message: 'delivery d-1 exists in integrations "a", "b": add ?integration=' },
+      'hookgate admin: 409 ambiguous: delivery d-1 exists in integrations "a", "b": add --integration <name>\n',
+    ],
+    [
+      'the option of a field the API refused, keeping plain words',
+      ['deliveries', 'list', '--integration', 'Bad'],
+      400,
+      { code: 'invalid-request', message: 'integration must be an integration name, not "Bad"' },
+      'hookgate admin: 400 invalid-request: --integration must be an integration name, not "Bad"\n',
+    ],
+  ])('names %s', async (_, args, status, error, stderr) => {
+    api.reply(status, { error });
+    expect(await admin(...args)).toEqual({ code: 1, stdout: '', stderr });
+  });
+
   it('reports an endpoint nobody listens on as one line, exit 1', async () => {
     const port = await closedPort();
     const result = await runCli([
@@ -85,7 +128,11 @@ describe('hookgate admin errors', () => {
     ],
     'a missing name': [['integrations', 'get'], /missing <name>: hookgate admin integrations get <name>/],
     'an extra argument': [['projects', 'get', 'p1', 'p2'], /unexpected argument "p2"/],
-    'an unknown option': [['integrations', 'list', '--colour'], /--colour/],
+    'an unknown option': [
+      ['integrations', 'list', '--colour'],
+      /^hookgate admin: unknown option --colour \(see hookgate admin integrations list --help\)\n$/,
+    ],
+    'an option without its value': [['projects', 'list', '--integration'], /--integration needs a value/],
     'an unknown provider': [
       ['integrations', 'create', 'x', '--provider', 'github', '--default'],
       /--provider must be one of/,
@@ -111,6 +158,14 @@ describe('hookgate admin errors', () => {
       /unknown setting "onlyBuildPullRequest"/,
     ],
     'a --set without =': [['projects', 'set', 'p1', '--set', 'buildTags'], /--set takes key=value/],
+    'a --set boolean that is not yes or no': [
+      ['projects', 'set', 'p1', '--set', 'onlyBuildPullRequests=maybe'],
+      /--set onlyBuildPullRequests: expected true, false, yes or no, got "maybe"/,
+    ],
+    'a --set list in JSON that is not of strings': [
+      ['projects', 'set', 'p1', '--set', 'ignoreBranches=[1, 2]'],
+      /--set ignoreBranches: expected a JSON array of strings or comma-separated values, got \[1, 2\]/,
+    ],
     'a repository that is not owner/slug': [
       ['projects', 'connect', 'acme', 'widgets'],
       /workspace\/slug .* PROJECT\/slug/,
@@ -124,7 +179,43 @@ describe('hookgate admin errors', () => {
       ['projects', 'build', 'p1', '--pull-request', '#7'],
       /--pull-request takes the pull request's number/,
     ],
-    'a bad --limit': [['deliveries', 'list', '--limit', 'ten'], /--limit must be a whole number/],
+    'a deliveries list without --integration or --project': [
+      ['deliveries', 'list'],
+      /give --integration <name> \(every delivery it received\) or --project <id> \(those decided for it\)$/m,
+    ],
+    'a deliveries list with both --integration and --project': [
+      ['deliveries', 'list', '--integration', 'a', '--project', 'p1'],
+      /give one of --integration <name> .* or --project <id> .*, not both/,
+    ],
+    'a --limit that is not a number': [
+      ['deliveries', 'list', '--integration', 'a', '--limit', 'ten'],
+      /--limit must be a whole number from 1 to 100, not "ten"/,
+    ],
+    'a --limit over the API bound': [
+      ['deliveries', 'list', '--integration', 'a', '--limit', '101'],
+      /--limit must be a whole number from 1 to 100, not "101"/,
+    ],
+    'an evaluate without --event-key': [
+      ['evaluate', 'examples/payloads/cloud-push-main.json'],
+      /^hookgate admin: missing --event-key: the event the payload was sent for, e\.g\. repo:push/,
+    ],
+    'an evaluate with --project-id and --settings': [
+      [
+        'evaluate',
+        'examples/payloads/cloud-push-main.json',
+        '--event-key',
+        'repo:push',
+        '--project-id',
+        'p1',
+        '--settings',
+        's.json',
+      ],
+      /--project-id brings the project's own settings and default branch: leave out --settings and --default-branch/,
+    ],
+    'a missing known hosts file': [
+      ['integrations', 'update', 'x', '--ssh-known-hosts-file', '/no/known_hosts'],
+      /cannot read known hosts file \/no\/known_hosts: no such file/,
+    ],
     'a missing credentials file': [
       [
         'integrations',
@@ -151,6 +242,7 @@ describe('hookgate admin errors', () => {
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^hookgate admin: [^\n]+\n$/);
       expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/header|repositoryId|defaultBranch/);
       expect(api.received).toHaveLength(before);
     },
   );
@@ -167,7 +259,10 @@ describe('hookgate admin errors', () => {
   it('prints the admin usage on --help, and hookgate --help lists admin', async () => {
     const own = await runCli(['admin', '--help']);
     expect(own.code).toBe(0);
-    expect(own.stdout).toMatch(/^usage: hookgate admin <integrations\|projects\|deliveries> <verb>/);
+    expect(own.stdout).toMatch(
+      /^usage: hookgate admin <integrations\|projects\|deliveries\|evaluate> \[<verb>\]/,
+    );
+    expect(own.stdout).toContain('    evaluate <payload.json> --event-key <key>');
     expect(own.stdout).toContain('projects set <id> [--settings-file F] [--set key=value]...');
     const all = await runCli(['--help']);
     expect(all.code).toBe(0);

@@ -1,7 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdminContext } from '../../../shared/admin/context';
+import type { ProjectConnectedAnswer } from '../../../shared/admin/projects';
+import {
+  type DeliveryPageAnswer,
+  deliveryDetail,
+  deliverySummary,
+  type IntegrationCreatedAnswer,
+  type ItemsAnswer,
+  integrationView,
+  type ProjectView,
+  projectView,
+  type RepairAnswer,
+  type SecretRotatedAnswer,
+} from '../../../shared/admin/views';
+import { DEFAULT_SETTINGS } from '../../../shared/domain/settings';
+import type { DeliveryRecord, ProjectRecord } from '../../../shared/store/store';
+import { integrationRecord } from '../../support/records';
 import { type FakeAdmin, runCli, startFakeAdmin } from './support';
 
-// What `hookgate admin` prints: aligned tables for people, the API's own body with --json.
+// What `hookgate admin` prints: aligned tables for people, the API's own body with --json. The
+// fake API answers what the real one builds: the views of shared/admin/views.ts over records.
 
 let api: FakeAdmin;
 beforeAll(async () => {
@@ -13,23 +31,81 @@ function admin(...args: string[]) {
   return runCli(['admin', ...args, '--endpoint', api.url, '--token', 'tok']);
 }
 
+const CONTEXT: AdminContext = { principal: 'test', webhookBase: 'https://hooks.example.com' };
+
+const ACME = integrationRecord({
+  name: 'acme-cloud',
+  labels: ['team-a', 'prod'],
+  version: 3,
+  webhookSecretId: 'hookgate/test/integrations/acme-cloud/webhook-secret',
+});
+
 const INTEGRATIONS = {
-  integrations: [
+  items: [
+    integrationView(CONTEXT, ACME),
+    integrationView(
+      CONTEXT,
+      integrationRecord({
+        name: 'dc',
+        provider: 'bitbucket-data-center',
+        scope: { space: 'platform' },
+        version: 12,
+        webhookSecretId: 'hookgate/test/integrations/dc/webhook-secret',
+      }),
+    ),
+  ],
+};
+
+const PROJECT: ProjectRecord = {
+  id: 'p1',
+  integration: 'acme-cloud',
+  provider: 'bitbucket-cloud',
+  repositoryId: '{6a3c7a4e-0000-4000-8000-000000000001}',
+  fullName: 'acme/widgets',
+  cloneUrls: { ssh: 'git@bitbucket.org:acme/widgets.git' },
+  defaultBranch: 'main',
+  settings: DEFAULT_SETTINGS,
+  deployKeySecretId: 'hookgate/test/projects/p1/deploy-key',
+  createdAt: '2026-11-22T06:00:00.000Z',
+  updatedAt: '2026-11-22T06:00:00.000Z',
+};
+
+const DELIVERY: DeliveryRecord = {
+  integration: 'acme-cloud',
+  deliveryId: 'd-1',
+  provider: 'bitbucket-cloud',
+  eventKey: 'repo:push',
+  headers: { 'x-event-key': 'repo:push', 'x-hub-signature': 'sha256=00' },
+  bodyGzip: new Uint8Array(),
+  receivedAt: '2026-11-22T06:00:00.000Z',
+  status: 'processed',
+  projectId: 'p1',
+  decisions: [
     {
-      name: 'acme-cloud',
-      provider: 'bitbucket-cloud',
-      scope: 'default',
-      labels: ['team-a', 'prod'],
-      status: 'active',
-      version: 3,
+      action: 'trigger',
+      reason: 'default-branch',
+      message: 'push to the default branch main',
+      ref: { type: 'branch', name: 'main' },
+      commit: { sha: 'a'.repeat(40), abbreviated: false },
+      triggerId: 't-1',
+      trust: 'trusted',
+      secretsAllowed: true,
     },
     {
-      name: 'dc',
-      provider: 'bitbucket-data-center',
-      scope: { space: 'platform' },
-      labels: [],
-      status: 'active',
-      version: 12,
+      action: 'skip',
+      reason: 'branch-ignored',
+      message: 'wip/x is ignored',
+      ref: { type: 'branch', name: 'wip/x' },
+    },
+    {
+      action: 'trigger',
+      reason: 'branch-push',
+      message: 'push to feature/y',
+      ref: { type: 'branch', name: 'feature/y' },
+      commit: { sha: 'b'.repeat(40), abbreviated: false },
+      triggerId: 't-2',
+      trust: 'trusted',
+      secretsAllowed: true,
     },
   ],
 };
@@ -80,12 +156,12 @@ describe('hookgate admin output', () => {
   });
 
   it('says so when there are no integrations', async () => {
-    api.reply(200, { integrations: [] });
+    api.reply(200, { items: [] });
     expect((await admin('integrations', 'list')).stdout).toBe('no integrations\n');
   });
 
   it('shows one integration field by field', async () => {
-    api.reply(200, { ...INTEGRATIONS.integrations[0], description: 'Line one\nline two' });
+    api.reply(200, integrationView(CONTEXT, { ...ACME, description: 'Line one\nline two' }));
     const { stdout } = await admin('integrations', 'get', 'acme-cloud');
     expect(stdout).toMatch(/^FIELD\s+VALUE\n/);
     expect(stdout).toMatch(/^name\s+acme-cloud$/m);
@@ -94,11 +170,12 @@ describe('hookgate admin output', () => {
   });
 
   it('prints the webhook URL and the secret after create, and says the secret is shown once', async () => {
-    api.reply(201, {
-      integration: { name: 'acme-cloud', provider: 'bitbucket-cloud', scope: 'default' },
+    const created: IntegrationCreatedAnswer = {
+      integration: integrationView(CONTEXT, ACME),
       webhookUrl: 'https://hooks.example.com/webhooks/acme-cloud',
       webhookSecret: 's3cr3t-value',
-    });
+    };
+    api.reply(201, created);
     const { code, stdout } = await admin(
       'integrations',
       'create',
@@ -114,28 +191,13 @@ describe('hookgate admin output', () => {
     expect(stdout).toMatch(/shown once/);
   });
 
-  it('builds the webhook URL from the endpoint when the answer has none', async () => {
-    api.reply(201, {
-      name: 'acme-cloud',
-      provider: 'bitbucket-cloud',
-      scope: { space: 'x' },
-      webhookSecret: 's',
-    });
-    const { stdout } = await admin(
-      'integrations',
-      'create',
-      'acme-cloud',
-      '--provider',
-      'bitbucket-cloud',
-      '--space',
-      'x',
-    );
-    expect(stdout).toContain('created integration acme-cloud (bitbucket-cloud, space:x)');
-    expect(stdout).toMatch(new RegExp(`^webhook URL\\s+${api.url}/webhooks/acme-cloud$`, 'm'));
-  });
-
   it('prints the new secret and until when the previous one is accepted after rotate-secret', async () => {
-    api.reply(200, { webhookSecret: 'n3w', previousValidUntil: '2026-11-23T07:00:00.000Z' });
+    const rotated: SecretRotatedAnswer = {
+      webhookSecret: 'n3w',
+      previousValidUntil: '2026-11-23T07:00:00.000Z',
+      projects: [],
+    };
+    api.reply(200, rotated);
     const { stdout } = await admin('integrations', 'rotate-secret', 'acme-cloud');
     expect(stdout).toMatch(/^webhook secret\s+n3w$/m);
     expect(stdout).toMatch(/^previous valid until\s+2026-11-23T07:00:00\.000Z$/m);
@@ -143,15 +205,20 @@ describe('hookgate admin output', () => {
   });
 
   it('says when there was no previous secret to keep accepting, and lists the hooks it updated', async () => {
-    api.reply(200, {
+    const rotated: SecretRotatedAnswer = {
       webhookSecret: 'n3w',
       previousValidUntil: null,
-      projects: [{ projectId: 'p1', status: 'updated' }],
-    });
+      projects: [
+        { projectId: 'p1', repository: 'acme/widgets', status: 'updated', hookIds: ['{h1}'] },
+        { projectId: 'p2', repository: 'acme/gears', status: 'not-found', reason: 'no webhook with URL x' },
+      ],
+    };
+    api.reply(200, rotated);
     const { stdout } = await admin('integrations', 'rotate-secret', 'acme-cloud');
     expect(stdout).toMatch(/^previous valid until\s+none \(there was no previous secret\)$/m);
-    expect(stdout).toMatch(/^PROJECTID\s+STATUS$/m);
-    expect(stdout).toMatch(/^p1\s+updated$/m);
+    expect(stdout).toMatch(/^PROJECT\s+REPOSITORY\s+WEBHOOK\s+REASON$/m);
+    expect(stdout).toMatch(/^p1\s+acme\/widgets\s+updated$/m);
+    expect(stdout).toMatch(/^p2\s+acme\/gears\s+not-found\s+no webhook with URL x$/m);
   });
 
   it('says what rotate-secret did to the webhooks: updated, skipped, not found, failed', async () => {
@@ -185,31 +252,32 @@ describe('hookgate admin output', () => {
   });
 
   it('lists the projects of an integration', async () => {
-    api.reply(200, {
-      items: [
-        {
-          id: 'p1',
-          repository: 'acme/widgets',
-          integration: 'acme-cloud',
-          defaultBranch: 'main',
-          status: 'connected',
-        },
-      ],
-    });
+    const projects: ItemsAnswer<ProjectView> = { items: [projectView(CONTEXT, PROJECT)] };
+    api.reply(200, projects);
     const { stdout } = await admin('projects', 'list', '--integration', 'acme-cloud');
     expect(stdout).toMatch(/^ID\s+REPOSITORY\s+INTEGRATION\s+DEFAULT BRANCH\s+STATUS$/m);
     expect(stdout).toMatch(/^p1\s+acme\/widgets\s+acme-cloud\s+main\s+connected$/m);
   });
 
   it('says what to set up by hand after connecting through an integration without credentials', async () => {
-    api.reply(201, {
-      project: { id: 'p9', repository: 'acme/widgets', settings: { onlyBuildPullRequests: false } },
+    const connected: ProjectConnectedAnswer = {
+      project: projectView(CONTEXT, { ...PROJECT, id: 'p9' }),
       publicKey: 'ssh-ed25519 AAAA hookgate',
       webhookUrl: 'https://hooks.example.com/webhooks/acme-cloud',
       manualSetup: {
-        webhook: { url: 'https://hooks.example.com/webhooks/acme-cloud', events: ['repo:push'] },
+        webhook: {
+          url: 'https://hooks.example.com/webhooks/acme-cloud',
+          events: ['repo:push'],
+          secret: 'the webhook secret of integration "acme-cloud"',
+        },
+        deployKey: {
+          publicKey: 'ssh-ed25519 AAAA hookgate',
+          label: 'hookgate-test-p9',
+          permission: 'read-only',
+        },
       },
-    });
+    };
+    api.reply(201, connected);
     const { code, stdout } = await admin('projects', 'connect', 'acme-cloud', 'acme/widgets');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^connected acme\/widgets through acme-cloud as project p9$/m);
@@ -220,12 +288,13 @@ describe('hookgate admin output', () => {
   });
 
   it('shows what repair did and the health after it', async () => {
-    api.reply(200, {
+    const repaired: RepairAnswer = {
       actions: [{ action: 'update-webhook', result: 'done', target: 'hook-1' }],
       health: { status: 'ok', checks: [{ name: 'webhook', status: 'ok' }] },
-    });
+    };
+    api.reply(200, repaired);
     const { stdout } = await admin('projects', 'repair', 'p1');
-    expect(stdout).toMatch(/^ACTION\s+RESULT\s+TARGET$/m);
+    expect(stdout).toMatch(/^ACTION\s+RESULT\s+TARGET\s+REASON$/m);
     expect(stdout).toMatch(/^update-webhook\s+done\s+hook-1$/m);
     expect(stdout).toMatch(/^project p1: ok$/m);
     expect(stdout).toMatch(/^webhook\s+ok$/m);
@@ -272,21 +341,9 @@ describe('hookgate admin output', () => {
   });
 
   it('lists deliveries with a decision summary and the next page cursor', async () => {
-    api.reply(200, {
-      items: [
-        {
-          deliveryId: 'd-1',
-          integration: 'acme-cloud',
-          eventKey: 'repo:push',
-          status: 'processed',
-          projectId: 'p1',
-          receivedAt: '2026-11-22T06:00:00.000Z',
-          decisions: [{ action: 'trigger' }, { action: 'skip' }, { action: 'trigger' }],
-        },
-      ],
-      next: 'c2',
-    });
-    const { stdout } = await admin('deliveries', 'list');
+    const page: DeliveryPageAnswer = { items: [deliverySummary(DELIVERY)], next: 'c2' };
+    api.reply(200, page);
+    const { stdout } = await admin('deliveries', 'list', '--integration', 'acme-cloud');
     expect(stdout.split('\n')[0]?.split(/\s+/)).toEqual([
       'ID',
       'INTEGRATION',
@@ -349,26 +406,15 @@ describe('hookgate admin output', () => {
   });
 
   it('shows a delivery with its decisions in a table', async () => {
-    api.reply(200, {
-      delivery: {
-        deliveryId: 'd-1',
-        eventKey: 'repo:push',
-        status: 'processed',
-        decisions: [
-          {
-            action: 'trigger',
-            reason: 'default-branch',
-            message: 'push to the default branch main',
-            ref: { type: 'branch', name: 'main' },
-          },
-        ],
-      },
-    });
+    api.reply(200, deliveryDetail(DELIVERY));
     const { stdout } = await admin('deliveries', 'get', 'd-1');
     expect(stdout).toMatch(/^eventKey\s+repo:push$/m);
+    expect(stdout).toMatch(/^headers\.x-event-key\s+repo:push$/m);
+    expect(stdout).not.toMatch(/x-hub-signature/);
     expect(stdout).not.toMatch(/^decisions/m);
     expect(stdout).toMatch(/^ACTION\s+REASON\s+REF\s+MESSAGE$/m);
     expect(stdout).toMatch(/^trigger\s+default-branch\s+branch main\s+push to the default branch main$/m);
+    expect(stdout).toMatch(/^skip\s+branch-ignored\s+branch wip\/x\s+wip\/x is ignored$/m);
   });
 
   it('confirms a delete that answers 204, and prints nothing for it with --json', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,7 +19,27 @@ beforeAll(async () => {
     join(dir, 'settings.json'),
     JSON.stringify({ buildTags: true, onlyBuildPullRequests: false }),
   );
+  // A Data Center server's known_hosts as ssh-keyscan writes it, with a comment and blank lines.
+  writeFileSync(
+    join(dir, 'known_hosts'),
+    [
+      '# bitbucket.example.com:7999 SSH-2.0-SSHD-CORE',
+      `[bitbucket.example.com]:7999 ${ED25519}`,
+      '',
+      `[bitbucket.example.com]:7999 ${ECDSA}  `,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'empty_known_hosts'), '\n');
+  writeFileSync(
+    join(dir, 'state.json'),
+    JSON.stringify({ openPullRequests: [{ id: 7, sourceBranch: 'feature/test' }] }),
+  );
 });
+
+const ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIazEu89wgQZ4bqs3d63QSMzYVa0MuJ2e2gKTKqu+UUO';
+const ECDSA =
+  'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBPIQmuzMBuKdWeF4+a2sjSSpBK0iqitSQ+5BM9KhpexuGt20JpTVM7u5BDZngncgrqDMbWdxMWWOGtZ9UgbqgZE=';
 afterAll(async () => {
   await api.close();
   rmSync(dir, { recursive: true, force: true });
@@ -28,8 +48,9 @@ beforeEach(() => {
   api.reply(200, {});
 });
 
+// What is sent, not what is printed: --json leaves the canned answer unread.
 function admin(...args: string[]) {
-  return runCli(['admin', ...args, '--endpoint', api.url, '--token', TOKEN]);
+  return runCli(['admin', ...args, '--endpoint', api.url, '--token', TOKEN, '--json']);
 }
 
 interface Case {
@@ -42,6 +63,10 @@ interface Case {
 }
 
 const file = (name: string) => join(dir, name);
+
+const CLOUD_BRANCH_CREATED: unknown = JSON.parse(
+  readFileSync(new URL('../../examples/payloads/cloud-branch-created.json', import.meta.url), 'utf8'),
+);
 
 const CASES: Record<string, Case> = {
   'integrations list filters by label, scope and provider': {
@@ -95,6 +120,8 @@ const CASES: Record<string, Case> = {
       'https://bitbucket.example.com',
       '--credentials-file',
       '<creds.json>',
+      '--ssh-known-hosts-file',
+      '<known_hosts>',
     ],
     method: 'POST',
     path: '/admin/integrations',
@@ -105,8 +132,23 @@ const CASES: Record<string, Case> = {
       labels: ['team-a', 'prod'],
       description: 'Our **DC**',
       baseUrl: 'https://bitbucket.example.com',
+      sshKnownHosts: [`[bitbucket.example.com]:7999 ${ED25519}`, `[bitbucket.example.com]:7999 ${ECDSA}`],
       credentials: { type: 'access-token', token: 'bb-token' },
     },
+  },
+  'integrations update --ssh-known-hosts-file replaces the known hosts lines': {
+    args: ['integrations', 'update', 'acme-dc', '--ssh-known-hosts-file', '<known_hosts>'],
+    method: 'PATCH',
+    path: '/admin/integrations/acme-dc',
+    body: {
+      sshKnownHosts: [`[bitbucket.example.com]:7999 ${ED25519}`, `[bitbucket.example.com]:7999 ${ECDSA}`],
+    },
+  },
+  'integrations update with an empty known hosts file removes them': {
+    args: ['integrations', 'update', 'acme-dc', '--ssh-known-hosts-file', '<empty_known_hosts>'],
+    method: 'PATCH',
+    path: '/admin/integrations/acme-dc',
+    body: { sshKnownHosts: [] },
   },
   'integrations create --default sends the default scope and empty labels and description': {
     args: ['integrations', 'create', 'acme-cloud', '--provider', 'bitbucket-cloud', '--default'],
@@ -145,7 +187,7 @@ const CASES: Record<string, Case> = {
     path: '/admin/integrations/acme-cloud',
     body: { credentials: null },
   },
-  'integrations delete': {
+  'integrations delete, asking nothing without a terminal': {
     args: ['integrations', 'delete', 'acme-cloud'],
     method: 'DELETE',
     path: '/admin/integrations/acme-cloud',
@@ -198,7 +240,7 @@ const CASES: Record<string, Case> = {
     method: 'GET',
     path: '/admin/projects/%7Babc%20def%7D',
   },
-  'projects set merges --set over the settings file and parses JSON values': {
+  'projects set merges --set over the settings file, lists comma-separated or JSON': {
     args: [
       'projects',
       'set',
@@ -211,6 +253,8 @@ const CASES: Record<string, Case> = {
       'alwaysBuildBranches=["release/*"]',
       '--set',
       'ignoreBranches=wip/*',
+      '--set',
+      'tagPatterns=v*, release-*',
       '--pipeline-file',
       '.ci/pipeline.yml',
     ],
@@ -221,9 +265,35 @@ const CASES: Record<string, Case> = {
         buildTags: true,
         onlyBuildPullRequests: true,
         alwaysBuildBranches: ['release/*'],
-        ignoreBranches: 'wip/*',
+        ignoreBranches: ['wip/*'],
+        tagPatterns: ['v*', 'release-*'],
       },
       pipelineFile: '.ci/pipeline.yml',
+    },
+  },
+  'projects set takes yes and no for booleans, and either for skipMarkers': {
+    args: [
+      'projects',
+      'set',
+      'p1',
+      '--set',
+      'onlyBuildPullRequests=yes',
+      '--set',
+      'buildTags=No',
+      '--set',
+      'skipMarkers=[skip ci],[ci skip]',
+      '--set',
+      'buildDraftPullRequests=false',
+    ],
+    method: 'PATCH',
+    path: '/admin/projects/p1',
+    body: {
+      settings: {
+        onlyBuildPullRequests: true,
+        buildTags: false,
+        skipMarkers: ['[skip ci]', '[ci skip]'],
+        buildDraftPullRequests: false,
+      },
     },
   },
   'projects set --pipeline-file and --default-branch alone send no settings': {
@@ -240,7 +310,7 @@ const CASES: Record<string, Case> = {
     path: '/admin/projects/p1',
     body: { pipelineFile: 'bitbucket-pipelines.yml', defaultBranch: 'trunk' },
   },
-  'projects disconnect': {
+  'projects disconnect, asking nothing without a terminal': {
     args: ['projects', 'disconnect', 'p1'],
     method: 'DELETE',
     path: '/admin/projects/p1',
@@ -289,22 +359,17 @@ const CASES: Record<string, Case> = {
     path: '/admin/projects/p1/builds',
     body: { tag: 'v1.0', requestId: expect.any(String) },
   },
-  'deliveries list with every filter and the page cursor': {
-    args: [
-      'deliveries',
-      'list',
-      '--integration',
-      'acme-cloud',
-      '--project',
-      'p1',
-      '--limit',
-      '20',
-      '--next',
-      'eyJrIjoxfQ==',
-    ],
+  'deliveries list of an integration with the limit and the page cursor': {
+    args: ['deliveries', 'list', '--integration', 'acme-cloud', '--limit', '100', '--next', 'eyJrIjoxfQ=='],
     method: 'GET',
     path: '/admin/deliveries',
-    query: { integration: 'acme-cloud', project: 'p1', limit: '20', next: 'eyJrIjoxfQ==' },
+    query: { integration: 'acme-cloud', limit: '100', next: 'eyJrIjoxfQ==' },
+  },
+  'deliveries list of a project': {
+    args: ['deliveries', 'list', '--project', 'p1'],
+    method: 'GET',
+    path: '/admin/deliveries',
+    query: { project: 'p1' },
   },
   'deliveries get with its integration': {
     args: ['deliveries', 'get', 'd-1', '--integration', 'acme-cloud'],
@@ -317,6 +382,45 @@ const CASES: Record<string, Case> = {
     method: 'POST',
     path: '/admin/deliveries/d-1/replay',
     query: { integration: 'acme-cloud' },
+  },
+  'evaluate sends the payload, event key and project': {
+    args: [
+      'evaluate',
+      'examples/payloads/cloud-branch-created.json',
+      '--event-key',
+      'repo:push',
+      '--project-id',
+      'p1',
+    ],
+    method: 'POST',
+    path: '/admin/evaluate',
+    body: { eventKey: 'repo:push', payload: CLOUD_BRANCH_CREATED, projectId: 'p1' },
+  },
+  'evaluate without a project sends the settings, default branch, state and provider': {
+    args: [
+      'evaluate',
+      'examples/payloads/cloud-branch-created.json',
+      '--event-key',
+      'repo:push',
+      '--settings',
+      '<settings.json>',
+      '--default-branch',
+      'trunk',
+      '--state',
+      '<state.json>',
+      '--provider',
+      'bitbucket-cloud',
+    ],
+    method: 'POST',
+    path: '/admin/evaluate',
+    body: {
+      eventKey: 'repo:push',
+      payload: CLOUD_BRANCH_CREATED,
+      provider: 'bitbucket-cloud',
+      settings: { buildTags: true, onlyBuildPullRequests: false },
+      defaultBranch: 'trunk',
+      state: { openPullRequests: [{ id: 7, sourceBranch: 'feature/test' }] },
+    },
   },
 };
 
