@@ -226,7 +226,7 @@ describe('hookgate admin output', () => {
       api.reply(200, {
         webhookSecret: 'n3w',
         previousValidUntil: null,
-        projects: statuses.map((status, i) => ({ projectId: `p${i}`, status })),
+        projects: statuses.map((status, i) => ({ projectId: `p${i}`, repository: `acme/r${i}`, status })),
       });
       return (await admin('integrations', 'rotate-secret', 'local')).stdout;
     };
@@ -381,25 +381,22 @@ describe('hookgate admin output', () => {
       ],
       next: null,
     });
-    const { stdout } = await admin('deliveries', 'list');
+    const { stdout } = await admin('deliveries', 'list', '--integration', 'local');
     expect(stdout).toMatch(/^d-3\s.*\s1 trigger \(already sent\)$/m);
     expect(stdout).toMatch(/^d-2\s.*\s2 trigger \(1 sent, 1 already sent\), 1 skip$/m);
     expect(stdout).toMatch(/^d-1\s.*\s1 trigger \(sent\)$/m);
 
     api.reply(200, {
-      delivery: {
-        deliveryId: 'd-3',
-        status: 'processed',
-        decisions: [
-          {
-            action: 'trigger',
-            reason: 'default-branch',
-            message: '"main" is the default branch, which is always built',
-            ref: { type: 'branch', name: 'main' },
-            sent: false,
-          },
-        ],
-      },
+      ...deliveryDetail({ ...DELIVERY, deliveryId: 'd-3', status: 'processed', decisions: [] }),
+      decisions: [
+        {
+          action: 'trigger',
+          reason: 'default-branch',
+          message: '"main" is the default branch, which is always built',
+          ref: { type: 'branch', name: 'main' },
+          sent: false,
+        },
+      ],
     });
     const detail = await admin('deliveries', 'get', 'd-3');
     expect(detail.stdout).toMatch(/^trigger \(already sent\)\s+default-branch\s+branch main\s+"main" is/m);

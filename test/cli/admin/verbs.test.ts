@@ -65,7 +65,7 @@ interface Case {
 const file = (name: string) => join(dir, name);
 
 const CLOUD_BRANCH_CREATED: unknown = JSON.parse(
-  readFileSync(new URL('../../examples/payloads/cloud-branch-created.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../examples/payloads/cloud-branch-created.json', import.meta.url), 'utf8'),
 );
 
 const CASES: Record<string, Case> = {
