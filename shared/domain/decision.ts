@@ -10,6 +10,7 @@ export const TRIGGER_REASONS = [
   'branch-push',
   'forked-pr',
   'pr-opened',
+  'pr-ready',
 ] as const;
 
 export const SKIP_REASONS = [
