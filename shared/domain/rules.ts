@@ -223,6 +223,9 @@ export function decidePullRequest(event: PullRequestEvent, context: RuleContext)
   if (pr.draft && !settings.buildDraftPullRequests) {
     return skip('draft', `${label} is a draft and buildDraftPullRequests is off`);
   }
+  // Pull-request payloads carry no commit message: the title is where a marker can be.
+  const marker = findSkipMarker(pr.title, skipMarkersOf(settings));
+  if (marker) return skip('skip-marker', `the title of ${label} contains "${marker}"`);
   const projectId = context.projectId ?? event.repository.id ?? event.repository.fullName;
   const untrusted = pr.fromFork;
   return {

@@ -430,6 +430,57 @@ describe('a draft marked ready for review', () => {
   });
 });
 
+describe('skip markers in pull request titles', () => {
+  const titled = (file: string, key: string, title: string) =>
+    event(file, key, (p) => {
+      p.pullrequest.title = title;
+    });
+  const sameRepo = (title: string) =>
+    titled('cloud/jenkins-bbsource__createPayloadOrigin.json', 'pullrequest:created', title);
+
+  it('skips a pull request trigger whose title carries a skip marker, in any case', () => {
+    const decision = only(
+      run(sameRepo('Docs only [Skip CI]'), { settings: { onlyBuildPullRequests: true } }),
+    );
+    expect(decision).toMatchObject({ action: 'skip', reason: 'skip-marker', ref: { type: 'pull-request' } });
+    expect(decision.message).toContain('title');
+    expect(decision.message).toContain('[skip ci]');
+    const forked = titled(
+      'cloud/jenkins-bbsource__createPayloadFork.json',
+      'pullrequest:created',
+      '[ci skip] wip',
+    );
+    expect(only(run(forked, { settings: { buildForkedPullRequests: true } })).reason).toBe('skip-marker');
+  });
+
+  it('honours the configured markers, and none when they are off', () => {
+    const custom = sameRepo('wip [no build]');
+    expect(
+      only(run(custom, { settings: { onlyBuildPullRequests: true, skipMarkers: ['[no build]'] } })).reason,
+    ).toBe('skip-marker');
+    expect(only(run(custom, { settings: { onlyBuildPullRequests: true } })).reason).toBe('pr-opened');
+    const marked = sameRepo('[skip ci] docs');
+    expect(only(run(marked, { settings: { onlyBuildPullRequests: true, skipMarkers: false } })).reason).toBe(
+      'pr-opened',
+    );
+  });
+
+  it('skips a draft marked ready whose title carries a marker', () => {
+    const hook = titled(
+      'cloud/jenkins-bbsource__pullrequest_updated.json',
+      'pullrequest:updated',
+      'Release 1 [skip ci]',
+    );
+    const open = [{ id: 1, sourceBranch: 'release/release-1', sourceCommit: 'f945c96c71d0', draft: true }];
+    const settings = { onlyBuildPullRequests: true, buildDraftPullRequests: false };
+    expect(only(run(hook, { settings, open })).reason).toBe('skip-marker');
+  });
+
+  it('leaves decisions that build nothing as they were', () => {
+    expect(only(run(sameRepo('[skip ci] docs'))).reason).toBe('covered-by-push');
+  });
+});
+
 describe('events that never build', () => {
   it.each([
     ['cloud/go-playground-webhooks__pull-request-approval-removed.json', 'pullrequest:unapproved'],
