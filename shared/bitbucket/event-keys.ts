@@ -48,6 +48,9 @@ const EVENTS: Record<string, BitbucketEvent> = {
     action: 'closed',
     closedAs: 'superseded',
   },
+  // Review verdicts never build; listed so they are recorded as known keys.
+  'pullrequest:changes_request_created': { provider: CLOUD, kind: 'unused' },
+  'pullrequest:changes_request_removed': { provider: CLOUD, kind: 'unused' },
   'repo:updated': { provider: CLOUD, kind: 'repository-updated', subscribed: true },
   'repo:transfer': { provider: CLOUD, kind: 'repository-updated' },
   'repo:fork': { provider: CLOUD, kind: 'unused' },
@@ -80,6 +83,10 @@ const EVENTS: Record<string, BitbucketEvent> = {
     closedAs: 'declined',
     subscribed: true,
   },
+  // "Changes requested": live instances send needs_work, the docs name changes_requested
+  // (protocol brief §2.1). Neither builds.
+  'pr:reviewer:needs_work': { provider: DC, kind: 'unused' },
+  'pr:reviewer:changes_requested': { provider: DC, kind: 'unused' },
   'repo:modified': { provider: DC, kind: 'repository-updated', subscribed: true },
   'mirror:repo_synchronized': { provider: DC, kind: 'push' },
   'repo:forked': { provider: DC, kind: 'unused' },

@@ -12,6 +12,7 @@ export const TRIGGER_REASONS = [
   'forked-pr',
   'pr-opened',
   'manual',
+  'pr-ready',
 ] as const;
 
 export const SKIP_REASONS = [

@@ -172,7 +172,11 @@ function decideRefChange(change: RefChange, projectId: string, context: RuleCont
   return trigger('branch-push', `push to ${label}`);
 }
 
-/** The decision for one pull-request event. */
+/**
+ * The decision for one pull-request event. A draft marked ready for review (the recorded pull
+ * request was a draft, the event's is not) is built as if it were opened then, when only the
+ * draft rule kept it from building: `pr-ready`, once, since its trigger id is that of its commit.
+ */
 export function decidePullRequest(event: PullRequestEvent, context: RuleContext): Decision {
   const pr = event.pullRequest;
   const { settings } = context;
@@ -186,48 +190,74 @@ export function decidePullRequest(event: PullRequestEvent, context: RuleContext)
     ...base,
   });
 
-  switch (event.action) {
-    case 'closed':
-      return skip('pr-closed', `${label} was ${pr.state === 'open' ? 'closed' : pr.state}; nothing to build`);
-    case 'metadata':
-      return skip('pr-metadata', `${label} changed its title, description or target, not its commits`);
-    case 'updated': {
-      // Cloud fires pullrequest:updated for a destination or title change too: only a source
-      // commit different from the last one seen means new commits (protocol brief §1.6).
-      const last = context.state.openPullRequests.find((open) => open.id === pr.id)?.sourceCommit;
-      if (last && sameCommit(last, pr.source.commit.sha)) {
-        return skip('pr-metadata', `${label} was updated but its source commit is unchanged`);
-      }
-      break;
+  if (event.action === 'closed') {
+    return skip('pr-closed', `${label} was ${pr.state === 'open' ? 'closed' : pr.state}; nothing to build`);
+  }
+  const recorded = context.state.openPullRequests.find((open) => open.id === pr.id);
+  const change = draftChangeOf(recorded, pr);
+  // Marked ready while drafts are not built: decided as if opened now, since the draft rule alone
+  // kept it from building. While drafts are built, being marked ready changes nothing.
+  const readied = change === 'ready' && !settings.buildDraftPullRequests;
+
+  if (!readied) {
+    const changed =
+      change === 'ready'
+        ? `${label} was marked ready for review, and drafts are built alike`
+        : change === 'draft'
+          ? `${label} was converted to a draft`
+          : undefined;
+    if (event.action === 'metadata') {
+      return skip(
+        'pr-metadata',
+        changed
+          ? `${changed}; its commits are unchanged`
+          : `${label} changed its title, description or target, not its commits`,
+      );
     }
-    case 'opened':
-    case 'source-moved':
-      break;
+    // Cloud fires pullrequest:updated for a destination or title change too: only a source
+    // commit different from the last one seen means new commits (protocol brief §1.6).
+    const last = recorded?.sourceCommit;
+    if (event.action === 'updated' && last && sameCommit(last, pr.source.commit.sha)) {
+      return skip(
+        'pr-metadata',
+        changed
+          ? `${changed}; its source commit is unchanged`
+          : `${label} was updated but its source commit is unchanged`,
+      );
+    }
   }
 
   const opened = event.action === 'opened';
+  const fork = pr.source.repository.fullName;
   let reason: TriggerReason;
   let message: string;
   if (pr.fromFork) {
     if (!settings.buildForkedPullRequests) {
-      return skip(
-        'forks-disabled',
-        `${label} comes from fork ${pr.source.repository.fullName} and buildForkedPullRequests is off`,
-      );
+      return skip('forks-disabled', `${label} comes from fork ${fork} and buildForkedPullRequests is off`);
     }
-    reason = 'forked-pr';
-    message = `${label} comes from fork ${pr.source.repository.fullName}; built untrusted${
+    reason = readied ? 'pr-ready' : 'forked-pr';
+    message = `${label} ${readied ? 'was marked ready for review and comes' : 'comes'} from fork ${fork}; built untrusted${
       settings.passSecretsToForkedPullRequests ? ' with secrets' : ', secrets withheld'
     }`;
-  } else if (opened && settings.onlyBuildPullRequests) {
-    reason = 'pr-opened';
-    message = `${label} was opened and only pull requests are built`;
+  } else if (settings.onlyBuildPullRequests && (opened || readied)) {
+    reason = readied ? 'pr-ready' : 'pr-opened';
+    message = readied
+      ? `${label} was marked ready for review: built now, as only pull requests are built and drafts are not`
+      : `${label} was opened and only pull requests are built`;
   } else {
-    return skip('covered-by-push', coveredByPush(label, pr, settings));
+    return skip(
+      'covered-by-push',
+      readied
+        ? `${label} was marked ready for review; with onlyBuildPullRequests off its draft never held back the push to ${pr.source.refType === 'branch' ? 'branch' : 'tag'} "${pr.source.branch}", which decided its build`
+        : coveredByPush(label, pr, settings),
+    );
   }
   if (pr.draft && !settings.buildDraftPullRequests) {
     return skip('draft', `${label} is a draft and buildDraftPullRequests is off`);
   }
+  // Pull-request payloads carry no commit message: the title is where a marker can be.
+  const marker = findSkipMarker(pr.title, skipMarkersOf(settings));
+  if (marker) return skip('skip-marker', `the title of ${label} contains "${marker}"`);
   const projectId = context.projectId ?? event.repository.id ?? event.repository.fullName;
   const untrusted = pr.fromFork;
   return {
@@ -248,6 +278,16 @@ function coveredByPush(label: string, pr: PullRequest, settings: ProjectSettings
   // Data Center opens pull requests from tags too; a tag's push is decided by the tag rules.
   const off = settings.buildTags ? '' : ', and tag builds are off (buildTags is false)';
   return `${label} is from tag "${source}": the push of that tag decides its build${off}`;
+}
+
+type DraftChange = 'ready' | 'draft';
+
+/** How the event's draft flag differs from the one recorded; undefined when it does not. */
+function draftChangeOf(recorded: OpenPullRequest | undefined, pr: PullRequest): DraftChange | undefined {
+  if (!recorded) return undefined;
+  if (recorded.draft === true && !pr.draft) return 'ready';
+  if (recorded.draft !== true && pr.draft) return 'draft';
+  return undefined;
 }
 
 function summary(pr: PullRequest): DecisionPullRequest {

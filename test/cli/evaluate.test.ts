@@ -82,8 +82,13 @@ interface RawPayload {
   changes?: { ref?: { id: string } | null; refId?: string | null; toHash?: string | null; type: string }[];
   commits?: DcCommit[] | null;
   toCommit?: DcCommit | null;
-  pullrequest?: { id: number; source: CloudPullRequestSide; destination: CloudPullRequestSide };
-  pullRequest?: { id: number; fromRef: DcPullRequestRef; toRef: DcPullRequestRef };
+  pullrequest?: {
+    id: number;
+    title?: string | null;
+    source: CloudPullRequestSide;
+    destination: CloudPullRequestSide;
+  };
+  pullRequest?: { id: number; title?: string | null; fromRef: DcPullRequestRef; toRef: DcPullRequestRef };
 }
 
 type VariantId = 'defaults' | 'default-branch' | 'only-prs' | 'tags-and-forks';
@@ -174,6 +179,7 @@ function rawRefChanges(fixture: Fixture, body: RawPayload): RawRefChange[] {
 
 interface RawPullRequest {
   id: number;
+  title: string;
   sourceBranch: string;
   sha: string;
   abbreviated: boolean;
@@ -187,16 +193,23 @@ function differ(a: unknown, b: unknown): boolean {
 function rawPullRequest(fixture: Fixture, body: RawPayload): RawPullRequest {
   const forkedPerManifest = fixture.notes.includes('FORKED PR');
   if (body.pullrequest) {
-    const { id, source, destination } = body.pullrequest;
+    const { id, title, source, destination } = body.pullrequest;
     const fromFork =
       forkedPerManifest ||
       differ(source.repository?.uuid, destination.repository?.uuid) ||
       differ(source.repository?.full_name, destination.repository?.full_name);
     // Cloud PR payloads carry 12-character hashes (protocol brief §1.6) and nothing resolves them here.
-    return { id, sourceBranch: source.branch.name, sha: source.commit.hash, abbreviated: true, fromFork };
+    return {
+      id,
+      title: title ?? '',
+      sourceBranch: source.branch.name,
+      sha: source.commit.hash,
+      abbreviated: true,
+      fromFork,
+    };
   }
   if (body.pullRequest) {
-    const { id, fromRef, toRef } = body.pullRequest;
+    const { id, title, fromRef, toRef } = body.pullRequest;
     const [from, to] = [fromRef.repository, toRef.repository];
     const fromFork =
       forkedPerManifest ||
@@ -205,6 +218,7 @@ function rawPullRequest(fixture: Fixture, body: RawPayload): RawPullRequest {
       differ(from.slug, to.slug);
     return {
       id,
+      title: title ?? '',
       sourceBranch: shortRef(fromRef.id),
       sha: fromRef.latestCommit,
       abbreviated: false,
@@ -259,15 +273,19 @@ function expectedPullRequestDecision(fixture: Fixture, body: RawPayload, variant
   const key = fixture.eventKey;
   if (PR_CLOSED_KEYS.has(key)) return { action: 'skip', reason: 'pr-closed', ...base };
   if (key === 'pr:modified') return { action: 'skip', reason: 'pr-metadata', ...base };
+  // A pull request that would build does not when its title carries a skip marker.
+  const unlessMarked = (reason: string): ExpectedDecision =>
+    SKIP_MARKER.test(pr.title)
+      ? { action: 'skip', reason: 'skip-marker', ...base }
+      : { action: 'trigger', reason, ...base };
   if (pr.fromFork) {
     return variant.id === 'tags-and-forks'
-      ? { action: 'trigger', reason: 'forked-pr', ...base }
+      ? unlessMarked('forked-pr')
       : { action: 'skip', reason: 'forks-disabled', ...base };
   }
-  // No state is passed, so a pullrequest:updated has no recorded commit and counts as moved.
-  if (PR_OPENED_KEYS.has(key) && variant.id === 'only-prs') {
-    return { action: 'trigger', reason: 'pr-opened', ...base };
-  }
+  // No state is passed, so a pullrequest:updated has no recorded commit and counts as moved, and
+  // no recorded draft makes a pull request one marked ready.
+  if (PR_OPENED_KEYS.has(key) && variant.id === 'only-prs') return unlessMarked('pr-opened');
   return { action: 'skip', reason: 'covered-by-push', ...base };
 }
 

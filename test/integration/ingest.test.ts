@@ -239,6 +239,87 @@ describe('only building pull requests, with PR state in dynalite', () => {
   });
 });
 
+describe('a draft marked ready for review, with PR state in dynalite', () => {
+  // The real 2026 Cloud capture of PR #1 (release/release-1, `draft: false`), moved into the
+  // stack's repository; its source commit is set to the head the pushes below carry.
+  const prEvent = (draft: boolean) => {
+    const payload = readFixtureJson<any>('cloud/jenkins-bbsource__pullrequest_updated.json');
+    payload.repository.uuid = REPO;
+    payload.pullrequest.source.repository.uuid = REPO;
+    payload.pullrequest.destination.repository.uuid = REPO;
+    payload.pullrequest.source.commit.hash = SHA_MAIN.slice(0, 12);
+    payload.pullrequest.draft = draft;
+    return payload;
+  };
+  const reasonOf = async (deliveryId: string) =>
+    (await stack.store.getDelivery('acme', deliveryId))?.decisions?.map((d) => d.reason);
+  let stack: Awaited<ReturnType<typeof createStack>>;
+
+  beforeEach(async () => {
+    stack = await createStack({ onlyBuildPullRequests: true, buildDraftPullRequests: false });
+  });
+
+  it("skips the draft's push, builds it once when marked ready, and again never for that commit", async () => {
+    const asDraft = await stack.deliver(prEvent(true), 'pullrequest:updated');
+    await stack.drain();
+    expect(await stack.store.listOpenPullRequests(PROJECT)).toEqual([
+      expect.objectContaining({ id: 1, sourceBranch: 'release/release-1', draft: true }),
+    ]);
+    const pushed = await stack.deliver(push('release/release-1'), 'repo:push');
+    await stack.drain();
+    expect(await reasonOf(asDraft.deliveryId)).toEqual(['covered-by-push']);
+    expect(await reasonOf(pushed.deliveryId)).toEqual(['draft']);
+    expect(stack.sentTriggers()).toEqual([]);
+
+    const ready = await stack.deliver(prEvent(false), 'pullrequest:updated');
+    await stack.drain();
+    expect(await reasonOf(ready.deliveryId)).toEqual(['pr-ready']);
+    expect(stack.sentTriggers()).toEqual([
+      expect.objectContaining({
+        reason: 'pr-ready',
+        ref: { type: 'pull-request', name: 'pull-requests/1' },
+        commit: { sha: SHA_MAIN.slice(0, 12), abbreviated: true },
+        trust: 'trusted',
+        delivery: expect.objectContaining({ id: ready.deliveryId, eventKey: 'pullrequest:updated' }),
+      }),
+    ]);
+    expect(await stack.store.listOpenPullRequests(PROJECT)).toEqual([
+      expect.objectContaining({ id: 1, draft: false }),
+    ]);
+
+    // Bitbucket retrying it (same id), SQS bringing it back, and the same event under a new id.
+    const retry = await stack.deliver(prEvent(false), 'pullrequest:updated', ready.deliveryId);
+    expect(retry.body.duplicate).toBe(true);
+    const again = await stack.deliver(prEvent(false), 'pullrequest:updated');
+    await stack.drain();
+    expect(await reasonOf(again.deliveryId)).toEqual(['pr-metadata']);
+
+    // Converted back to a draft, then marked ready again at the same commit: decided, not resent.
+    const redrafted = await stack.deliver(prEvent(true), 'pullrequest:updated');
+    await stack.drain();
+    expect(await reasonOf(redrafted.deliveryId)).toEqual(['pr-metadata']);
+    const pushedAgain = await stack.deliver(push('release/release-1'), 'repo:push');
+    await stack.drain();
+    expect(await reasonOf(pushedAgain.deliveryId)).toEqual(['draft']);
+    const readyAgain = await stack.deliver(prEvent(false), 'pullrequest:updated');
+    await stack.drain();
+    expect(await reasonOf(readyAgain.deliveryId)).toEqual(['pr-ready']);
+    expect(stack.triggers.sends).toBe(1);
+    expect(stack.sentTriggers()).toHaveLength(1);
+  });
+
+  it('sends the pr-ready trigger once when the ready event is processed twice', async () => {
+    await stack.deliver(prEvent(true), 'pullrequest:updated');
+    await stack.drain();
+    await stack.deliver(prEvent(false), 'pullrequest:updated');
+    const [message] = stack.deliveries.messages;
+    await stack.drain();
+    stack.deliveries.messages.push(message as (typeof stack.deliveries.messages)[number]);
+    await stack.drain();
+    expect(stack.sentTriggers().map((t) => t.reason)).toEqual(['pr-ready']);
+  });
+});
+
 describe('a crash while sending a trigger', () => {
   it('sends the trigger exactly once when the send fails after the dedupe claim and SQS redelivers', async () => {
     const stack = await createStack();

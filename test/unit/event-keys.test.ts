@@ -82,6 +82,22 @@ describe('the table of Bitbucket events', () => {
     expect(isPing('diagnostics:ping', undefined)).toBe(true);
   });
 
+  it('knows both Data Center spellings of "changes requested" and Cloud\'s change requests as unused', () => {
+    expect(
+      [
+        'pr:reviewer:needs_work',
+        'pr:reviewer:changes_requested',
+        'pullrequest:changes_request_created',
+        'pullrequest:changes_request_removed',
+      ].map((key) => [key, bitbucketEvent(key)]),
+    ).toEqual([
+      ['pr:reviewer:needs_work', { provider: 'bitbucket-data-center', kind: 'unused' }],
+      ['pr:reviewer:changes_requested', { provider: 'bitbucket-data-center', kind: 'unused' }],
+      ['pullrequest:changes_request_created', { provider: 'bitbucket-cloud', kind: 'unused' }],
+      ['pullrequest:changes_request_removed', { provider: 'bitbucket-cloud', kind: 'unused' }],
+    ]);
+  });
+
   it('tells the platform of keys it does not list from their family', () => {
     expect(providerOfEventKey('pullrequest:comment_created')).toBe('bitbucket-cloud');
     expect(providerOfEventKey('issue:created')).toBe('bitbucket-cloud');

@@ -5,6 +5,7 @@ import type { HookEvent, ManualBuildEvent, PullRequestEvent, PushEvent } from '.
 import { decide, type OpenPullRequest } from '../../shared/domain/rules';
 import { type ProjectSettingsInput, ProjectSettingsSchema } from '../../shared/domain/settings';
 import { manualTriggerIdOf, triggerIdOf } from '../../shared/domain/trigger-id';
+import { evaluateDelivery } from '../../shared/evaluate';
 import { readFixtureJson } from '../support/fixtures';
 
 /** A decision's trigger id, read whatever its action (only triggers have one). */
@@ -311,6 +312,188 @@ describe('pull request rules', () => {
   });
 });
 
+describe('a draft marked ready for review', () => {
+  // A real 2026 capture of Bitbucket Cloud, which carries `draft: false`: PR #1 of
+  // nfalco79/test-repos from release/release-1 at f945c96c71d0.
+  const ready = () => event('cloud/jenkins-bbsource__pullrequest_updated.json', 'pullrequest:updated');
+  const REPOSITORY = '{3deb8c29-778a-450c-8f69-3e50a18079df}';
+  const recordedDraft: OpenPullRequest = {
+    id: 1,
+    sourceBranch: 'release/release-1',
+    sourceCommit: 'f945c96c71d0',
+    fromFork: false,
+    draft: true,
+  };
+  const draftsOff = { onlyBuildPullRequests: true, buildDraftPullRequests: false };
+
+  it('builds its source commit once with pr-ready when only pull requests are built and drafts are not', () => {
+    const decision = only(run(ready(), { settings: draftsOff, open: [recordedDraft] }));
+    expect(decision).toMatchObject({
+      action: 'trigger',
+      reason: 'pr-ready',
+      ref: { type: 'pull-request', name: 'pull-requests/1' },
+      commit: { sha: 'f945c96c71d0', abbreviated: true },
+      pullRequest: { id: 1, sourceBranch: 'release/release-1', fromFork: false },
+      trust: 'trusted',
+      secretsAllowed: true,
+    });
+    expect(decision.message).toContain('marked ready for review');
+    // The id of this commit on this pull request: a redelivery, or opening it ready, is one trigger.
+    expect(idOf(decision)).toBe(triggerIdOf(REPOSITORY, 'pull-request', 'pull-requests/1', 'f945c96c71d0'));
+    expect(idOf(only(run(ready(), { settings: draftsOff, open: [recordedDraft] })))).toBe(idOf(decision));
+  });
+
+  it('builds nothing for the same event once the pull request is recorded ready', () => {
+    const recordedReady = { ...recordedDraft, draft: false };
+    expect(only(run(ready(), { settings: draftsOff, open: [recordedReady] }))).toMatchObject({
+      action: 'skip',
+      reason: 'pr-metadata',
+    });
+  });
+
+  it('builds the new commit when it comes with the change to ready', () => {
+    const open = [{ ...recordedDraft, sourceCommit: '0123456789ab' }];
+    expect(only(run(ready(), { settings: draftsOff, open }))).toMatchObject({
+      reason: 'pr-ready',
+      commit: { sha: 'f945c96c71d0' },
+    });
+  });
+
+  it('leaves it to the push when only-PRs is off: the draft never held its pushes back', () => {
+    const decision = only(
+      run(ready(), { settings: { buildDraftPullRequests: false }, open: [recordedDraft] }),
+    );
+    expect(decision).toMatchObject({ action: 'skip', reason: 'covered-by-push' });
+    expect(decision.message).toContain('marked ready for review');
+    expect(decision.message).toContain('onlyBuildPullRequests off');
+  });
+
+  it('builds nothing new when drafts are built: the draft was built already', () => {
+    const decision = only(run(ready(), { settings: { onlyBuildPullRequests: true }, open: [recordedDraft] }));
+    expect(decision).toMatchObject({ action: 'skip', reason: 'pr-metadata' });
+    expect(decision.message).toContain('drafts are built');
+  });
+
+  it('builds a forked draft marked ready untrusted when forked builds are on', () => {
+    const forked = event('cloud/jenkins-bbsource__updatePayload_newDestination.json', 'pullrequest:updated');
+    const open = [{ id: 3, sourceBranch: 'main', sourceCommit: '63e3d18dca4c', fromFork: true, draft: true }];
+    const settings = { buildForkedPullRequests: true, buildDraftPullRequests: false };
+    expect(only(run(forked, { settings, open }))).toMatchObject({
+      action: 'trigger',
+      reason: 'pr-ready',
+      trust: 'untrusted',
+      secretsAllowed: false,
+      commit: { sha: '63e3d18dca4c' },
+    });
+    expect(only(run(forked, { settings: { buildDraftPullRequests: false }, open })).reason).toBe(
+      'forks-disabled',
+    );
+  });
+
+  it('reads the change to ready from Data Center pr:opened and pr:modified carrying draft', () => {
+    const opened = event('server/jenkins-bbsource__newPRPayload.json', 'pr:opened'); // draft: false
+    const open = [{ id: 1, sourceBranch: 'feature/diffstat', fromFork: false, draft: true }];
+    expect(only(run(opened, { settings: draftsOff, open }))).toMatchObject({
+      reason: 'pr-ready',
+      commit: { sha: '251fce291f086cdde68ae2a896148abb5b58033e', abbreviated: false },
+    });
+    // This capture predates drafts; Data Center 8.18 and later add the flag to every pull request.
+    const modified = event('server/drone-go-scm__pr_modified_toref.json', 'pr:modified', (p) => {
+      p.pullRequest.draft = false;
+    });
+    const recorded: OpenPullRequest = { id: 2, sourceBranch: 'feature-2', fromFork: false, draft: true };
+    expect(only(run(modified, { settings: draftsOff, open: [recorded] })).reason).toBe('pr-ready');
+    expect(only(run(modified, { settings: draftsOff, open: [{ ...recorded, draft: false }] })).reason).toBe(
+      'pr-metadata',
+    );
+  });
+
+  it('says when a ready pull request was converted to a draft, and builds nothing', () => {
+    const converted = event(
+      'cloud/jenkins-bbsource__pullrequest_updated.json',
+      'pullrequest:updated',
+      (p) => {
+        p.pullrequest.draft = true;
+      },
+    );
+    const decision = only(
+      run(converted, { settings: draftsOff, open: [{ ...recordedDraft, draft: false }] }),
+    );
+    expect(decision).toMatchObject({ action: 'skip', reason: 'pr-metadata' });
+    expect(decision.message).toContain('converted to a draft');
+  });
+
+  it('is explained by evaluate given the recorded draft flag as state', () => {
+    const { decisions } = evaluateDelivery({
+      eventKey: 'pullrequest:updated',
+      payload: readFixtureJson('cloud/jenkins-bbsource__pullrequest_updated.json'),
+      defaultBranch: 'master',
+      settings: draftsOff,
+      state: { openPullRequests: [recordedDraft] },
+    });
+    expect(only(decisions).reason).toBe('pr-ready');
+    expect(() =>
+      evaluateDelivery({
+        eventKey: 'pullrequest:updated',
+        payload: readFixtureJson('cloud/jenkins-bbsource__pullrequest_updated.json'),
+        defaultBranch: 'master',
+        state: { openPullRequests: [{ ...recordedDraft, draft: 'yes' }] },
+      }),
+    ).toThrow(/draft/);
+  });
+});
+
+describe('skip markers in pull request titles', () => {
+  const titled = (file: string, key: string, title: string) =>
+    event(file, key, (p) => {
+      p.pullrequest.title = title;
+    });
+  const sameRepo = (title: string) =>
+    titled('cloud/jenkins-bbsource__createPayloadOrigin.json', 'pullrequest:created', title);
+
+  it('skips a pull request trigger whose title carries a skip marker, in any case', () => {
+    const decision = only(
+      run(sameRepo('Docs only [Skip CI]'), { settings: { onlyBuildPullRequests: true } }),
+    );
+    expect(decision).toMatchObject({ action: 'skip', reason: 'skip-marker', ref: { type: 'pull-request' } });
+    expect(decision.message).toContain('title');
+    expect(decision.message).toContain('[skip ci]');
+    const forked = titled(
+      'cloud/jenkins-bbsource__createPayloadFork.json',
+      'pullrequest:created',
+      '[ci skip] wip',
+    );
+    expect(only(run(forked, { settings: { buildForkedPullRequests: true } })).reason).toBe('skip-marker');
+  });
+
+  it('honours the configured markers, and none when they are off', () => {
+    const custom = sameRepo('wip [no build]');
+    expect(
+      only(run(custom, { settings: { onlyBuildPullRequests: true, skipMarkers: ['[no build]'] } })).reason,
+    ).toBe('skip-marker');
+    expect(only(run(custom, { settings: { onlyBuildPullRequests: true } })).reason).toBe('pr-opened');
+    const marked = sameRepo('[skip ci] docs');
+    expect(only(run(marked, { settings: { onlyBuildPullRequests: true, skipMarkers: false } })).reason).toBe(
+      'pr-opened',
+    );
+  });
+
+  it('skips a draft marked ready whose title carries a marker', () => {
+    const hook = titled(
+      'cloud/jenkins-bbsource__pullrequest_updated.json',
+      'pullrequest:updated',
+      'Release 1 [skip ci]',
+    );
+    const open = [{ id: 1, sourceBranch: 'release/release-1', sourceCommit: 'f945c96c71d0', draft: true }];
+    const settings = { onlyBuildPullRequests: true, buildDraftPullRequests: false };
+    expect(only(run(hook, { settings, open })).reason).toBe('skip-marker');
+  });
+
+  it('leaves decisions that build nothing as they were', () => {
+    expect(only(run(sameRepo('[skip ci] docs'))).reason).toBe('covered-by-push');
+  });
+});
+
 describe('events that never build', () => {
   it.each([
     ['cloud/go-playground-webhooks__pull-request-approval-removed.json', 'pullrequest:unapproved'],
@@ -319,6 +502,14 @@ describe('events that never build', () => {
     ['cloud/go-playground-webhooks__issue-created.json', 'issue:created'],
     ['server/jx-go-scm__pr_needs_work.json', 'pr:reviewer:needs_work'],
     ['server/jx-go-scm__pr_needs_work.json', 'pr:reviewer:changes_requested'],
+    [
+      'cloud/go-playground-webhooks__pull-request-approval-removed.json',
+      'pullrequest:changes_request_created',
+    ],
+    [
+      'cloud/go-playground-webhooks__pull-request-approval-removed.json',
+      'pullrequest:changes_request_removed',
+    ],
     ['server/go-playground-webhooks__repo-forked.json', 'repo:forked'],
   ])('ignores %s as %s with event-not-used', (file, key) => {
     const decision = only(run(event(file, key)));
