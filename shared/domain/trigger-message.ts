@@ -5,6 +5,19 @@ export { TRIGGER_REASONS, type TriggerReason } from './decision';
 
 export const TRIGGER_SCHEMA = 'hookgate.trigger/v1';
 
+/** The commit a trigger builds, as the message and a manual build's record carry it. */
+export const COMMIT_FIELDS = { sha: z.string(), abbreviated: z.boolean(), message: z.optional(z.string()) };
+
+/** The pull request a trigger builds, as the message and a manual build's record carry it. */
+export const PULL_REQUEST_FIELDS = {
+  id: z.number(),
+  title: z.string(),
+  sourceBranch: z.string(),
+  destinationBranch: z.string(),
+  fromFork: z.boolean(),
+  sourceRepository: z.string(),
+};
+
 /**
  * `hookgate.trigger/v1`: one pipeline to start, as put on `triggers.fifo`. This schema is the
  * source of truth; `schemas/trigger-v1.schema.json` is generated from it for consumers. Fields
@@ -28,17 +41,8 @@ export const TriggerMessageSchema = z.looseObject({
   }),
   reason: z.enum(TRIGGER_REASONS),
   ref: z.looseObject({ type: z.enum(['branch', 'tag', 'pull-request']), name: z.string() }),
-  commit: z.looseObject({ sha: z.string(), abbreviated: z.boolean(), message: z.optional(z.string()) }),
-  pullRequest: z.optional(
-    z.looseObject({
-      id: z.number(),
-      title: z.string(),
-      sourceBranch: z.string(),
-      destinationBranch: z.string(),
-      fromFork: z.boolean(),
-      sourceRepository: z.string(),
-    }),
-  ),
+  commit: z.looseObject(COMMIT_FIELDS),
+  pullRequest: z.optional(z.looseObject(PULL_REQUEST_FIELDS)),
   trust: z.enum(['trusted', 'untrusted']),
   secretsAllowed: z.boolean(),
   checkout: z.looseObject({ deployKeySecretId: z.string(), knownHosts: z.array(z.string()) }),

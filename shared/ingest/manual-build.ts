@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import * as z from 'zod/mini';
 import type { ManualBuildEvent, Provider } from '../domain/events';
 import { MANUAL_BUILD_EVENT_KEY, type ManualBuild } from '../domain/manual-build';
+import { COMMIT_FIELDS, PULL_REQUEST_FIELDS } from '../domain/trigger-message';
 import { InvalidPayloadError } from '../errors';
 import type { DeliveryRecord, NewDelivery } from '../store/store';
 import { describeIssues, oneOf } from '../validation';
@@ -16,17 +17,8 @@ const ManualBuildSchema = z.object({
     cloneUrls: z.object({ ssh: z.optional(z.string()), https: z.optional(z.string()) }),
   }),
   ref: z.object({ type: oneOf(['branch', 'tag', 'pull-request'] as const), name: z.string() }),
-  commit: z.object({ sha: z.string(), abbreviated: z.boolean(), message: z.optional(z.string()) }),
-  pullRequest: z.optional(
-    z.object({
-      id: z.number(),
-      title: z.string(),
-      sourceBranch: z.string(),
-      destinationBranch: z.string(),
-      fromFork: z.boolean(),
-      sourceRepository: z.string(),
-    }),
-  ),
+  commit: z.object(COMMIT_FIELDS),
+  pullRequest: z.optional(z.object(PULL_REQUEST_FIELDS)),
   fromFork: z.boolean(),
   actor: z.object({ name: z.string() }),
 });
