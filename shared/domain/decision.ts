@@ -26,6 +26,7 @@ export const SKIP_REASONS = [
   'draft',
   'pr-metadata',
   'pr-closed',
+  'paths-not-matched',
 ] as const;
 
 /** `unknown-repository` is given outside the rules, for a repository no project is connected to. */

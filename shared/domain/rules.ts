@@ -15,6 +15,7 @@ import type {
   RefChange,
 } from './events';
 import { firstMatch } from './glob';
+import { type ChangedPaths, type ChangeRange, judgePaths, pathFiltersOf, rangeKey } from './path-filter';
 import { type ProjectSettings, skipMarkersOf } from './settings';
 import { manualTriggerIdOf, triggerIdOf } from './trigger-id';
 
@@ -39,6 +40,48 @@ export interface RuleContext {
   defaultBranch: string;
   settings: ProjectSettings;
   state: PullRequestSnapshot;
+  /**
+   * The changed files of the ranges `changeRangesOf` names, by `rangeKey`, looked up before
+   * deciding (only when `includePaths` or `excludePaths` is set). A range missing here is built,
+   * its message saying the filters were not applied.
+   */
+  changedPaths?: ReadonlyMap<string, ChangedPaths>;
+}
+
+/** A decision before the path filters, and the range whose files would decide it, if they apply. */
+interface Pending {
+  decision: Decision;
+  range?: ChangeRange;
+  label?: string;
+}
+
+/**
+ * The ranges whose changed files the path filters need for this event: those of the ref changes
+ * and pull-request events that would build otherwise (the default branch, tags, always-build
+ * branches and manual builds never ask). Empty when no path filter is set. Pure.
+ */
+export function changeRangesOf(event: HookEvent, context: RuleContext): ChangeRange[] {
+  if (!pathFiltersOf(context.settings)) return [];
+  const pending =
+    event.kind === 'push'
+      ? pendingPush(event, context)
+      : event.kind === 'pull-request'
+        ? [pendingPullRequest(event, context)]
+        : [];
+  const ranges = new Map<string, ChangeRange>();
+  for (const { range } of pending) if (range) ranges.set(rangeKey(range), range);
+  return [...ranges.values()];
+}
+
+/** A pending decision with the path filters applied: `paths-not-matched`, or built with a note. */
+function filtered(pending: Pending, context: RuleContext): Decision {
+  const { decision, range, label } = pending;
+  const filters = pathFiltersOf(context.settings);
+  if (!range || !label || !filters || decision.action !== 'trigger') return decision;
+  const verdict = judgePaths(context.changedPaths?.get(rangeKey(range)), filters, label);
+  if (verdict.build) return { ...decision, message: `${decision.message}; ${verdict.note}` };
+  const { triggerId: _id, trust: _trust, secretsAllowed: _secrets, ...rest } = decision;
+  return { ...rest, action: 'skip', reason: 'paths-not-matched', message: verdict.message };
 }
 
 /**
@@ -98,17 +141,37 @@ export function decideManualBuild(event: ManualBuildEvent, context: RuleContext)
 
 /** Decisions for a push: each entry of `changes[]` on its own. */
 export function decidePush(event: PushEvent, context: RuleContext): Decision[] {
+  return pendingPush(event, context).map((pending) => filtered(pending, context));
+}
+
+function pendingPush(event: PushEvent, context: RuleContext): Pending[] {
   if (event.changes.length === 0) {
     return [
-      notUsed(
-        event.refLimitExceeded
-          ? 'the mirror exceeded its ref limit and sent no ref changes; nothing to build'
-          : 'the push carried no ref changes; nothing to build',
-      ),
+      {
+        decision: notUsed(
+          event.refLimitExceeded
+            ? 'the mirror exceeded its ref limit and sent no ref changes; nothing to build'
+            : 'the push carried no ref changes; nothing to build',
+        ),
+      },
     ];
   }
   const projectId = context.projectId ?? event.repository.id ?? event.repository.fullName;
-  return event.changes.map((change) => decideRefChange(change, projectId, context));
+  return event.changes.map((change) => {
+    const decision = decideRefChange(change, projectId, context);
+    // Only a branch push that builds for its own sake is filtered: not the default branch, not
+    // an always-build branch, not a tag (whose commit is usually built already).
+    if (
+      !change.commit ||
+      change.refType !== 'branch' ||
+      (decision.reason !== 'branch-push' && decision.reason !== 'pr-branch-push')
+    )
+      return { decision };
+    const range: ChangeRange = change.previousSha
+      ? { head: change.commit.sha, base: change.previousSha, baseIsBranch: false }
+      : { head: change.commit.sha, base: context.defaultBranch, baseIsBranch: true };
+    return { decision, range, label: `branch "${change.name}"` };
+  });
 }
 
 function decideRefChange(change: RefChange, projectId: string, context: RuleContext): Decision {
@@ -178,6 +241,25 @@ function decideRefChange(change: RefChange, projectId: string, context: RuleCont
  * draft rule kept it from building: `pr-ready`, once, since its trigger id is that of its commit.
  */
 export function decidePullRequest(event: PullRequestEvent, context: RuleContext): Decision {
+  return filtered(pendingPullRequest(event, context), context);
+}
+
+/** A pull request that builds is filtered by the files its source changes against its destination. */
+function pendingPullRequest(event: PullRequestEvent, context: RuleContext): Pending {
+  const decision = decidePullRequestUnfiltered(event, context);
+  if (decision.action !== 'trigger') return { decision };
+  const pr = event.pullRequest;
+  const base = pr.destination.commit.sha;
+  return {
+    decision,
+    range: base
+      ? { head: pr.source.commit.sha, base, baseIsBranch: false }
+      : { head: pr.source.commit.sha, base: pr.destination.branch, baseIsBranch: true },
+    label: `pull request #${pr.id}`,
+  };
+}
+
+function decidePullRequestUnfiltered(event: PullRequestEvent, context: RuleContext): Decision {
   const pr = event.pullRequest;
   const { settings } = context;
   const ref = { type: 'pull-request', name: `pull-requests/${pr.id}` } as const;

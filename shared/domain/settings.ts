@@ -20,9 +20,18 @@ export const ProjectSettingsSchema = z.strictObject({
   /** `true`: the default markers; `false`: none; a list: exactly those markers. */
   skipMarkers: z._default(z.union([z.boolean(), z.array(z.string().check(z.minLength(1)))]), true),
   buildDraftPullRequests: z._default(z.boolean(), true),
+  /** Path globs (`**` crosses directories, `*` does not): build only when a changed file matches one. */
+  includePaths: z._default(Globs, []),
+  /** Path globs: changed files matching one do not count towards a build. */
+  excludePaths: z._default(Globs, []),
 });
 
 export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
+
+/** Whether changed paths decide builds: `includePaths` or `excludePaths` is set. */
+export function hasPathFilters(settings: Pick<ProjectSettings, 'includePaths' | 'excludePaths'>): boolean {
+  return settings.includePaths.length > 0 || settings.excludePaths.length > 0;
+}
 
 /** What each setting takes: yes or no, a list of globs or markers, or either (`skipMarkers`). */
 export type SettingKind = 'boolean' | 'list' | 'boolean-or-list';
@@ -38,6 +47,8 @@ export const SETTING_KINDS = {
   tagPatterns: 'list',
   skipMarkers: 'boolean-or-list',
   buildDraftPullRequests: 'boolean',
+  includePaths: 'list',
+  excludePaths: 'list',
 } as const satisfies Record<keyof ProjectSettings, SettingKind>;
 export type ProjectSettingsInput = z.input<typeof ProjectSettingsSchema>;
 

@@ -1,13 +1,15 @@
 import { gunzipSync } from 'node:zlib';
 import { cloneUrlsAfter } from '../bitbucket/clone-urls';
 import { normaliseDelivery } from '../bitbucket/normalise';
+import { MAX_CHANGED_FILES } from '../bitbucket/rest/changes';
 import { currentDeadline, Deadline, withDeadline } from '../deadline';
 import { buildTriggerMessage } from '../domain/build-trigger';
 import { type Decision, isTrigger, type TriggerDecision } from '../domain/decision';
 import type { HookEvent, PullRequestEvent } from '../domain/events';
 import { BITBUCKET_CLOUD_KNOWN_HOSTS } from '../domain/known-hosts';
 import { MANUAL_BUILD_EVENT_KEY } from '../domain/manual-build';
-import { decide, type OpenPullRequest, type RuleContext } from '../domain/rules';
+import { type ChangedPaths, rangeKey } from '../domain/path-filter';
+import { changeRangesOf, decide, type OpenPullRequest, type RuleContext } from '../domain/rules';
 import { DEFAULT_SETTINGS } from '../domain/settings';
 import type { TriggerMessage } from '../domain/trigger-message';
 import { DependencyError, HookgateError, InvalidPayloadError, isRetryable, OutOfTimeError } from '../errors';
@@ -46,7 +48,8 @@ export interface ProcessDeliveryDeps {
   ) => Promise<ProjectRecord | undefined>;
   /**
    * Bitbucket's REST API, for integrations with credentials: open pull requests before an
-   * only-PRs skip, and full hashes for the abbreviated ones of Cloud PR events (DESIGN §4).
+   * only-PRs skip, full hashes for the abbreviated ones of Cloud PR events (DESIGN §4), and the
+   * changed files path filters decide on.
    */
   lookup?: RepositoryLookup;
   /**
@@ -319,14 +322,9 @@ async function decideOnce(
       settings: project.settings,
       state: { openPullRequests: await deps.store.listOpenPullRequests(project.id) },
     };
-    decisions = await askBitbucketBeforeSkipping(
-      deps,
-      record,
-      event,
-      project,
-      context,
-      decide(event, context),
-    );
+    const asked = await askBitbucketBeforeSkipping(deps, record, event, project, context);
+    const changedPaths = await lookUpChangedPaths(deps, record, event, project, asked.context);
+    decisions = asked.noted(decide(event, changedPaths ? { ...asked.context, changedPaths } : asked.context));
   } else if (event.kind === 'unused' || event.kind === 'ping') {
     decisions = decide(event, {
       defaultBranch: '',
@@ -376,8 +374,9 @@ function reportOf(
  * the project was connected (or whose event was lost) finds none. When only-PRs finds none and
  * the integration has credentials, Bitbucket is asked once per such branch; the open pull
  * requests it lists are recorded (later pushes find them without asking) and the push is decided
- * again. A skip that stands says whether Bitbucket was asked. Throws DependencyError when
- * Bitbucket could not be reached, so the delivery is retried rather than skipped.
+ * again: answers the context with the pull requests found, and `noted`, which makes a skip that
+ * stands say whether Bitbucket was asked. Throws DependencyError when Bitbucket could not be
+ * reached, so the delivery is retried rather than skipped.
  */
 async function askBitbucketBeforeSkipping(
   deps: ProcessDeliveryDeps,
@@ -385,13 +384,14 @@ async function askBitbucketBeforeSkipping(
   event: HookEvent,
   project: ProjectRecord,
   context: RuleContext,
-  decisions: Decision[],
-): Promise<Decision[]> {
+): Promise<{ context: RuleContext; noted: (decisions: Decision[]) => Decision[] }> {
+  const unchanged = { context, noted: (decisions: Decision[]) => decisions };
   const branches = new Set<string>();
-  for (const d of decisions) if (d.reason === 'no-open-pull-request' && d.ref) branches.add(d.ref.name);
-  if (branches.size === 0 || !deps.lookup) return decisions;
+  for (const d of decide(event, context))
+    if (d.reason === 'no-open-pull-request' && d.ref) branches.add(d.ref.name);
+  if (branches.size === 0 || !deps.lookup) return unchanged;
   const integration = await deps.store.getIntegration(record.integration);
-  if (!integration?.credentialsSecretId) return decisions;
+  if (!integration?.credentialsSecretId) return unchanged;
 
   const found: OpenPullRequest[] = [];
   const unanswered = new Map<string, string>();
@@ -418,18 +418,65 @@ async function askBitbucketBeforeSkipping(
   }
   if (found.length > 0)
     deps.log.info('open pull requests found on Bitbucket', { ids: found.map((p) => p.id) });
-  const decided = found.length
-    ? decide(event, {
-        ...context,
-        state: { openPullRequests: [...context.state.openPullRequests, ...found] },
-      })
-    : decisions;
-  return decided.map((d) => {
-    if (d.reason !== 'no-open-pull-request' || !d.ref) return d;
-    const failure = unanswered.get(d.ref.name);
-    const note = failure ? `asking Bitbucket failed: ${failure}` : 'Bitbucket lists none either';
-    return { ...d, message: `${d.message} (${note})` };
-  });
+  return {
+    context: found.length
+      ? { ...context, state: { openPullRequests: [...context.state.openPullRequests, ...found] } }
+      : context,
+    noted: (decisions) =>
+      decisions.map((d) => {
+        if (d.reason !== 'no-open-pull-request' || !d.ref) return d;
+        const failure = unanswered.get(d.ref.name);
+        const note = failure ? `asking Bitbucket failed: ${failure}` : 'Bitbucket lists none either';
+        return { ...d, message: `${d.message} (${note})` };
+      }),
+  };
+}
+
+/**
+ * The changed files of the ranges the path filters need (`changeRangesOf`), asked of Bitbucket
+ * before deciding; undefined, asking nothing, when no filter applies. Whatever Bitbucket cannot
+ * answer (no credentials, refused, unreachable after retries, too many files) is recorded as
+ * unknown with why, and the rules build it saying so: a path filter never holds a build back on
+ * a guess, nor a delivery on an outage.
+ */
+async function lookUpChangedPaths(
+  deps: ProcessDeliveryDeps,
+  record: DeliveryRecord,
+  event: HookEvent,
+  project: ProjectRecord,
+  context: RuleContext,
+): Promise<Map<string, ChangedPaths> | undefined> {
+  const ranges = changeRangesOf(event, context);
+  if (ranges.length === 0) return undefined;
+  const answers = new Map<string, ChangedPaths>();
+  const integration = deps.lookup ? await deps.store.getIntegration(record.integration) : undefined;
+  for (const range of ranges) {
+    const key = rangeKey(range);
+    if (!deps.lookup || !integration?.credentialsSecretId) {
+      answers.set(key, {
+        unknown: 'the integration has no Bitbucket credentials to list changed files with',
+      });
+      continue;
+    }
+    try {
+      const files = await deps.lookup.changedFiles(integration, project, range);
+      answers.set(
+        key,
+        !files
+          ? { unknown: 'the integration has no Bitbucket credentials to list changed files with' }
+          : 'tooMany' in files
+            ? { unknown: `Bitbucket lists more than ${MAX_CHANGED_FILES} changed files` }
+            : { paths: files.paths },
+      );
+    } catch (error) {
+      if (error instanceof OutOfTimeError) throw error;
+      const reason = (error as Error).message;
+      answers.set(key, { unknown: `listing changed files failed: ${reason}` });
+      deps.log.warn('could not ask Bitbucket for changed files', { range: key, reason });
+      deps.telemetry.count('LookupFailures');
+    }
+  }
+  return answers;
 }
 
 interface TriggerContext {

@@ -1,4 +1,5 @@
 import type { NetworkPolicy } from '../bitbucket/rest/address-policy';
+import { type ChangedFiles, listChangedFiles } from '../bitbucket/rest/changes';
 import { parseRepoRef } from '../bitbucket/rest/client';
 import { createConnection, type ProviderConnection } from '../bitbucket/rest/connection';
 import { loadCredentials } from '../bitbucket/rest/credentials';
@@ -9,6 +10,7 @@ import {
   resolveCommit,
 } from '../bitbucket/rest/pull-requests';
 import { TtlCache } from '../cache';
+import { type ChangeRange, rangeKey } from '../domain/path-filter';
 import { DependencyError } from '../errors';
 import type { Log } from '../observability';
 import type { SecretReader } from '../secrets/secrets';
@@ -33,6 +35,12 @@ export interface RepositoryLookup {
     project: ProjectRecord,
     hash: string,
   ): Promise<string | undefined>;
+  /** The files a range changes (for `includePaths` / `excludePaths`), cached per range. */
+  changedFiles(
+    integration: IntegrationRecord,
+    project: ProjectRecord,
+    range: ChangeRange,
+  ): Promise<ChangedFiles | undefined>;
 }
 
 export interface BitbucketLookupOptions {
@@ -50,6 +58,11 @@ export interface BitbucketLookupOptions {
    * batch outlive the function's timeout.
    */
   pauseAfterOutageMs?: number;
+  /**
+   * How long a range's changed files are reused [10 minutes]: a range of two commits never
+   * changes; one against a branch (a new branch's) may, as that branch moves.
+   */
+  changedFilesTtlMs?: number;
   now?: () => number;
   fetch?: typeof fetch;
   /** Which Bitbucket hosts may be called ['aws']; local mode passes `local`. */
@@ -68,6 +81,12 @@ export function createBitbucketLookup(options: BitbucketLookupOptions): Reposito
     now,
   );
   const outages = new Map<string, { until: number; error: DependencyError }>();
+  // Bounded: one entry per range asked for, the least recently used dropped first.
+  const changes = new TtlCache<ChangedFiles | undefined>(
+    options.changedFilesTtlMs ?? 10 * 60_000,
+    now,
+    1_000,
+  );
 
   const connect = (integration: IntegrationRecord) =>
     connections.getOrLoad(`${integration.name}#${integration.version}`, async () => {
@@ -116,5 +135,10 @@ export function createBitbucketLookup(options: BitbucketLookupOptions): Reposito
       ask(integration, (c) => listOpenPullRequestsFromBranch(c, parseRepoRef(project.fullName), branch)),
     fullCommitHash: (integration, project, hash) =>
       ask(integration, (c) => resolveCommit(c, parseRepoRef(project.fullName), hash)),
+    changedFiles: (integration, project, range) =>
+      changes.getOrLoad(
+        `${integration.name}#${integration.version}#${project.fullName}#${rangeKey(range)}`,
+        () => ask(integration, (c) => listChangedFiles(c, parseRepoRef(project.fullName), range)),
+      ),
   };
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { normaliseDelivery } from '../../shared/bitbucket/normalise';
 import type { Decision } from '../../shared/domain/decision';
 import type { HookEvent, ManualBuildEvent, PullRequestEvent, PushEvent } from '../../shared/domain/events';
-import { decide, type OpenPullRequest } from '../../shared/domain/rules';
+import { matchesPathGlob } from '../../shared/domain/glob';
+import { type ChangedPaths, rangeKey } from '../../shared/domain/path-filter';
+import { changeRangesOf, decide, type OpenPullRequest, type RuleContext } from '../../shared/domain/rules';
 import { type ProjectSettingsInput, ProjectSettingsSchema } from '../../shared/domain/settings';
 import { manualTriggerIdOf, triggerIdOf } from '../../shared/domain/trigger-id';
 import { evaluateDelivery } from '../../shared/evaluate';
@@ -19,15 +21,24 @@ function event(file: string, eventKey: string, edit?: (payload: any) => void): H
   return normaliseDelivery({ eventKey, body: payload });
 }
 
-function run(
-  hook: HookEvent,
-  options: { settings?: ProjectSettingsInput; defaultBranch?: string; open?: OpenPullRequest[] } = {},
-): Decision[] {
-  return decide(hook, {
+interface RunOptions {
+  settings?: ProjectSettingsInput;
+  defaultBranch?: string;
+  open?: OpenPullRequest[];
+  changedPaths?: Map<string, ChangedPaths>;
+}
+
+function contextOf(options: RunOptions): RuleContext {
+  return {
     defaultBranch: options.defaultBranch ?? 'main',
     settings: ProjectSettingsSchema.parse(options.settings ?? {}),
     state: { openPullRequests: options.open ?? [] },
-  });
+    ...(options.changedPaths ? { changedPaths: options.changedPaths } : {}),
+  };
+}
+
+function run(hook: HookEvent, options: RunOptions = {}): Decision[] {
+  return decide(hook, contextOf(options));
 }
 
 function only(decisions: Decision[]): Decision {
@@ -198,6 +209,164 @@ describe('push rules', () => {
     expect(only(run(dc)).reason).toBe('branch-push');
     expect(only(run(dc, { defaultBranch: 'feature/BB-1' })).reason).toBe('default-branch');
     expect(only(run(dc, { settings: { onlyBuildPullRequests: true } })).reason).toBe('no-open-pull-request');
+  });
+});
+
+describe('path filters', () => {
+  // feature/test, created: compared with the default branch.
+  const created = cloudBranchCreate;
+  const CREATED_HEAD = '174561d625c9623b60d8aba09b7f08ddc9df45cd';
+  // main pushed from 501bf5b… to e42fac2…, decided with another default branch.
+  const updated = cloudMainUpdate;
+  const UPDATED_RANGE = 'e42fac24456e4a56f1b7f9358afc3070e3b7ddec..501bf5b99365d1d870882254b9360c17172bda0e';
+  const services = { includePaths: ['services/api/**'], excludePaths: ['**/*.md'] };
+  const answered = (key: string, answer: ChangedPaths) => new Map([[key, answer]]);
+
+  it('reads ** across directories and * within one, for paths only', () => {
+    expect(matchesPathGlob('services/api/src/main.ts', 'services/api/**')).toBe(true);
+    expect(matchesPathGlob('services/web/src/main.ts', 'services/api/**')).toBe(false);
+    expect(matchesPathGlob('README.md', '**/*.md')).toBe(true);
+    expect(matchesPathGlob('docs/guide/setup.md', '**/*.md')).toBe(true);
+    expect(matchesPathGlob('docs/a.md', 'docs/*')).toBe(true);
+    expect(matchesPathGlob('docs/x/a.md', 'docs/*')).toBe(false);
+    expect(matchesPathGlob('docs/x/a.md', 'docs/*/a.?d')).toBe(true);
+    expect(matchesPathGlob('docs/x/a.md', 'docs/**/a.md')).toBe(true);
+    expect(matchesPathGlob('docs/a.md', 'docs/**/a.md')).toBe(true);
+    expect(matchesPathGlob('src/a(1).ts', 'src/a(1).ts')).toBe(true);
+    expect(matchesPathGlob('src/a1.ts', 'src/a(1).ts')).toBe(false);
+  });
+
+  it('names the ranges to look up: the previous head, or the default branch for a new branch', () => {
+    expect(changeRangesOf(created(), contextOf({ settings: services }))).toEqual([
+      { head: CREATED_HEAD, base: 'main', baseIsBranch: true },
+    ]);
+    expect(
+      changeRangesOf(updated(), contextOf({ settings: services, defaultBranch: 'develop' })).map(rangeKey),
+    ).toEqual([UPDATED_RANGE]);
+    // Nothing to look up without filters, for the default branch, or for what is not built anyway.
+    expect(changeRangesOf(created(), contextOf({}))).toEqual([]);
+    expect(changeRangesOf(updated(), contextOf({ settings: services }))).toEqual([]);
+    const ignored = { ...services, ignoreBranches: ['feature/*'] };
+    expect(changeRangesOf(created(), contextOf({ settings: ignored }))).toEqual([]);
+    const always = { ...services, alwaysBuildBranches: ['feature/*'] };
+    expect(changeRangesOf(created(), contextOf({ settings: always }))).toEqual([]);
+    const onlyPrs = { ...services, onlyBuildPullRequests: true };
+    expect(changeRangesOf(created(), contextOf({ settings: onlyPrs }))).toEqual([]);
+  });
+
+  it('builds a push whose changed files match includePaths, naming the file and pattern', () => {
+    const decision = only(
+      run(updated(), {
+        settings: services,
+        defaultBranch: 'develop',
+        changedPaths: answered(UPDATED_RANGE, { paths: ['README.md', 'services/api/handler.ts'] }),
+      }),
+    );
+    expect(decision).toMatchObject({ action: 'trigger', reason: 'branch-push' });
+    expect(decision.message).toBe(
+      'push to branch "main"; changed file "services/api/handler.ts" matches includePaths pattern "services/api/**"',
+    );
+  });
+
+  it('skips a push whose changed files match no include, or only excludes, with paths-not-matched', () => {
+    const key = `${CREATED_HEAD}..main`;
+    const none = only(
+      run(created(), { settings: services, changedPaths: answered(key, { paths: ['web/index.ts'] }) }),
+    );
+    expect(none).toEqual({
+      action: 'skip',
+      reason: 'paths-not-matched',
+      message: 'none of the 1 changed file of branch "feature/test" matches includePaths ["services/api/**"]',
+      ref: { type: 'branch', name: 'feature/test' },
+      commit: expect.objectContaining({ sha: CREATED_HEAD }),
+    });
+    const excluded = only(
+      run(created(), {
+        settings: services,
+        changedPaths: answered(key, { paths: ['services/api/README.md', 'web/x.ts'] }),
+      }),
+    );
+    expect(excluded).toMatchObject({ action: 'skip', reason: 'paths-not-matched' });
+    expect(excluded.message).toBe(
+      'every one of the 2 changed files of branch "feature/test" that matches includePaths ["services/api/**"] also matches excludePaths ["**/*.md"]',
+    );
+    const onlyExcludes = only(
+      run(created(), {
+        settings: { excludePaths: ['docs/**'] },
+        changedPaths: answered(key, { paths: ['docs/a.md', 'docs/b/c.png'] }),
+      }),
+    );
+    expect(onlyExcludes.message).toBe(
+      'every one of the 2 changed files of branch "feature/test" matches excludePaths ["docs/**"]',
+    );
+    const empty = only(run(created(), { settings: services, changedPaths: answered(key, { paths: [] }) }));
+    expect(empty).toMatchObject({ action: 'skip', reason: 'paths-not-matched' });
+    expect(empty.message).toContain('changes no file');
+    // A file outside the excludes builds when only excludes are set.
+    expect(
+      only(
+        run(created(), {
+          settings: { excludePaths: ['docs/**'] },
+          changedPaths: answered(key, { paths: ['docs/a.md', 'src/x.ts'] }),
+        }),
+      ),
+    ).toMatchObject({ action: 'trigger', reason: 'branch-push' });
+  });
+
+  it('builds when the changed files are unknown, saying why the filters were not applied', () => {
+    const key = `${CREATED_HEAD}..main`;
+    const unknown = only(
+      run(created(), { settings: services, changedPaths: answered(key, { unknown: 'Bitbucket is down' }) }),
+    );
+    expect(unknown).toMatchObject({ action: 'trigger', reason: 'branch-push' });
+    expect(unknown.message).toBe(
+      'push to branch "feature/test"; path filters not applied: Bitbucket is down',
+    );
+    const notAsked = only(run(created(), { settings: services }));
+    expect(notAsked.action).toBe('trigger');
+    expect(notAsked.message).toMatch(/path filters not applied: its changed files were not looked up$/);
+  });
+
+  it('always builds the default branch and an always-build branch, whatever changed', () => {
+    const nothing = new Map([[`${CREATED_HEAD}..main`, { paths: [] }]]);
+    expect(only(run(updated(), { settings: services, changedPaths: nothing })).reason).toBe('default-branch');
+    const always = { ...services, alwaysBuildBranches: ['feature/*'] };
+    expect(only(run(created(), { settings: always, changedPaths: nothing })).reason).toBe(
+      'always-build-branch',
+    );
+  });
+
+  it('filters a pull request by what its source changes against its destination commit', () => {
+    const hook = event('cloud/jenkins-bbsource__createPayloadOrigin.json', 'pullrequest:created');
+    const settings = { ...services, onlyBuildPullRequests: true };
+    expect(changeRangesOf(hook, contextOf({ settings }))).toEqual([
+      { head: 'a72355f35fde', base: 'f612156eff2c', baseIsBranch: false },
+    ]);
+    const key = 'a72355f35fde..f612156eff2c';
+    const skipped = only(run(hook, { settings, changedPaths: answered(key, { paths: ['web/a.ts'] }) }));
+    expect(skipped).toMatchObject({
+      action: 'skip',
+      reason: 'paths-not-matched',
+      ref: { type: 'pull-request', name: 'pull-requests/1' },
+      pullRequest: { id: 1 },
+      message: 'none of the 1 changed file of pull request #1 matches includePaths ["services/api/**"]',
+    });
+    expect('triggerId' in skipped).toBe(false);
+    const built = only(
+      run(hook, { settings, changedPaths: answered(key, { paths: ['services/api/a.ts'] }) }),
+    );
+    expect(built).toMatchObject({ action: 'trigger', reason: 'pr-opened' });
+    // A pull request left to its push asks nothing.
+    expect(changeRangesOf(hook, contextOf({ settings: services }))).toEqual([]);
+  });
+
+  it('filters Data Center pushes alike: a new branch (all-zero fromHash) against the default branch', () => {
+    const dc = event('server/jenkins-bbsource__pushPayload_v10.json', 'repo:refs_changed'); // feature/BB-1
+    const key = 'fb522a6f08c7c7df337312e4e65ec1b57710672e..main';
+    expect(changeRangesOf(dc, contextOf({ settings: services })).map(rangeKey)).toEqual([key]);
+    expect(
+      only(run(dc, { settings: services, changedPaths: answered(key, { paths: ['docs/x.md'] }) })).reason,
+    ).toBe('paths-not-matched');
   });
 });
 
