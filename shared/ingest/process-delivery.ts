@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { cloneUrlsAfter } from '../bitbucket/clone-urls';
 import { normaliseDelivery } from '../bitbucket/normalise';
-import { MAX_CHANGED_FILES } from '../bitbucket/rest/changes';
+import { MAX_CHANGED_FILE_PAGES, MAX_CHANGED_FILES } from '../bitbucket/rest/changes';
 import { currentDeadline, Deadline, withDeadline } from '../deadline';
 import { buildTriggerMessage } from '../domain/build-trigger';
 import { type Decision, isTrigger, type TriggerDecision } from '../domain/decision';
@@ -465,7 +465,9 @@ async function lookUpChangedPaths(
         !files
           ? { unknown: 'the integration has no Bitbucket credentials to list changed files with' }
           : 'tooMany' in files
-            ? { unknown: `Bitbucket lists more than ${MAX_CHANGED_FILES} changed files` }
+            ? {
+                unknown: `too many changed files to list (over ${MAX_CHANGED_FILES}, or ${MAX_CHANGED_FILE_PAGES} pages)`,
+              }
             : { paths: files.paths },
       );
     } catch (error) {

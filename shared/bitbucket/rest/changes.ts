@@ -9,7 +9,7 @@ export const MAX_CHANGED_FILES = 5_000;
 /** Files asked for per page (Cloud's diffstat takes up to 5,000; DC caps `limit` at its own maximum). */
 const PAGE_SIZE = 500;
 /** Pages read at most, whatever their size, so a server that pages by one cannot hold a delivery. */
-const MAX_PAGES = 20;
+export const MAX_CHANGED_FILE_PAGES = 20;
 
 /** The changed files of a range, old and new paths of renames both; or the range had too many. */
 export type ChangedFiles = { paths: string[] } | { tooMany: true };
@@ -33,7 +33,7 @@ const DcChangesPage = z.object({
  * The files that differ between `range.head` and `range.base`: Cloud's diffstat
  * (`/diffstat/{head}..{base}`, the commit with the changes first; three-dot with `topic` when the
  * base is a branch), Data Center's `compare/changes?from={head}&to={base}` (what `from` has and
- * `to` has not). Stops with `tooMany` past `max` files or MAX_PAGES pages. Throws what the client's
+ * `to` has not). Stops with `tooMany` past `max` files or MAX_CHANGED_FILE_PAGES pages. Throws what the client's
  * requests throw.
  */
 export async function listChangedFiles(
@@ -53,7 +53,7 @@ export async function listChangedFiles(
       query: { pagelen: PAGE_SIZE, topic: range.baseIsBranch },
     };
     for (let pages = 0; next; pages += 1) {
-      if (pages === MAX_PAGES) return { tooMany: true };
+      if (pages === MAX_CHANGED_FILE_PAGES) return { tooMany: true };
       const page: z.output<typeof CloudDiffstatPage> = await http.json(next, CloudDiffstatPage);
       for (const stat of page.values) add(stat.old?.path, stat.new?.path);
       if (paths.size > max) return { tooMany: true };
@@ -68,7 +68,7 @@ export async function listChangedFiles(
     return typeof text === 'string' ? text : undefined;
   };
   let start = 0;
-  for (let pages = 0; pages < MAX_PAGES; pages += 1) {
+  for (let pages = 0; pages < MAX_CHANGED_FILE_PAGES; pages += 1) {
     const page = await http.json(
       {
         path: `${repoPath(ref)}/compare/changes`,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type FakeChangedFile,
   FakeHttpServer,
   type FakeRequest,
   type FakeResponse,
@@ -58,6 +59,8 @@ export interface CloudRepositoryState {
   /** Branch and tag heads by name (full hashes). */
   branches: Map<string, string>;
   tags: Map<string, string>;
+  /** Changed files by diffstat spec (`{head}..{base}`), as `/diffstat/{spec}` lists them. */
+  diffs: Map<string, FakeChangedFile[]>;
 }
 
 export interface CloudRepositorySeed {
@@ -70,6 +73,7 @@ export interface CloudRepositorySeed {
   pullRequests?: Array<Partial<CloudPullRequestState> & { sourceBranch: string }>;
   branches?: Record<string, string>;
   tags?: Record<string, string>;
+  diffs?: Record<string, Array<string | FakeChangedFile>>;
 }
 
 interface Principal {
@@ -152,6 +156,12 @@ export class FakeCloud extends FakeHttpServer {
       files: new Map(Object.entries(seed.files ?? {}).map(([ref, paths]) => [ref, new Set(paths)])),
       branches: new Map(Object.entries(seed.branches ?? {})),
       tags: new Map(Object.entries(seed.tags ?? {})),
+      diffs: new Map(
+        Object.entries(seed.diffs ?? {}).map(([spec, files]) => [
+          spec,
+          files.map((file) => (typeof file === 'string' ? { path: file } : file)),
+        ]),
+      ),
     };
     for (const [index, pull] of (seed.pullRequests ?? []).entries()) {
       repo.pullRequests.push({
@@ -297,6 +307,14 @@ export class FakeCloud extends FakeHttpServer {
       const matches = repo.commits.filter((sha) => sha.startsWith(tail[0] ?? '-'));
       if (matches.length !== 1) return cloudError(404, `Commit not found: ${tail[0]}`);
       return { status: 200, json: { type: 'commit', hash: matches[0] } };
+    }
+    if (resource === 'diffstat' && tail.length === 1 && method === 'GET') {
+      const denied = need('repository');
+      if (denied) return denied;
+      if (!repo) return notFound();
+      const files = repo.diffs.get(tail[0] ?? '');
+      if (!files) return cloudError(404, `Commit not found: ${tail[0]}`);
+      return this.page(request, files.map(diffstatJson));
     }
     if (resource === 'src' && tail.length >= 2 && method === 'GET') {
       const denied = need('repository');
@@ -474,6 +492,19 @@ export class FakeCloud extends FakeHttpServer {
     }
     return { status: 200, json };
   }
+}
+
+/** A diffstat entry as the spec's example shows it (links left out). */
+function diffstatJson(file: FakeChangedFile) {
+  const side = (path: string) => ({ path, escaped_path: path, type: 'commit_file' });
+  return {
+    type: 'diffstat',
+    status: file.oldPath ? 'renamed' : 'modified',
+    lines_added: 1,
+    lines_removed: 1,
+    old: side(file.oldPath ?? file.path),
+    new: side(file.path),
+  };
 }
 
 /** Starts a fake Bitbucket Cloud on a free loopback port. */

@@ -1,4 +1,5 @@
 import {
+  type FakeChangedFile,
   FakeHttpServer,
   type FakeRequest,
   type FakeResponse,
@@ -60,6 +61,8 @@ export interface DcRepositoryState {
   /** Branch and tag heads by name (full hashes). */
   branches: Map<string, string>;
   tags: Map<string, string>;
+  /** Changed files by `{from}..{to}`, as `compare/changes?from=…&to=…` lists them. */
+  diffs: Map<string, FakeChangedFile[]>;
 }
 
 export interface DcRepositorySeed {
@@ -72,6 +75,7 @@ export interface DcRepositorySeed {
   pullRequests?: Array<Partial<DcPullRequestState> & { fromBranch: string; fromCommit: string }>;
   branches?: Record<string, string>;
   tags?: Record<string, string>;
+  diffs?: Record<string, Array<string | FakeChangedFile>>;
 }
 
 const KNOWN_EVENTS = new Set([
@@ -127,6 +131,12 @@ export class FakeDataCenter extends FakeHttpServer {
       ),
       branches: new Map(Object.entries(seed.branches ?? {})),
       tags: new Map(Object.entries(seed.tags ?? {})),
+      diffs: new Map(
+        Object.entries(seed.diffs ?? {}).map(([range, files]) => [
+          range,
+          files.map((file) => (typeof file === 'string' ? { path: file } : file)),
+        ]),
+      ),
     };
     for (const [index, pull] of (seed.pullRequests ?? []).entries()) {
       repo.pullRequests.push({
@@ -298,6 +308,23 @@ export class FakeDataCenter extends FakeHttpServer {
         status: 200,
         json: { id: matches[0], displayId: matches[0].slice(0, 11), message: 'a commit', parents: [] },
       };
+    }
+    if (resource === 'compare' && tail.length === 1 && tail[0] === 'changes' && method === 'GET') {
+      const denied = need('REPO_READ');
+      if (denied) return denied;
+      if (!repo) return noRepo();
+      // Either side left out is the default branch, as DC documents.
+      const from = request.query.get('from') || repo.defaultBranch;
+      const to = request.query.get('to') || repo.defaultBranch;
+      const files = repo.diffs.get(`${from}..${to}`);
+      if (!files) {
+        return dcError(
+          404,
+          `Commit '${from}' does not exist in repository '${slug}'.`,
+          'com.atlassian.bitbucket.commit.NoSuchCommitException',
+        );
+      }
+      return this.page(request, files.map(changeJson));
     }
     if (resource === 'raw' && tail.length > 0 && method === 'GET') {
       const denied = need('REPO_READ');
@@ -535,5 +562,27 @@ function pullRequestJson(pull: DcPullRequestState, repo: DcRepositoryState) {
       type: 'BRANCH',
       repository: repoSummary(repo),
     },
+  };
+}
+
+/** A RestChange: paths as components and `toString`, a rename's old path as `srcPath`. */
+function changeJson(file: FakeChangedFile) {
+  const path = (text: string) => {
+    const components = text.split('/');
+    return {
+      components,
+      parent: components.slice(0, -1).join('/'),
+      name: components.at(-1),
+      extension: text.includes('.') ? text.split('.').at(-1) : undefined,
+      toString: text,
+    };
+  };
+  return {
+    contentId: '0'.repeat(40),
+    type: file.oldPath ? 'MOVE' : 'MODIFY',
+    nodeType: 'FILE',
+    path: path(file.path),
+    ...(file.oldPath ? { srcPath: path(file.oldPath) } : {}),
+    percentUnchanged: -1,
   };
 }

@@ -2,6 +2,12 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 
 /** One request as the fake received it, for tests to assert on. */
+/** A changed file of a fake diff: its path, and its old path when it was renamed. */
+export interface FakeChangedFile {
+  path: string;
+  oldPath?: string;
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
