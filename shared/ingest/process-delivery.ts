@@ -68,6 +68,12 @@ export interface ProcessDeliveryDeps {
 export const PARK_AFTER_FAILURES = 3;
 /** The budget one more trigger needs at least: a claim, a send and a confirmation. */
 export const TRIGGER_STEP_MS = 1_500;
+/**
+ * Ranges whose changed files one delivery asks for at most (one call or more each); the ref
+ * changes of a larger push beyond them are built with a note, so a mirror push cannot spend the
+ * invocation listing files.
+ */
+export const MAX_CHANGED_PATH_LOOKUPS = 25;
 /** Triggers of one delivery in flight at once, so a push of 5,000 refs fits in one invocation. */
 const TRIGGER_CONCURRENCY = 8;
 
@@ -450,8 +456,14 @@ async function lookUpChangedPaths(
   if (ranges.length === 0) return undefined;
   const answers = new Map<string, ChangedPaths>();
   const integration = deps.lookup ? await deps.store.getIntegration(record.integration) : undefined;
-  for (const range of ranges) {
+  for (const [index, range] of ranges.entries()) {
     const key = rangeKey(range);
+    if (index >= MAX_CHANGED_PATH_LOOKUPS) {
+      answers.set(key, {
+        unknown: `only the first ${MAX_CHANGED_PATH_LOOKUPS} ref changes of a delivery are looked up`,
+      });
+      continue;
+    }
     if (!deps.lookup || !integration?.credentialsSecretId) {
       answers.set(key, {
         unknown: 'the integration has no Bitbucket credentials to list changed files with',

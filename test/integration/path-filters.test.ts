@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProjectSettingsInput } from '../../shared/domain/settings';
+import { MAX_CHANGED_PATH_LOOKUPS } from '../../shared/ingest/process-delivery';
 import { createBitbucketLookup } from '../../shared/ingest/repository-lookup';
 import { secretIds } from '../../shared/secrets/secrets';
 import { type LocalDynamo, startDynalite } from '../support/dynalite';
@@ -161,6 +162,30 @@ describe('path filters in the processor', () => {
         'push to branch "feature/huge"; path filters not applied: too many changed files to list (over 5000, or 20 pages)',
     });
     expect(diffstats()).toHaveLength(20);
+  });
+
+  it('asks for the first ranges of a large push only, building the others with a note', async () => {
+    const s = await stack();
+    const payload = push('feature/0', (p) => {
+      const [change] = p.push.changes;
+      p.push.changes = Array.from({ length: MAX_CHANGED_PATH_LOOKUPS + 1 }, (_, i) => {
+        const copy = structuredClone(change);
+        copy.new.name = `feature/${i}`;
+        copy.new.target.hash = fakeSha(`many-${i}`);
+        return copy;
+      });
+    });
+    const { deliveryId } = await s.deliver(payload, 'repo:push');
+    await s.drain();
+    const decisions = (await decisionsOf(s, deliveryId)) ?? [];
+    expect(decisions).toHaveLength(MAX_CHANGED_PATH_LOOKUPS + 1);
+    // Bitbucket knows none of these ranges (404): each is built, saying so.
+    expect(decisions.every((d) => d.action === 'trigger')).toBe(true);
+    expect(decisions[0]?.message).toMatch(/path filters not applied: listing changed files failed: /);
+    expect(decisions.at(-1)?.message).toMatch(
+      /path filters not applied: only the first 25 ref changes of a delivery are looked up$/,
+    );
+    expect(diffstats()).toHaveLength(MAX_CHANGED_PATH_LOOKUPS);
   });
 
   it('builds with the note for an integration without credentials, asking nothing', async () => {

@@ -296,6 +296,20 @@ const CASES: Record<string, Case> = {
       },
     },
   },
+  'projects set takes path globs comma-separated': {
+    args: [
+      'projects',
+      'set',
+      'p1',
+      '--set',
+      'includePaths=services/api/**,libs/**',
+      '--set',
+      'excludePaths=**/*.md',
+    ],
+    method: 'PATCH',
+    path: '/admin/projects/p1',
+    body: { settings: { includePaths: ['services/api/**', 'libs/**'], excludePaths: ['**/*.md'] } },
+  },
   'projects set --pipeline-file and --default-branch alone send no settings': {
     args: [
       'projects',
