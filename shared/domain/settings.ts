@@ -28,11 +28,6 @@ export const ProjectSettingsSchema = z.strictObject({
 
 export type ProjectSettings = z.output<typeof ProjectSettingsSchema>;
 
-/** Whether changed paths decide builds: `includePaths` or `excludePaths` is set. */
-export function hasPathFilters(settings: Pick<ProjectSettings, 'includePaths' | 'excludePaths'>): boolean {
-  return settings.includePaths.length > 0 || settings.excludePaths.length > 0;
-}
-
 /** What each setting takes: yes or no, a list of globs or markers, or either (`skipMarkers`). */
 export type SettingKind = 'boolean' | 'list' | 'boolean-or-list';
 

@@ -33,8 +33,8 @@ const DcChangesPage = z.object({
  * The files that differ between `range.head` and `range.base`: Cloud's diffstat
  * (`/diffstat/{head}..{base}`, the commit with the changes first; three-dot with `topic` when the
  * base is a branch), Data Center's `compare/changes?from={head}&to={base}` (what `from` has and
- * `to` has not). Stops with `tooMany` past `max` files or MAX_CHANGED_FILE_PAGES pages. Throws what the client's
- * requests throw.
+ * `to` has not). Stops with `tooMany` past `max` files or MAX_CHANGED_FILE_PAGES pages. Throws
+ * what the client's requests throw.
  */
 export async function listChangedFiles(
   client: ProviderConnection,
