@@ -31,9 +31,12 @@ const KB = 1024;
  * deadline and parking logic of DESIGN §11; their guard is looser. The admin function's is looser
  * still: it alone carries the admin operations, manual builds (ref and pull-request lookups)
  * among them, and the wording of validation messages (what was given, what is expected), and
- * nobody waits on its cold start but an admin.
+ * nobody waits on its cold start but an admin. Both grew with the path filters' diffstat and
+ * compare listings and the draft and title-marker rules (processor 118 → 130 KB, admin 142 →
+ * 149 KB); the processor's SDK clients, which the webhook replaced with AwsJsonClient, are where
+ * it can shrink again.
  */
-const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 128 * KB, admin: 144 * KB };
+const OWN_CODE_LIMIT: Record<string, number> = { webhook: 100 * KB, processor: 136 * KB, admin: 156 * KB };
 const WHOLE_BUNDLE_LIMIT = 700 * KB;
 
 let outdir: string;
